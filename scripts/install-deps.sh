@@ -1,0 +1,41 @@
+#!/bin/bash
+# Installs everything netaccel needs to build, test and run its lab, on Debian 12 or openEuler.
+# Idempotent: packages already present are skipped by the package manager itself.
+set -euo pipefail
+
+DEB_PKGS=(
+  build-essential cmake pkg-config clang llvm bpftool libbpf-dev libxdp-dev xdp-tools
+  libsystemd-dev libnl-3-dev libnl-route-3-dev libiniparser-dev
+  libgtest-dev libgmock-dev libbenchmark-dev nlohmann-json3-dev libcli11-dev libyaml-cpp-dev
+  dbus iproute2 ethtool iptables iperf3 netcat-openbsd jq python3
+  rpm selinux-policy-dev checkpolicy debootstrap systemd-container
+)
+RPM_PKGS=(
+  gcc-c++ cmake make pkgconf clang llvm bpftool libbpf-devel libxdp-devel xdp-tools
+  systemd-devel libnl3-devel iniparser-devel
+  gtest-devel gmock-devel google-benchmark-devel json-devel cli11-devel yaml-cpp-devel
+  dbus-daemon iproute ethtool iptables iperf3 nmap-ncat jq python3
+  rpm-build selinux-policy-devel checkpolicy systemd-container
+)
+
+if [ "$(id -u)" -ne 0 ]; then
+  echo "install-deps: must run as root (installs packages)" >&2
+  exit 1
+fi
+
+if command -v apt-get >/dev/null; then
+  missing=()
+  for p in "${DEB_PKGS[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+  done
+  if [ ${#missing[@]} -gt 0 ]; then
+    echo "install-deps: installing ${missing[*]}"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  fi
+elif command -v dnf >/dev/null; then
+  dnf install -y -q "${RPM_PKGS[@]}"
+else
+  echo "install-deps: neither apt-get nor dnf found; install by hand: ${DEB_PKGS[*]}" >&2
+  exit 1
+fi

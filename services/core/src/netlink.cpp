@@ -1,0 +1,133 @@
+#include "netaccel/core/netlink.h"
+
+#include <linux/neighbour.h>
+#include <net/if.h>
+#include <netlink/cache.h>
+#include <netlink/netlink.h>
+#include <netlink/route/link.h>
+#include <netlink/route/neighbour.h>
+#include <sys/socket.h>
+
+#include <cstdio>
+#include <cstring>
+
+namespace netaccel {
+
+std::string format_mac(const MacAddr& m) {
+  char buf[18];
+  std::snprintf(buf, sizeof(buf), "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3], m[4], m[5]);
+  return buf;
+}
+
+namespace {
+Error nl_error(int err, const std::string& what) {
+  return make_error(Errc::unsupported, what + ": " + nl_geterror(err));
+}
+
+MacAddr to_mac(nl_addr* a) {
+  MacAddr m{};
+  if (a && nl_addr_get_len(a) == 6) std::memcpy(m.data(), nl_addr_get_binary_addr(a), 6);
+  return m;
+}
+
+LinkInfo to_link(rtnl_link* l) {
+  LinkInfo i;
+  i.ifindex = rtnl_link_get_ifindex(l);
+  if (const char* n = rtnl_link_get_name(l)) i.name = n;
+  if (const char* k = rtnl_link_get_type(l)) i.kind = k;
+  i.master = rtnl_link_get_master(l);
+  i.peer_ifindex = rtnl_link_get_link(l);
+  int32_t nsid = -1;
+  if (rtnl_link_get_link_netnsid(l, &nsid) == 0) i.link_netnsid = nsid;
+  i.mac = to_mac(rtnl_link_get_addr(l));
+  i.up = rtnl_link_get_flags(l) & IFF_UP;
+  return i;
+}
+
+// Only bridge FDB entries that belong to a bridge (not a device's own "self" list).
+std::optional<FdbEntry> to_fdb(rtnl_neigh* n) {
+  if (rtnl_neigh_get_family(n) != AF_BRIDGE) return std::nullopt;
+  int master = rtnl_neigh_get_master(n);
+  if (master <= 0) return std::nullopt;
+  FdbEntry e;
+  e.mac = to_mac(rtnl_neigh_get_lladdr(n));
+  e.port_ifindex = rtnl_neigh_get_ifindex(n);
+  e.bridge_ifindex = master;
+  int vlan = rtnl_neigh_get_vlan(n);
+  e.vlan = vlan > 0 ? vlan : 0;
+  e.local = rtnl_neigh_get_state(n) & NUD_PERMANENT;
+  return e;
+}
+}  // namespace
+
+Result<std::unique_ptr<Netlink>> Netlink::open() {
+  std::unique_ptr<Netlink> nl(new Netlink());
+  int err = nl_cache_mngr_alloc(nullptr, NETLINK_ROUTE, NL_AUTO_PROVIDE, &nl->mngr_);
+  if (err < 0) return nl_error(err, "netlink cache manager");
+  err = nl_cache_mngr_add(nl->mngr_, "route/link", &Netlink::on_change, nl.get(), &nl->links_);
+  if (err < 0) return nl_error(err, "netlink link cache");
+  // AF_ITER dumps every family the neighbour cache knows, AF_BRIDGE (the FDB) included.
+  err = rtnl_neigh_alloc_cache_flags(nullptr, &nl->neigh_, NL_CACHE_AF_ITER);
+  if (err < 0) return nl_error(err, "netlink neighbour cache");
+  err = nl_cache_mngr_add_cache(nl->mngr_, nl->neigh_, &Netlink::on_change, nl.get());
+  if (err < 0) return nl_error(err, "netlink neighbour cache manager");
+  return nl;
+}
+
+Netlink::~Netlink() {
+  if (mngr_) nl_cache_mngr_free(mngr_);  // frees the caches it manages too
+}
+
+int Netlink::fd() const { return nl_cache_mngr_get_fd(mngr_); }
+
+Status Netlink::process() {
+  int err = nl_cache_mngr_data_ready(mngr_);
+  if (err < 0) return nl_error(err, "netlink event");
+  return {};
+}
+
+void Netlink::on_change(nl_cache*, nl_object* obj, int action, void* arg) {
+  auto* self = static_cast<Netlink*>(arg);
+  NlEvent ev = action == NL_ACT_NEW ? NlEvent::added : action == NL_ACT_DEL ? NlEvent::removed : NlEvent::changed;
+  const char* type = nl_object_get_type(obj);
+  if (type && std::strcmp(type, "route/link") == 0) {
+    if (self->link_cb_) self->link_cb_(ev, to_link(reinterpret_cast<rtnl_link*>(obj)));
+  } else if (type && std::strcmp(type, "route/neigh") == 0) {
+    auto e = to_fdb(reinterpret_cast<rtnl_neigh*>(obj));
+    if (e && self->fdb_cb_) self->fdb_cb_(ev, *e);
+  }
+}
+
+std::vector<LinkInfo> Netlink::links() const {
+  std::vector<LinkInfo> out;
+  for (nl_object* o = nl_cache_get_first(links_); o; o = nl_cache_get_next(o))
+    out.push_back(to_link(reinterpret_cast<rtnl_link*>(o)));
+  return out;
+}
+
+std::optional<LinkInfo> Netlink::link(int ifindex) const {
+  rtnl_link* l = rtnl_link_get(links_, ifindex);
+  if (!l) return std::nullopt;
+  LinkInfo i = to_link(l);
+  rtnl_link_put(l);
+  return i;
+}
+
+std::optional<LinkInfo> Netlink::link(const std::string& name) const {
+  rtnl_link* l = rtnl_link_get_by_name(links_, name.c_str());
+  if (!l) return std::nullopt;
+  LinkInfo i = to_link(l);
+  rtnl_link_put(l);
+  return i;
+}
+
+std::vector<FdbEntry> Netlink::fdb(int bridge_ifindex) const {
+  std::vector<FdbEntry> out;
+  for (nl_object* o = nl_cache_get_first(neigh_); o; o = nl_cache_get_next(o)) {
+    auto e = to_fdb(reinterpret_cast<rtnl_neigh*>(o));
+    if (e && e->bridge_ifindex == bridge_ifindex) out.push_back(*e);
+  }
+  return out;
+}
+
+}  // namespace netaccel

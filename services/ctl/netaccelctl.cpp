@@ -1,0 +1,117 @@
+// netaccelctl: the human CLI over netaccel's D-Bus API (the same calls busctl can make).
+#include <systemd/sd-bus.h>
+
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <iostream>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "fwd_bus.h"
+
+namespace {
+using netaccel::fwd::kBusName;
+using netaccel::fwd::kInterface;
+using netaccel::fwd::kObjectPath;
+
+struct Bus {
+  sd_bus* b = nullptr;
+  ~Bus() { sd_bus_flush_close_unref(b); }
+};
+
+int report(int r, sd_bus_error& err, const std::string& what) {
+  std::fprintf(stderr, "netaccelctl: %s: %s\n", what.c_str(),
+               sd_bus_error_is_set(&err) ? err.message : strerror(-r));
+  if (sd_bus_error_is_set(&err)) std::fprintf(stderr, "  (%s)\n", err.name);
+  sd_bus_error_free(&err);
+  return 1;
+}
+
+int print_list(sd_bus* bus) {
+  sd_bus_error err = SD_BUS_ERROR_NULL;
+  sd_bus_message* reply = nullptr;
+  int r = sd_bus_call_method(bus, kBusName, kObjectPath, kInterface, "ListInterfaces", &err, &reply, "");
+  if (r < 0) return report(r, err, "ListInterfaces");
+  std::printf("%-16s %7s %-7s %-4s %-12s %s\n", "INTERFACE", "IFINDEX", "MODE", "HOOK", "BRIDGE", "AUTO");
+  r = sd_bus_message_enter_container(reply, 'a', "(sisssb)");
+  const char *name, *mode, *hook, *bridge;
+  int ifindex, automatic;
+  while (r >= 0 && sd_bus_message_read(reply, "(sisssb)", &name, &ifindex, &mode, &hook, &bridge, &automatic) > 0)
+    std::printf("%-16s %7d %-7s %-4s %-12s %s\n", name, ifindex, mode, hook, *bridge ? bridge : "-", automatic ? "yes" : "no");
+  sd_bus_message_unref(reply);
+  return 0;
+}
+
+int print_status(sd_bus* bus) {
+  sd_bus_error err = SD_BUS_ERROR_NULL;
+  char *version = nullptr, *mode = nullptr;
+  uint32_t count = 0;
+  int r = sd_bus_get_property_string(bus, kBusName, kObjectPath, kInterface, "Version", &err, &version);
+  if (r < 0) return report(r, err, "read Version");
+  r = sd_bus_get_property_string(bus, kBusName, kObjectPath, kInterface, "Mode", &err, &mode);
+  if (r < 0) return report(r, err, "read Mode");
+  r = sd_bus_get_property_trivial(bus, kBusName, kObjectPath, kInterface, "AttachedCount", &err, 'u', &count);
+  if (r < 0) return report(r, err, "read AttachedCount");
+  std::printf("netaccel-fwd %s, default hook %s, %u interfaces attached\n\n", version, mode, count);
+  free(version);
+  free(mode);
+  return print_list(bus);
+}
+
+int print_stats(sd_bus* bus, const std::string& ifname, bool all) {
+  sd_bus_error err = SD_BUS_ERROR_NULL;
+  sd_bus_message* reply = nullptr;
+  int r = sd_bus_call_method(bus, kBusName, kObjectPath, kInterface, "GetStats", &err, &reply, "s", ifname.c_str());
+  if (r < 0) return report(r, err, "GetStats " + ifname);
+  std::printf("%-24s %16s\n", "COUNTER", ifname.c_str());
+  r = sd_bus_message_enter_container(reply, 'a', "{st}");
+  const char* name;
+  uint64_t v;
+  while (r >= 0 && sd_bus_message_read(reply, "{st}", &name, &v) > 0)
+    if (all || v) std::printf("%-24s %16llu\n", name, static_cast<unsigned long long>(v));
+  sd_bus_message_unref(reply);
+  return 0;
+}
+
+int call_method(sd_bus* bus, const char* method, const std::vector<std::string>& args) {
+  sd_bus_error err = SD_BUS_ERROR_NULL;
+  int r = args.size() == 2
+              ? sd_bus_call_method(bus, kBusName, kObjectPath, kInterface, method, &err, nullptr, "ss", args[0].c_str(), args[1].c_str())
+              : sd_bus_call_method(bus, kBusName, kObjectPath, kInterface, method, &err, nullptr, "s", args[0].c_str());
+  if (r < 0) return report(r, err, method);
+  return 0;
+}
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"netaccelctl: administer netaccel services over D-Bus"};
+  app.require_subcommand(1);
+  auto* fwd = app.add_subcommand("fwd", "veth fast path (netaccel-fwd)");
+  fwd->require_subcommand(1);
+  auto* status = fwd->add_subcommand("status", "version, default hook and attached interfaces");
+  auto* list = fwd->add_subcommand("list", "attached interfaces");
+  std::string ifname, mode;
+  bool all = false;
+  auto* stats = fwd->add_subcommand("stats", "per-interface counters (non-zero unless --all)");
+  stats->add_option("interface", ifname)->required();
+  stats->add_flag("-a,--all", all);
+  auto* attach = fwd->add_subcommand("attach", "attach to a veth");
+  attach->add_option("interface", ifname)->required();
+  attach->add_option("mode", mode, "router|bridge[:tc|:xdp]")->required();
+  auto* detach = fwd->add_subcommand("detach", "detach from a veth");
+  detach->add_option("interface", ifname)->required();
+  CLI11_PARSE(app, argc, argv);
+
+  Bus bus;
+  if (int r = sd_bus_open_system(&bus.b); r < 0) {
+    std::fprintf(stderr, "netaccelctl: connect to the system bus: %s\n", strerror(-r));
+    return 1;
+  }
+  if (*status) return print_status(bus.b);
+  if (*list) return print_list(bus.b);
+  if (*stats) return print_stats(bus.b, ifname, all);
+  if (*attach) return call_method(bus.b, "Attach", {ifname, mode});
+  if (*detach) return call_method(bus.b, "Detach", {ifname});
+  return 1;
+}
