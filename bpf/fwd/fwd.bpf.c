@@ -5,6 +5,7 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
 #include "netaccel_parse.h"
+#include "netaccel_csum.h"
 #include "fwd/fwd_abi.h"
 
 #define AF_INET 2
@@ -12,6 +13,7 @@
 #define TC_ACT_OK 0
 #define TC_ACT_SHOT 2
 #define PACKET_HOST 0
+#define FWD_XDP_MAX_FRAME 1518
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -256,6 +258,20 @@ static __always_inline struct fwd_verdict fwd_process(void *ctx, void *data, voi
 	return fwd_route_v6(ctx, data, data_end, ingress, is_xdp);
 }
 
+/* See netaccel_csum.h: XDP frames lose CHECKSUM_PARTIAL, so complete TCP/UDP checksums. */
+static __always_inline int fwd_xdp_complete_csum(void *data, void *data_end)
+{
+	struct ethhdr *eth = na_hdr(data, data_end, 0, sizeof(*eth));
+
+	if (!eth)
+		return -1;
+	if (eth->h_proto == bpf_htons(NA_ETH_P_IP))
+		return na_complete_l4_csum_v4(data, data_end);
+	if (eth->h_proto == bpf_htons(NA_ETH_P_IPV6))
+		return na_complete_l4_csum_v6(data, data_end);
+	return 0;
+}
+
 SEC("xdp")
 int fwd_xdp(struct xdp_md *ctx)
 {
@@ -263,12 +279,23 @@ int fwd_xdp(struct xdp_md *ctx)
 	void *data_end = (void *)(long)ctx->data_end;
 	__u32 ingress = ctx->ingress_ifindex;
 	__u64 len = data_end - data;
-	struct fwd_verdict v = fwd_process(ctx, data, data_end, ingress, 1);
+	struct fwd_verdict v;
 	long rc;
 
+	/* Larger than an MTU-1500 frame: more than the checksum completion covers. */
+	if (len > FWD_XDP_MAX_FRAME) {
+		fwd_count(ingress, FWD_STAT_PASS_MTU, 0);
+		return XDP_PASS;
+	}
+	v = fwd_process(ctx, data, data_end, ingress, 1);
 	if (v.action == FWD_ACT_PASS) {
 		fwd_count(ingress, v.reason, 0);
 		return XDP_PASS;
+	}
+	if (fwd_xdp_complete_csum(data, data_end)) {
+		/* Already rewritten for the egress; the kernel would not route it again. */
+		fwd_count(ingress, FWD_STAT_DROPPED, 0);
+		return XDP_DROP;
 	}
 	rc = bpf_redirect_map(&fwd_tx_ports, v.out_ifindex, 0);
 	fwd_count(ingress, rc == XDP_REDIRECT ? FWD_STAT_FORWARDED : FWD_STAT_DROPPED, len);

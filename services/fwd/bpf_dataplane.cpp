@@ -7,6 +7,7 @@
 
 #include "fwd.skel.h"
 #include "netaccel/core/log.h"
+#include "netaccel/core/map_pinning.h"
 #include "netaccel/core/netns.h"
 
 template <>
@@ -47,14 +48,8 @@ Result<std::unique_ptr<BpfDataplane>> BpfDataplane::open(const std::string& pin_
   auto skel = Skeleton<struct ::fwd>::open("fwd");
   if (!skel) return skel.error();
   skel->get()->rodata->fwd_cfg_flags = ipv6 ? FWD_CFG_IPV6 : 0;
-  bpf_map* maps[] = {skel->get()->maps.fwd_ifaces, skel->get()->maps.fwd_fdb, skel->get()->maps.fwd_tx_ports,
-                     skel->get()->maps.fwd_stats};
-  for (bpf_map* m : maps) {
-    if (int err = bpf_map__set_pin_path(m, pins->entry(bpf_map__name(m)).c_str()))
-      return errno_error(err, std::string("set pin path of ") + bpf_map__name(m));
-  }
-  if (auto st = skel->load(); !st)
-    return Error{st.error().code, st.error().message + " (a pinned map from an incompatible version? run 'netaccel-fwd --purge')"};
+  if (auto st = reuse_or_pin_maps(skel->get()->obj, *pins); !st) return st.error();
+  if (auto st = skel->load(); !st) return st.error();
   std::unique_ptr<BpfDataplane> dp(new BpfDataplane(std::move(*skel), std::move(*pins)));
   if (auto st = dp->adopt(); !st) return st.error();
   return dp;
