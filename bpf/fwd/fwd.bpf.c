@@ -102,7 +102,7 @@ static __always_inline __u32 fwd_fib_result_reason(long rc)
 	case BPF_FIB_LKUP_RET_NO_NEIGH:
 		return FWD_STAT_PASS_NO_NEIGH;
 	case BPF_FIB_LKUP_RET_NOT_FWDED:
-		return FWD_STAT_PASS_LOCAL;
+		return FWD_STAT_PASS_NOT_FWDED;
 	case BPF_FIB_LKUP_RET_FRAG_NEEDED:
 		return FWD_STAT_PASS_MTU;
 	default:

@@ -56,8 +56,8 @@ enum fwd_stat {
 	FWD_STAT_PASS_IP_OPTIONS,       /* IPv4 options, IPv6 hop-by-hop */
 	FWD_STAT_PASS_ICMP_CONTROL,     /* IPv6 neighbour discovery / router solicitation */
 	FWD_STAT_PASS_NO_NEIGH,         /* FIB hit but no resolved neighbour yet */
-	FWD_STAT_PASS_LOCAL,            /* destination is this host */
-	FWD_STAT_PASS_NO_ROUTE,         /* unreachable, blackhole, prohibit, forwarding off */
+	FWD_STAT_PASS_NOT_FWDED,        /* local destination, or no route at all: the kernel answers */
+	FWD_STAT_PASS_NO_ROUTE,         /* unreachable, blackhole or prohibit route */
 	FWD_STAT_PASS_MTU,              /* would need fragmentation */
 	FWD_STAT_PASS_FDB_MISS,         /* bridge mode: unknown unicast */
 	FWD_STAT_PASS_EGRESS_UNMANAGED, /* egress interface is not managed by netaccel-fwd */

@@ -38,7 +38,7 @@ const std::array<std::string_view, FWD_STAT__MAX>& stat_names() {
   static const std::array<std::string_view, FWD_STAT__MAX> names = {
       "forwarded",         "pass_not_ip",   "pass_multicast",  "pass_not_for_us",
       "pass_ttl",          "pass_fragment", "pass_ip_options", "pass_icmp_control",
-      "pass_no_neigh",     "pass_local",    "pass_no_route",   "pass_mtu",
+      "pass_no_neigh",     "pass_not_forwarded", "pass_no_route",   "pass_mtu",
       "pass_fdb_miss",     "pass_egress_unmanaged", "pass_hairpin", "pass_malformed",
       "pass_disabled",     "dropped",
   };
