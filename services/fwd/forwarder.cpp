@@ -35,7 +35,7 @@ Status Forwarder::start() {
     std::string bridge;
     if (h.bridge_ifindex)
       if (auto b = links_.link(h.bridge_ifindex)) bridge = b->name;
-    attached_[h.ifindex] = AttachedIface{link->name, h.ifindex, h.spec, bridge, auto_spec(*link).has_value()};
+    attached_[h.ifindex] = AttachedIface{link->name, h.ifindex, h.spec, bridge, auto_spec(*link).has_value(), link->mac};
     log::info("adopted " + link->name + " (" + to_string(h.spec) + ") from the previous run");
   }
   std::vector<int> bridges;
@@ -73,7 +73,7 @@ Status Forwarder::do_attach(const LinkInfo& link, const AttachSpec& spec, bool a
   }
   if (auto st = dp_.attach(link, spec, bridge_ifindex); !st) return st;
   bool first_port = spec.mode == Mode::bridge && !bridge_in_use(bridge_ifindex);
-  attached_[link.ifindex] = AttachedIface{link.name, link.ifindex, spec, bridge, automatic};
+  attached_[link.ifindex] = AttachedIface{link.name, link.ifindex, spec, bridge, automatic, link.mac};
   if (first_port) sync_fdb(bridge_ifindex);
   log::info("attached " + link.name + " as " + to_string(spec) + (automatic ? " (auto)" : ""));
   changed();
@@ -146,6 +146,10 @@ void Forwarder::on_link(NlEvent ev, const LinkInfo& link) {
       (void)do_detach(link.ifindex);
       if (automatic && cfg_.auto_attach)
         if (auto spec = auto_spec(link)) (void)do_attach(link, *spec, true);
+    } else if (it->second.mac != link.mac) {
+      // CNI plugins often set the MAC after creating the veth: router mode matches on it.
+      if (auto st = do_attach(link, it->second.spec, it->second.automatic); !st)
+        log::warn("update MAC of " + link.name + ": " + st.error().what());
     }
     return;
   }

@@ -29,6 +29,7 @@ struct AttachedIface {
   AttachSpec spec;
   std::string bridge;  // bridge mode: the master's name
   bool automatic = false;  // attached by the auto-attach rules, not by a caller
+  MacAddr mac{};           // what the data path was told (router mode matches on it)
 };
 
 class Forwarder {

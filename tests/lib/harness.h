@@ -2,6 +2,9 @@
 // unique to this process, and skipping with a reason when a privilege is missing.
 #pragma once
 
+#include <sys/types.h>
+
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -25,5 +28,34 @@ std::string missing_privileges();
 
 std::string source_dir();
 std::string binary_dir();
+
+}  // namespace netaccel::test
+
+namespace netaccel::test {
+
+// Polls pred every 50 ms until it holds or timeout_ms passes.
+bool wait_until(const std::function<bool()>& pred, int timeout_ms);
+
+// Removes namespaces "<base><pid>-*" left by test processes that no longer run.
+void cleanup_stale_namespaces(const std::string& base);
+
+// A child process started in a network namespace, stopped (by pid) when this goes away.
+class Process {
+ public:
+  Process() = default;
+  Process(const Process&) = delete;
+  Process& operator=(const Process&) = delete;
+  ~Process() { stop(); }
+  // argv[0] is the program path; env entries "K=V" are added; output goes to log_path.
+  bool start(const std::vector<std::string>& argv, const std::vector<std::string>& env,
+             const std::string& netns_path, const std::string& log_path);
+  // SIGTERM, then SIGKILL after timeout; returns the exit status (or -1).
+  int stop(int timeout_ms = 5000);
+  bool running();
+  pid_t pid() const { return pid_; }
+
+ private:
+  pid_t pid_ = -1;
+};
 
 }  // namespace netaccel::test

@@ -35,7 +35,7 @@ start)
 </busconfig>
 CONF
   chmod 755 "$DIR"
-  out=$(dbus-daemon --config-file="$DIR/bus.conf" --print-address=1 --print-pid=1 --fork --nopidfile)
+  out=$(dbus-daemon --config-file="$DIR/bus.conf" --print-address=1 --print-pid=1 --fork --nopidfile 2>"$DIR/dbus.log")
   addr=$(echo "$out" | sed -n 1p) pid=$(echo "$out" | sed -n 2p)
   echo "$pid" > "$DIR/pid"
   echo "$addr $pid"

@@ -255,3 +255,16 @@ TEST_F(ForwarderTest, PortLeavingItsBridgeIsReattachedInRouterModeWhenTheRulesSa
   ASSERT_EQ(dp.attached.count(3), 1u);
   EXPECT_EQ(dp.attached[3].first.mode, Mode::router);
 }
+
+TEST_F(ForwarderTest, MacChangeAfterAttachReachesTheDataPath) {
+  Forwarder f(dp, links, cfg);
+  ASSERT_TRUE(f.start());
+  int calls = dp.attach_calls;
+  LinkInfo l = *links.link(5);
+  f.on_link(NlEvent::changed, l);
+  EXPECT_EQ(dp.attach_calls, calls) << "no change, no update";
+  l.mac = {2, 0, 0, 0, 0, 0x55};
+  f.on_link(NlEvent::changed, l);
+  EXPECT_EQ(dp.attach_calls, calls + 1);
+  EXPECT_EQ(f.list().size(), 3u);
+}

@@ -1,0 +1,55 @@
+// The integration fixture: the node-like lab of tests/lib/topology.sh, a private dbus-daemon
+// enforcing the shipped policy, and netaccel-fwd running in the node namespace with its own
+// pin root. Everything is removed in the destructor, whatever the test did.
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "harness.h"
+
+namespace netaccel::test {
+
+class FwdLab {
+ public:
+  // config: the [fwd] body; pin_root is appended.
+  explicit FwdLab(const std::string& fwd_config = "bridges = br0\nprefixes = vr\n", int bridged = 3, int routed = 3);
+  ~FwdLab();
+  FwdLab(const FwdLab&) = delete;
+  FwdLab& operator=(const FwdLab&) = delete;
+
+  bool ok() const { return ok_; }
+  const std::string& prefix() const { return prefix_; }
+  std::string ns(const std::string& pod) const { return prefix_ + "-" + pod; }  // "node", "r1", "b2"
+  std::string in(const std::string& pod, const std::string& cmd) const { return "ip netns exec " + ns(pod) + " " + cmd; }
+  const std::string& bus_address() const { return bus_address_; }
+  std::string pin_dir() const { return pin_root_ + "/fwd"; }
+
+  bool start_daemon();
+  int stop_daemon();
+  std::string daemon_log() const;
+
+  // busctl against the private bus; returns the JSON reply ("data") or the error text.
+  CmdResult busctl(const std::string& args, const std::string& as_user = "") const;
+  nlohmann::json call(const std::string& method, const std::string& signature_and_args, bool* ok = nullptr) const;
+  std::vector<std::string> attached() const;  // names from ListInterfaces
+  uint64_t counter(const std::string& ifname, const std::string& name) const;
+  std::string ctl(const std::string& args) const;  // netaccelctl output
+
+  // Real traffic between pods.
+  bool ping(const std::string& from, const std::string& addr, int count = 3, const std::string& opts = "-i 0.05") const;
+  // iperf3 TCP for `seconds` from pod `client` to `addr` served by pod `server`; reverse = server
+  // sends. Returns bytes the receiver got (0 on any failure).
+  uint64_t tcp_stream(const std::string& client, const std::string& server, const std::string& addr, bool reverse,
+                      double seconds = 1) const;
+  // iperf3 UDP at `mbit`; returns the received/sent ratio (0 on failure).
+  double udp_delivery(const std::string& client, const std::string& server, const std::string& addr, int mbit = 20) const;
+
+ private:
+  std::string prefix_, dir_, bus_address_, pin_root_, config_path_;
+  Process daemon_;
+  bool ok_ = false;
+};
+
+}  // namespace netaccel::test
