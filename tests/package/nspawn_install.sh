@@ -1,0 +1,101 @@
+#!/bin/bash
+# Boots systemd as PID 1 in systemd-nspawn on a Debian tree, installs the RPMs with rpm, and
+# checks netaccel-fwd as an administrator would: enable --now, busctl, a denied call from
+# nobody, restart keeps the data path, disable --now leaves no pins, rpm -e.
+set -uo pipefail
+OUT=$1
+command -v systemd-nspawn >/dev/null || { echo "SKIP: systemd-nspawn not installed (systemd-container)"; exit 77; }
+command -v debootstrap >/dev/null || { echo "SKIP: debootstrap not installed"; exit 77; }
+[ "$(id -u)" -eq 0 ] || { echo "SKIP: needs root"; exit 77; }
+ROOT=${NETACCEL_NSPAWN_ROOT:-/var/cache/netaccel-test/rootfs}
+if [ ! -x "$ROOT/lib/systemd/systemd" ]; then
+  mirror=$(sed -n 's/^URIs: //p' /etc/apt/sources.list.d/debian.sources 2>/dev/null | head -1)
+  mirror=${mirror:-http://deb.debian.org/debian}
+  rm -rf "$ROOT.tmp" && mkdir -p "$(dirname "$ROOT")"
+  debootstrap --variant=minbase \
+    --include=systemd,systemd-sysv,dbus,rpm,iproute2,libbpf1,libnl-3-200,libnl-route-3-200,libiniparser1 \
+    bookworm "$ROOT.tmp" "$mirror" > "$OUT.debootstrap.log" 2>&1 || { tail -20 "$OUT.debootstrap.log"; exit 1; }
+  mv "$ROOT.tmp" "$ROOT"
+fi
+
+PAY=$(mktemp -d /tmp/netaccel-nspawn.XXXXXX)
+BPF=/sys/fs/bpf/netaccel-nspawn-$$
+cleanup() { rm -rf "$PAY"; rm -rf "$BPF" 2>/dev/null; }
+trap cleanup EXIT
+mountpoint -q /sys/fs/bpf || mount -t bpf bpf /sys/fs/bpf
+mkdir -p "$BPF" "$PAY/out"
+cp "$OUT"/rpm/netaccel-0*.rpm "$OUT"/rpm/netaccel-fwd-0*.rpm "$PAY/"
+
+cat > "$PAY/run-inside.sh" <<'INSIDE'
+#!/bin/bash
+exec > /payload/out/log 2>&1
+set -x
+O=/payload/out
+B="org.openeuler.NetAccel1.Fwd /org/openeuler/NetAccel1/Fwd org.openeuler.NetAccel1.Fwd"
+rpm -ivh --nodeps /payload/*.rpm; echo $? > $O/install
+ip link add vtest0 type veth peer name vtest1 && ip link set vtest0 up && ip link set vtest1 up
+printf '[fwd]\ninterfaces = vtest0\n' > /etc/netaccel/fwd.conf
+systemctl enable --now netaccel-fwd.service; echo $? > $O/enable
+systemctl is-active netaccel-fwd.service > $O/active
+systemctl status netaccel-fwd.service --no-pager > $O/status-unit 2>&1
+busctl call $B ListInterfaces > $O/list
+busctl get-property $B Version > $O/version
+busctl introspect org.openeuler.NetAccel1.Fwd /org/openeuler/NetAccel1/Fwd > $O/introspect
+runuser -u nobody -- busctl call $B ListInterfaces > $O/nobody-read; echo "rc=$?" >> $O/nobody-read
+runuser -u nobody -- busctl call $B Detach s vtest0 > $O/nobody-change 2>&1; echo "rc=$?" >> $O/nobody-change
+netaccelctl fwd status > $O/status 2>&1
+ls /sys/fs/bpf/netaccel/fwd > $O/pins-running
+systemctl restart netaccel-fwd.service
+sleep 1
+busctl call $B ListInterfaces > $O/list-after-restart
+journalctl -b -u netaccel-fwd.service --no-pager > $O/journal
+systemctl disable --now netaccel-fwd.service
+sleep 1
+ls -A /sys/fs/bpf/netaccel/ > $O/pins-after-disable 2>&1
+ip -d link show vtest0 > $O/link-after-disable
+rpm -e netaccel-fwd netaccel; echo $? > $O/erase
+echo done > $O/done
+INSIDE
+chmod +x "$PAY/run-inside.sh"
+cat > "$PAY/payload.service" <<'UNIT'
+[Unit]
+Description=netaccel package test payload
+After=multi-user.target dbus.service
+[Service]
+Type=oneshot
+ExecStart=/payload/run-inside.sh
+ExecStopPost=/bin/systemctl poweroff --no-block
+UNIT
+
+timeout 180 systemd-nspawn -q -D "$ROOT" --register=no --keep-unit --volatile=overlay --private-network \
+  --capability=CAP_NET_ADMIN,CAP_BPF,CAP_SYS_ADMIN,CAP_PERFMON,CAP_SYS_RESOURCE,CAP_SYS_PTRACE --system-call-filter=bpf \
+  --bind="$BPF":/sys/fs/bpf --bind="$PAY":/payload --bind-ro="$PAY/payload.service":/etc/systemd/system/payload.service \
+  --console=read-only -b -- systemd.wants=payload.service > "$PAY/out/console.log" 2>&1
+echo "nspawn exit: $?"
+O=$PAY/out
+fail=0
+check() {  # description, command
+  if eval "$2"; then echo "ok   $1"; else echo "FAIL $1"; fail=1; fi
+}
+check "payload ran to the end" "[ -f $O/done ]"
+check "rpm -i succeeded" "grep -qx 0 $O/install"
+check "systemctl enable --now succeeded" "grep -qx 0 $O/enable"
+check "service active" "grep -qx active $O/active"
+check "busctl ListInterfaces shows the configured veth" "grep -q vtest0 $O/list"
+check "busctl reads Version" "grep -q '0.1.0' $O/version"
+check "introspection lists Attach" "grep -q '.Attach' $O/introspect"
+check "nobody may read" "grep -q 'rc=0' $O/nobody-read"
+check "nobody may not change" "grep -q 'Access denied' $O/nobody-change && grep -q 'rc=1' $O/nobody-change"
+check "netaccelctl status" "grep -q '1 interfaces attached' $O/status"
+check "links and maps pinned while running" "grep -q link_ $O/pins-running && grep -q fwd_ifaces $O/pins-running"
+check "restart adopts the pinned data path" "grep -q 'adopted vtest0' $O/journal && grep -q vtest0 $O/list-after-restart"
+check "disable --now leaves no pins" "[ ! -s $O/pins-after-disable ] || grep -q 'No such file' $O/pins-after-disable"
+check "disable --now detaches" "! grep -q 'tcx\\|xdp' $O/link-after-disable"
+check "rpm -e succeeded" "grep -qx 0 $O/erase"
+if [ $fail -ne 0 ]; then
+  echo "---- payload log"; tail -60 $O/log
+  echo "---- unit status"; cat $O/status-unit 2>/dev/null
+  echo "---- journal"; tail -30 $O/journal 2>/dev/null
+  echo "---- console"; tail -30 $O/console.log
+fi
+exit $fail

@@ -1,0 +1,23 @@
+#!/bin/bash
+# rpmbuild -bb of spec/netaccel.spec succeeds and yields the packages with their scriptlets.
+set -euo pipefail
+SRC=$1 OUT=$2
+command -v rpmbuild >/dev/null || { echo "SKIP: rpmbuild not installed"; exit 77; }
+rm -rf "$OUT/rpm"
+"$SRC/spec/build-rpm.sh" "$OUT/rpm" > "$OUT.rpmbuild.log" 2>&1 || { tail -40 "$OUT.rpmbuild.log"; exit 1; }
+fail=0
+for p in netaccel netaccel-fwd netaccel-selinux; do
+  ls "$OUT/rpm/$p-0"*.rpm >/dev/null 2>&1 || { echo "FAIL: no $p package"; fail=1; }
+done
+fwd=$(ls "$OUT"/rpm/netaccel-fwd-0*.rpm)
+files=$(rpm -qpl "$fwd")
+for f in /usr/sbin/netaccel-fwd /usr/lib/systemd/system/netaccel-fwd.service \
+         /usr/share/dbus-1/system.d/org.openeuler.NetAccel1.Fwd.conf /etc/netaccel/fwd.conf; do
+  grep -qx "$f" <<<"$files" || { echo "FAIL: $f not in netaccel-fwd"; fail=1; }
+done
+scripts=$(rpm -qp --scripts "$fwd")
+grep -q '%systemd' <<<"$scripts" && { echo "FAIL: systemd macros left unexpanded"; fail=1; }
+grep -q 'systemctl --no-reload preset netaccel-fwd.service' <<<"$scripts" || { echo "FAIL: no preset in %post"; fail=1; }
+grep -q 'netaccel-fwd --purge' <<<"$scripts" || { echo "FAIL: uninstall does not purge"; fail=1; }
+[ $fail -eq 0 ] && echo "rpm build: $(ls "$OUT/rpm" | tr '\n' ' ')"
+exit $fail
