@@ -44,6 +44,10 @@ LinkInfo to_link(rtnl_link* l) {
   return i;
 }
 
+// The link cache also holds AF_BRIDGE views of bridge ports (from port state notifications);
+// they lack the link kind and must not shadow the device itself.
+bool is_device_view(rtnl_link* l) { return rtnl_link_get_family(l) == AF_UNSPEC; }
+
 // Only bridge FDB entries that belong to a bridge (not a device's own "self" list).
 std::optional<FdbEntry> to_fdb(rtnl_neigh* n) {
   if (rtnl_neigh_get_family(n) != AF_BRIDGE) return std::nullopt;
@@ -62,7 +66,11 @@ std::optional<FdbEntry> to_fdb(rtnl_neigh* n) {
 
 Result<std::unique_ptr<Netlink>> Netlink::open() {
   std::unique_ptr<Netlink> nl(new Netlink());
-  int err = nl_cache_mngr_alloc(nullptr, NETLINK_ROUTE, NL_AUTO_PROVIDE, &nl->mngr_);
+  nl->query_ = nl_socket_alloc();
+  if (!nl->query_) return make_error(Errc::unsupported, "netlink socket");
+  int err = nl_connect(nl->query_, NETLINK_ROUTE);
+  if (err < 0) return nl_error(err, "netlink connect");
+  err = nl_cache_mngr_alloc(nullptr, NETLINK_ROUTE, NL_AUTO_PROVIDE, &nl->mngr_);
   if (err < 0) return nl_error(err, "netlink cache manager");
   err = nl_cache_mngr_add(nl->mngr_, "route/link", &Netlink::on_change, nl.get(), &nl->links_);
   if (err < 0) return nl_error(err, "netlink link cache");
@@ -76,6 +84,7 @@ Result<std::unique_ptr<Netlink>> Netlink::open() {
 
 Netlink::~Netlink() {
   if (mngr_) nl_cache_mngr_free(mngr_);  // frees the caches it manages too
+  if (query_) nl_socket_free(query_);
 }
 
 int Netlink::fd() const { return nl_cache_mngr_get_fd(mngr_); }
@@ -91,31 +100,48 @@ void Netlink::on_change(nl_cache*, nl_object* obj, int action, void* arg) {
   NlEvent ev = action == NL_ACT_NEW ? NlEvent::added : action == NL_ACT_DEL ? NlEvent::removed : NlEvent::changed;
   const char* type = nl_object_get_type(obj);
   if (type && std::strcmp(type, "route/link") == 0) {
-    if (self->link_cb_) self->link_cb_(ev, to_link(reinterpret_cast<rtnl_link*>(obj)));
+    auto* l = reinterpret_cast<rtnl_link*>(obj);
+    if (!is_device_view(l) || !self->link_cb_) return;
+    // The cached object may be a merge of several notifications; ask the kernel for the truth.
+    LinkInfo info = to_link(l);
+    if (ev != NlEvent::removed) {
+      auto fresh = self->link(info.ifindex);
+      if (!fresh) ev = NlEvent::removed;
+      else info = *fresh;
+    }
+    self->link_cb_(ev, info);
   } else if (type && std::strcmp(type, "route/neigh") == 0) {
     auto e = to_fdb(reinterpret_cast<rtnl_neigh*>(obj));
     if (e && self->fdb_cb_) self->fdb_cb_(ev, *e);
   }
 }
 
+// Look-ups go to the kernel, not the event cache: answers must be current when an Attach
+// call or an event is being decided.
 std::vector<LinkInfo> Netlink::links() const {
   std::vector<LinkInfo> out;
-  for (nl_object* o = nl_cache_get_first(links_); o; o = nl_cache_get_next(o))
-    out.push_back(to_link(reinterpret_cast<rtnl_link*>(o)));
+  nl_cache* cache = nullptr;
+  if (rtnl_link_alloc_cache(query_, AF_UNSPEC, &cache) < 0) return out;
+  for (nl_object* o = nl_cache_get_first(cache); o; o = nl_cache_get_next(o)) {
+    auto* l = reinterpret_cast<rtnl_link*>(o);
+    if (is_device_view(l)) out.push_back(to_link(l));
+  }
+  nl_cache_free(cache);
   return out;
 }
 
 std::optional<LinkInfo> Netlink::link(int ifindex) const {
-  rtnl_link* l = rtnl_link_get(links_, ifindex);
-  if (!l) return std::nullopt;
+  if (ifindex <= 0) return std::nullopt;
+  rtnl_link* l = nullptr;
+  if (rtnl_link_get_kernel(query_, ifindex, nullptr, &l) < 0 || !l) return std::nullopt;
   LinkInfo i = to_link(l);
   rtnl_link_put(l);
   return i;
 }
 
 std::optional<LinkInfo> Netlink::link(const std::string& name) const {
-  rtnl_link* l = rtnl_link_get_by_name(links_, name.c_str());
-  if (!l) return std::nullopt;
+  rtnl_link* l = nullptr;
+  if (rtnl_link_get_kernel(query_, 0, name.c_str(), &l) < 0 || !l) return std::nullopt;
   LinkInfo i = to_link(l);
   rtnl_link_put(l);
   return i;

@@ -13,6 +13,7 @@
 #include "netaccel/core/result.h"
 
 struct nl_cache_mngr;
+struct nl_sock;
 struct nl_cache;
 struct nl_object;
 
@@ -69,6 +70,7 @@ class Netlink {
   static void on_change(nl_cache*, nl_object*, int action, void* self);
   nl_cache_mngr* mngr_ = nullptr;
   nl_cache* links_ = nullptr;
+  nl_sock* query_ = nullptr;  // for look-ups (mutable kernel state, so const methods use it)
   nl_cache* neigh_ = nullptr;
   LinkCallback link_cb_;
   FdbCallback fdb_cb_;

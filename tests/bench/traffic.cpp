@@ -1,0 +1,244 @@
+#include "traffic.h"
+
+#include <arpa/inet.h>
+#include <bpf/bpf.h>
+#include <fcntl.h>
+#include <linux/bpf.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <pthread.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "benchgen.skel.h"
+#include "netaccel/core/link.h"
+#include "netaccel/core/map.h"
+#include "netaccel/core/netns.h"
+#include "netaccel/core/skeleton.h"
+#include "netaccel/core/unique_fd.h"
+
+template <>
+struct netaccel::SkeletonTraits<struct benchgen> {
+  static struct benchgen* open(const bpf_object_open_opts* o) { return benchgen__open_opts(o); }
+  static int load(struct benchgen* s) { return benchgen__load(s); }
+  static void destroy(struct benchgen* s) { benchgen__destroy(s); }
+};
+
+namespace netaccel::bench {
+namespace {
+using Clock = std::chrono::steady_clock;
+
+Result<UniqueFd> open_ns(const std::string& name) {
+  UniqueFd fd(open(("/run/netns/" + name).c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd.valid()) return errno_error(errno, "open netns " + name);
+  return fd;
+}
+
+std::array<uint8_t, 6> parse_mac(const std::string& s) {
+  std::array<uint8_t, 6> m{};
+  unsigned v[6] = {};
+  std::sscanf(s.c_str(), "%x:%x:%x:%x:%x:%x", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5]);
+  for (int i = 0; i < 6; ++i) m[i] = static_cast<uint8_t>(v[i]);
+  return m;
+}
+
+uint16_t ip_checksum(const uint8_t* p, size_t len) {
+  uint32_t s = 0;
+  for (size_t i = 0; i < len; i += 2) s += static_cast<uint32_t>(p[i] << 8 | p[i + 1]);
+  while (s >> 16) s = (s & 0xffff) + (s >> 16);
+  return static_cast<uint16_t>(~s);
+}
+
+// 64-byte Ethernet/IPv4/UDP frame (UDP checksum 0: "none", valid for IPv4).
+std::array<uint8_t, 64> udp_frame(const std::string& dmac, const Pod& from, const Pod& to) {
+  std::array<uint8_t, 64> f{};
+  auto d = parse_mac(dmac), s = parse_mac(from.mac);
+  std::copy(d.begin(), d.end(), f.begin());
+  std::copy(s.begin(), s.end(), f.begin() + 6);
+  f[12] = 0x08;
+  uint8_t* ip = &f[14];
+  ip[0] = 0x45;
+  ip[3] = 50;  // total length 20 + 8 + 22
+  ip[6] = 0x40;
+  ip[8] = 64;
+  ip[9] = 17;
+  inet_pton(AF_INET, from.ip.c_str(), ip + 12);
+  inet_pton(AF_INET, to.ip.c_str(), ip + 16);
+  uint16_t c = ip_checksum(ip, 20);
+  ip[10] = c >> 8;
+  ip[11] = c & 0xff;
+  uint8_t* udp = ip + 20;
+  udp[0] = 0x30, udp[1] = 0x39, udp[2] = 0x00, udp[3] = 0x09;  // 12345 -> 9 (discard)
+  udp[5] = 30;
+  return f;
+}
+
+void pin_to_cpu(int cpu) {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  CPU_SET(cpu, &set);
+  pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
+}
+}  // namespace
+
+Result<double> udp64_pps(const Pod& from, const Pod& to, const std::string& l2_dst, double seconds) {
+  auto skel = Skeleton<struct benchgen>::open("benchgen");
+  if (!skel) return skel.error();
+  if (auto st = skel->load(); !st) return st.error();
+  auto from_ns = open_ns(from.netns);
+  auto to_ns = open_ns(to.netns);
+  if (!from_ns) return from_ns.error();
+  if (!to_ns) return to_ns.error();
+
+  Map<uint32_t, std::array<uint8_t, 64>> tmpl((*skel)->maps.gen_frame);
+  auto frame = udp_frame(l2_dst, from, to);
+  if (auto st = tmpl.update(0, frame); !st) return st.error();
+
+  // The receiver counts and drops at TC ingress: kernel-forwarded skbs, frames XDP-redirected
+  // (after the peer's XDP_PASS) and bpf_redirect_peer'd skbs all pass there.
+  Result<Link> counter = make_error(Errc::not_found, "counter");
+  if (auto st = run_in_netns(to_ns->get(), [&]() -> Status {
+        counter = Link::create(bpf_program__fd((*skel)->progs.count_tc), static_cast<int>(if_nametoindex("eth0")),
+                               kAttachTcxIngress);
+        return {};
+      });
+      !st)
+    return st.error();
+  if (!counter) return counter.error();
+
+  PerCpuMap<uint32_t, uint64_t> rx((*skel)->maps.rx_count);
+  (void)rx.update_all(0, 0);
+  std::array<uint8_t, 64> data = frame;
+  double elapsed = 0;
+  Status run_status;
+  pin_to_cpu(0);
+  (void)run_in_netns(from_ns->get(), [&]() -> Status {
+    xdp_md ctx{};
+    ctx.data_end = sizeof(data);
+    ctx.ingress_ifindex = if_nametoindex("eth0");
+    auto start = Clock::now();
+    while (std::chrono::duration<double>(Clock::now() - start).count() < seconds) {
+      LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = data.data(), .data_size_in = sizeof(data), .ctx_in = &ctx,
+                  .ctx_size_in = sizeof(ctx), .repeat = 1u << 20, .flags = BPF_F_TEST_XDP_LIVE_FRAMES,
+                  .batch_size = 64);
+      if (bpf_prog_test_run_opts(bpf_program__fd((*skel)->progs.gen_xdp), &opts) != 0) {
+        run_status = errno_error(errno, "live-frame generator");
+        break;
+      }
+    }
+    elapsed = std::chrono::duration<double>(Clock::now() - start).count();
+    return {};
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));  // let queued frames land
+  if (!run_status) return run_status.error();
+  uint64_t got = 0;
+  if (auto v = rx.lookup(0))
+    for (auto c : *v) got += c;
+  return elapsed > 0 ? got / elapsed : 0;
+}
+
+Result<Latency> tcp_rr(const Pod& client, const Pod& server, int count, int cpu) {
+  auto cns = open_ns(client.netns), sns = open_ns(server.netns);
+  if (!cns) return cns.error();
+  if (!sns) return sns.error();
+  const int port = 7007;
+  UniqueFd listener;
+  if (auto st = run_in_netns(sns->get(), [&]() -> Status {
+        listener.reset(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+        int one = 1;
+        setsockopt(listener.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+        sockaddr_in a{};
+        a.sin_family = AF_INET;
+        a.sin_port = htons(port);
+        if (bind(listener.get(), reinterpret_cast<sockaddr*>(&a), sizeof(a)) || listen(listener.get(), 1))
+          return errno_error(errno, "rr server bind");
+        return {};
+      });
+      !st)
+    return st.error();
+  std::thread srv([&] {
+    pin_to_cpu(cpu);
+    UniqueFd c(accept(listener.get(), nullptr, nullptr));
+    int one = 1;
+    setsockopt(c.get(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    char buf[64];
+    while (true) {
+      size_t got = 0;
+      while (got < sizeof(buf)) {
+        ssize_t n = read(c.get(), buf + got, sizeof(buf) - got);
+        if (n <= 0) return;
+        got += static_cast<size_t>(n);
+      }
+      if (write(c.get(), buf, sizeof(buf)) != sizeof(buf)) return;
+    }
+  });
+  UniqueFd sock;
+  Status connected = run_in_netns(cns->get(), [&]() -> Status {
+    sock.reset(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(port);
+    inet_pton(AF_INET, server.ip.c_str(), &a.sin_addr);
+    if (connect(sock.get(), reinterpret_cast<sockaddr*>(&a), sizeof(a))) return errno_error(errno, "rr connect");
+    return {};
+  });
+  if (!connected) {
+    shutdown(listener.get(), SHUT_RDWR);
+    srv.join();
+    return connected.error();
+  }
+  pin_to_cpu(cpu);
+  int one = 1;
+  setsockopt(sock.get(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+  std::vector<double> us;
+  us.reserve(count);
+  char buf[64] = {1};
+  for (int i = 0; i < count + 1000; ++i) {  // first 1000 warm up
+    auto t0 = Clock::now();
+    if (write(sock.get(), buf, sizeof(buf)) != sizeof(buf)) break;
+    size_t got = 0;
+    while (got < sizeof(buf)) {
+      ssize_t n = read(sock.get(), buf + got, sizeof(buf) - got);
+      if (n <= 0) break;
+      got += static_cast<size_t>(n);
+    }
+    if (i >= 1000) us.push_back(std::chrono::duration<double, std::micro>(Clock::now() - t0).count());
+  }
+  sock.reset();
+  srv.join();
+  if (us.empty()) return make_error(Errc::not_found, "no round trips completed");
+  std::sort(us.begin(), us.end());
+  return Latency{us[us.size() / 2], us[us.size() * 99 / 100]};
+}
+
+Result<double> tcp_stream_gbps(const Pod& client, const Pod& server, double seconds) {
+  auto run = [](const std::string& cmd) {
+    std::string out;
+    FILE* p = popen((cmd + " 2>&1").c_str(), "r");
+    if (!p) return out;
+    char buf[4096];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof(buf), p)) > 0) out.append(buf, n);
+    pclose(p);
+    return out;
+  };
+  run("ip netns exec " + server.netns + " iperf3 -s -1 -D -p 5299 -A 1 --logfile /dev/null");
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  auto out = run("ip netns exec " + client.netns + " timeout 30 iperf3 -J -p 5299 -A 0 -t " +
+                 std::to_string(seconds) + " -c " + server.ip);
+  run("ip netns exec " + server.netns + " pkill -f 'iperf3 -s -1 -D -p 5299'");
+  auto j = nlohmann::json::parse(out, nullptr, false);
+  if (j.is_discarded() || !j.contains("end")) return make_error(Errc::not_found, "iperf3: " + out.substr(0, 300));
+  return j["end"]["sum_received"]["bits_per_second"].get<double>() / 1e9;
+}
+
+}  // namespace netaccel::bench
