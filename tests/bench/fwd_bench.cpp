@@ -65,7 +65,7 @@ int main(int argc, char** argv) {
   CLI::App app{"netaccel-fwd benchmark"};
   std::string prefix, out_dir = "bench";
   double pps_seconds = 2, stream_seconds = 3;
-  int rr_count = 20000, rules = 10000;
+  int rr_count = 10000, rules = 10000;
   app.add_option("--prefix", prefix, "lab prefix (topology.sh)")->required();
   app.add_option("--out", out_dir, "directory for fwd.json");
   app.add_option("--pps-seconds", pps_seconds);

@@ -32,3 +32,17 @@ NETACCEL_LOG=stderr nsenter --net=/run/netns/$P-node "$BUILD/services/fwd/netacc
 DAEMON=$!
 for _ in $(seq 50); do busctl --address="$ADDR" status org.openeuler.NetAccel1.Fwd >/dev/null 2>&1 && break; sleep 0.1; done
 "$BUILD/tests/bench/fwd_bench" --prefix "$P" --out "$BUILD/bench" "$@"
+status=$?
+if [ -n "${NETACCEL_LAB_SHOW:-}" ]; then
+  ctl() { echo "\$ netaccelctl $*"; "$BUILD/services/ctl/netaccelctl" "$@"; }
+  echo; echo "== the lab with netaccel-fwd attached (routed pods: router mode, bridged pods: bridge mode)"
+  for i in vr1 vr2; do "$BUILD/services/ctl/netaccelctl" fwd attach $i router; done
+  for i in vb1 vb2; do "$BUILD/services/ctl/netaccelctl" fwd attach $i bridge; done
+  ip netns exec "$P-r1" ping -q -c 20 -i 0.01 10.78.2.2 | tail -2
+  ip netns exec "$P-b1" ping -q -c 20 -i 0.01 10.77.0.12 | tail -2
+  ctl fwd status
+  ctl fwd stats vr1
+  echo "(tearing the lab down)"
+fi
+exit $status
+

@@ -128,7 +128,7 @@ Result<double> udp64_pps(const Pod& from, const Pod& to, const std::string& l2_d
     auto start = Clock::now();
     while (std::chrono::duration<double>(Clock::now() - start).count() < seconds) {
       LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = data.data(), .data_size_in = sizeof(data), .ctx_in = &ctx,
-                  .ctx_size_in = sizeof(ctx), .repeat = 1u << 20, .flags = BPF_F_TEST_XDP_LIVE_FRAMES,
+                  .ctx_size_in = sizeof(ctx), .repeat = 1u << 16, .flags = BPF_F_TEST_XDP_LIVE_FRAMES,
                   .batch_size = 64);
       if (bpf_prog_test_run_opts(bpf_program__fd((*skel)->progs.gen_xdp), &opts) != 0) {
         run_status = errno_error(errno, "live-frame generator");
