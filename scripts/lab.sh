@@ -5,8 +5,5 @@
 set -euo pipefail
 src=$(cd "$(dirname "$0")/.." && pwd)
 build=${NETACCEL_BUILD_DIR:-$src/build}
-"$src/scripts/install-deps.sh"
-mountpoint -q /sys/fs/bpf || mount -t bpf bpf /sys/fs/bpf
-cmake -S "$src" -B "$build" -DBUILD_TESTING=ON > "$build.cmake.log" 2>&1 || { cat "$build.cmake.log"; exit 1; }
-cmake --build "$build" -j "$(nproc)" --target netaccel-fwd netaccelctl fwd_bench
+"$src/scripts/build.sh" "$build" netaccel-fwd netaccelctl fwd_bench
 NETACCEL_LAB_SHOW=1 "$src/tests/bench/run_fwd_bench.sh" "$src" "$build" "$@"

@@ -5,17 +5,11 @@
 
 #include <cstring>
 
-#include "fwd.skel.h"
+#include "fwd_skeleton.h"
 #include "netaccel/core/log.h"
 #include "netaccel/core/map_pinning.h"
 #include "netaccel/core/netns.h"
 
-template <>
-struct netaccel::SkeletonTraits<struct fwd> {
-  static struct fwd* open(const bpf_object_open_opts* o) { return fwd__open_opts(o); }
-  static int load(struct fwd* s) { return fwd__load(s); }
-  static void destroy(struct fwd* s) { fwd__destroy(s); }
-};
 
 namespace netaccel::fwd {
 namespace {

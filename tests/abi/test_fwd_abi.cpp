@@ -87,7 +87,8 @@ TEST(FwdAbiEnums, EnumsMatchBtf) {
   btf__free(btf_);
 }
 
-INSTANTIATE_TEST_SUITE_P(Objects, FwdAbi, ::testing::Values(FWD_BPF_OBJECT, FWD_ABI_BTF_OBJECT));
+INSTANTIATE_TEST_SUITE_P(Objects, FwdAbi, ::testing::Values(FWD_BPF_OBJECT, FWD_ABI_BTF_OBJECT),
+                         [](const auto& info) { return std::string(info.index == 0 ? "fwd" : "fwd_abi_btf"); });
 
 TEST(FwdAbiMaps, KeyAndValueSizesMatch) {
   bpf_object* obj = bpf_object__open_file(FWD_BPF_OBJECT, nullptr);

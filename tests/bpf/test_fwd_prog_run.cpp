@@ -10,19 +10,12 @@
 #include <optional>
 
 #include "bpf_test_env.h"
-#include "fwd.skel.h"
+#include "fwd_skeleton.h"
 #include "fwd/fwd_abi.h"
 #include "harness.h"
 #include "netaccel/core/map.h"
-#include "netaccel/core/skeleton.h"
 #include "packet_builder.h"
 
-template <>
-struct netaccel::SkeletonTraits<struct fwd> {
-  static struct fwd* open(const bpf_object_open_opts* o) { return fwd__open_opts(o); }
-  static int load(struct fwd* s) { return fwd__load(s); }
-  static void destroy(struct fwd* s) { fwd__destroy(s); }
-};
 
 namespace {
 using namespace netaccel;

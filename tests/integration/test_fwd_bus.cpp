@@ -7,15 +7,11 @@
 using namespace netaccel::test;
 
 namespace {
-#define NEED_ROOT()                                                    \
-  do {                                                                 \
-    if (auto m = missing_privileges(); !m.empty()) GTEST_SKIP() << m; \
-  } while (0)
 const std::string kDest = "org.openeuler.NetAccel1.Fwd /org/openeuler/NetAccel1/Fwd org.openeuler.NetAccel1.Fwd";
 }  // namespace
 
 TEST(FwdBus, IntrospectionAndProperties) {
-  NEED_ROOT();
+  NETACCEL_REQUIRE_ROOT();
   FwdLab lab;
   ASSERT_TRUE(lab.ok());
   auto intro = lab.busctl("introspect org.openeuler.NetAccel1.Fwd /org/openeuler/NetAccel1/Fwd");
@@ -30,7 +26,7 @@ TEST(FwdBus, IntrospectionAndProperties) {
 }
 
 TEST(FwdBus, InvalidArgumentsGetNamedErrorsAndChangeNothing) {
-  NEED_ROOT();
+  NETACCEL_REQUIRE_ROOT();
   FwdLab lab("bridges = br0\n");  // routed pods start detached
   ASSERT_TRUE(lab.ok());
   auto before = lab.attached();
@@ -66,7 +62,7 @@ TEST(FwdBus, InvalidArgumentsGetNamedErrorsAndChangeNothing) {
 }
 
 TEST(FwdBus, UnprivilegedCallersReadButCannotChange) {
-  NEED_ROOT();
+  NETACCEL_REQUIRE_ROOT();
   FwdLab lab;
   ASSERT_TRUE(lab.ok());
   auto read = lab.busctl("call " + kDest + " ListInterfaces", "nobody");

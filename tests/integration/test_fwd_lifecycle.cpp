@@ -15,14 +15,10 @@ bool exists(const std::string& p) {
   struct stat st;
   return stat(p.c_str(), &st) == 0;
 }
-#define NEED_ROOT()                                                    \
-  do {                                                                 \
-    if (auto m = missing_privileges(); !m.empty()) GTEST_SKIP() << m; \
-  } while (0)
 }  // namespace
 
 TEST(FwdLifecycle, PodDeletedAndReAdded) {
-  NEED_ROOT();
+  NETACCEL_REQUIRE_ROOT();
   FwdLab lab;
   ASSERT_TRUE(lab.ok());
   ASSERT_TRUE(has(lab.attached(), "vr3"));
@@ -38,7 +34,7 @@ TEST(FwdLifecycle, PodDeletedAndReAdded) {
 }
 
 TEST(FwdLifecycle, RestartDuringTrafficLosesNothing) {
-  NEED_ROOT();
+  NETACCEL_REQUIRE_ROOT();
   FwdLab lab;
   ASSERT_TRUE(lab.ok());
   ASSERT_TRUE(lab.ping("r1", "10.78.2.2"));
@@ -58,7 +54,7 @@ TEST(FwdLifecycle, RestartDuringTrafficLosesNothing) {
 }
 
 TEST(FwdLifecycle, PurgeDetachesEverythingAndLeavesNoPins) {
-  NEED_ROOT();
+  NETACCEL_REQUIRE_ROOT();
   FwdLab lab("bridges = br0\nprefixes = vr\nhook = xdp\n");
   ASSERT_TRUE(lab.ok());
   ASSERT_TRUE(lab.ping("r1", "10.78.2.2"));
@@ -76,7 +72,7 @@ TEST(FwdLifecycle, PurgeDetachesEverythingAndLeavesNoPins) {
 }
 
 TEST(FwdLifecycle, BadConfigFailsToStartAndAttachesNothing) {
-  NEED_ROOT();
+  NETACCEL_REQUIRE_ROOT();
   auto dir = "/tmp/netaccel-badconf-" + unique_prefix("x");
   sh_ok("mkdir -p " + dir + " && printf '[fwd]\\nhook = fast\\n' > " + dir + "/fwd.conf");
   auto r = sh(binary_dir() + "/services/fwd/netaccel-fwd -c " + dir + "/fwd.conf --check-config");

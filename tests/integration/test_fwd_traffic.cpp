@@ -8,10 +8,6 @@ using namespace netaccel::test;
 
 namespace {
 
-#define NEED_ROOT()                                                    \
-  do {                                                                 \
-    if (auto m = missing_privileges(); !m.empty()) GTEST_SKIP() << m; \
-  } while (0)
 
 // Packets the node's kernel forwarded (an ACCEPT rule counts them in FORWARD).
 uint64_t kernel_forwarded(const FwdLab& lab) {
@@ -65,14 +61,14 @@ void run_all_pairs(const FwdLab& lab, const Pair (&pairs)[3]) {
 }  // namespace
 
 TEST(FwdTraffic, RoutedPodsTcHook) {
-  NEED_ROOT();
+  NETACCEL_REQUIRE_ROOT();
   FwdLab lab;
   ASSERT_TRUE(lab.ok());
   run_all_pairs(lab, kRouted);
 }
 
 TEST(FwdTraffic, BridgedPodsTcHook) {
-  NEED_ROOT();
+  NETACCEL_REQUIRE_ROOT();
   FwdLab lab;
   ASSERT_TRUE(lab.ok());
   // Bridged traffic does not cross FORWARD unless br_netfilter is loaded; count what the
@@ -86,7 +82,7 @@ TEST(FwdTraffic, BridgedPodsTcHook) {
 }
 
 TEST(FwdTraffic, RoutedAndBridgedPodsXdpHook) {
-  NEED_ROOT();
+  NETACCEL_REQUIRE_ROOT();
   FwdLab lab("bridges = br0\nprefixes = vr\nhook = xdp\n");
   ASSERT_TRUE(lab.ok());
   auto list = lab.ctl("fwd list");
@@ -100,7 +96,7 @@ TEST(FwdTraffic, RoutedAndBridgedPodsXdpHook) {
 }
 
 TEST(FwdTraffic, BridgedToRoutedCrossesTheKernelRouterCorrectly) {
-  NEED_ROOT();
+  NETACCEL_REQUIRE_ROOT();
   FwdLab lab;
   ASSERT_TRUE(lab.ok());
   EXPECT_TRUE(lab.ping("b1", "10.78.1.2"));
@@ -111,7 +107,7 @@ TEST(FwdTraffic, BridgedToRoutedCrossesTheKernelRouterCorrectly) {
 }
 
 TEST(FwdTraffic, UnresolvedNeighbourGoesThroughTheKernelFirst) {
-  NEED_ROOT();
+  NETACCEL_REQUIRE_ROOT();
   FwdLab lab;
   ASSERT_TRUE(lab.ok());
   sh_ok(lab.in("node", "ip neigh flush dev vr2"));

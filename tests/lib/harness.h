@@ -59,3 +59,9 @@ class Process {
 };
 
 }  // namespace netaccel::test
+
+// Skips the calling test (GTEST_SKIP returns from it) when privileges are missing.
+#define NETACCEL_REQUIRE_ROOT()                                                              \
+  do {                                                                                     \
+    if (auto why = ::netaccel::test::missing_privileges(); !why.empty()) GTEST_SKIP() << why; \
+  } while (0)

@@ -5,8 +5,12 @@
 #include <netlink/cache.h>
 #include <netlink/netlink.h>
 #include <netlink/route/link.h>
+#include <netlink/route/addr.h>
 #include <netlink/route/neighbour.h>
+#include <netlink/route/route.h>
 #include <sys/socket.h>
+
+#include <arpa/inet.h>
 
 #include <cstdio>
 #include <cstring>
@@ -145,6 +149,73 @@ std::optional<LinkInfo> Netlink::link(const std::string& name) const {
   LinkInfo i = to_link(l);
   rtnl_link_put(l);
   return i;
+}
+
+namespace {
+std::string addr_str(nl_addr* a, bool with_prefix) {
+  if (!a) return "";
+  char buf[INET6_ADDRSTRLEN + 8];
+  nl_addr* copy = nl_addr_clone(a);
+  if (!with_prefix) nl_addr_set_prefixlen(copy, nl_addr_get_len(copy) * 8);
+  std::string s = nl_addr2str(copy, buf, sizeof(buf));
+  nl_addr_put(copy);
+  return s;
+}
+
+// Runs fn over a fresh dump; the cache is freed afterwards.
+template <typename Obj, typename Fn>
+void for_each_fresh(nl_cache* cache, Fn fn) {
+  if (!cache) return;
+  for (nl_object* o = nl_cache_get_first(cache); o; o = nl_cache_get_next(o)) fn(reinterpret_cast<Obj*>(o));
+  nl_cache_free(cache);
+}
+}  // namespace
+
+std::vector<AddressInfo> Netlink::addresses(int ifindex) const {
+  std::vector<AddressInfo> out;
+  nl_cache* cache = nullptr;
+  if (rtnl_addr_alloc_cache(query_, &cache) < 0) return out;
+  for_each_fresh<rtnl_addr>(cache, [&](rtnl_addr* a) {
+    if (ifindex && rtnl_addr_get_ifindex(a) != ifindex) return;
+    out.push_back(AddressInfo{rtnl_addr_get_ifindex(a), rtnl_addr_get_family(a),
+                              addr_str(rtnl_addr_get_local(a), false), static_cast<int>(rtnl_addr_get_prefixlen(a))});
+  });
+  return out;
+}
+
+std::vector<RouteInfo> Netlink::routes(int family) const {
+  std::vector<RouteInfo> out;
+  nl_cache* cache = nullptr;
+  if (rtnl_route_alloc_cache(query_, family, 0, &cache) < 0) return out;
+  for_each_fresh<rtnl_route>(cache, [&](rtnl_route* r) {
+    RouteInfo ri;
+    ri.family = rtnl_route_get_family(r);
+    nl_addr* dst = rtnl_route_get_dst(r);
+    ri.dst_len = dst ? static_cast<int>(nl_addr_get_prefixlen(dst)) : 0;
+    ri.dst = ri.dst_len == 0 ? "default" : addr_str(dst, false);
+    ri.table = rtnl_route_get_table(r);
+    if (rtnl_route_get_nnexthops(r) > 0) {
+      rtnl_nexthop* nh = rtnl_route_nexthop_n(r, 0);
+      ri.oif = rtnl_route_nh_get_ifindex(nh);
+      ri.gateway = addr_str(rtnl_route_nh_get_gateway(nh), false);
+    }
+    out.push_back(ri);
+  });
+  return out;
+}
+
+std::vector<NeighbourInfo> Netlink::neighbours(int ifindex) const {
+  std::vector<NeighbourInfo> out;
+  nl_cache* cache = nullptr;
+  if (rtnl_neigh_alloc_cache(query_, &cache) < 0) return out;
+  for_each_fresh<rtnl_neigh>(cache, [&](rtnl_neigh* n) {
+    int fam = rtnl_neigh_get_family(n);
+    if (fam != AF_INET && fam != AF_INET6) return;
+    if (ifindex && rtnl_neigh_get_ifindex(n) != ifindex) return;
+    out.push_back(NeighbourInfo{rtnl_neigh_get_ifindex(n), fam, addr_str(rtnl_neigh_get_dst(n), false),
+                                to_mac(rtnl_neigh_get_lladdr(n)), rtnl_neigh_get_state(n)});
+  });
+  return out;
 }
 
 std::vector<FdbEntry> Netlink::fdb(int bridge_ifindex) const {

@@ -43,6 +43,30 @@ struct FdbEntry {
   bool local = false;  // the host's own address (permanent): traffic for it is not forwarded
 };
 
+struct AddressInfo {
+  int ifindex = 0;
+  int family = 0;       // AF_INET / AF_INET6
+  std::string address;  // without prefix length
+  int prefixlen = 0;
+};
+
+struct RouteInfo {
+  int family = 0;
+  std::string dst;  // "default" or the network address
+  int dst_len = 0;
+  int oif = 0;          // first next hop's interface
+  std::string gateway;  // first next hop's gateway, empty if on-link
+  unsigned table = 0;
+};
+
+struct NeighbourInfo {
+  int ifindex = 0;
+  int family = 0;
+  std::string address;
+  MacAddr lladdr{};
+  int state = 0;  // NUD_*
+};
+
 enum class NlEvent { added, changed, removed };
 
 class Netlink {
@@ -64,6 +88,9 @@ class Netlink {
   std::optional<LinkInfo> link(int ifindex) const;
   std::optional<LinkInfo> link(const std::string& name) const;
   std::vector<FdbEntry> fdb(int bridge_ifindex) const;
+  std::vector<AddressInfo> addresses(int ifindex = 0) const;  // 0: all interfaces
+  std::vector<RouteInfo> routes(int family) const;             // main table and others
+  std::vector<NeighbourInfo> neighbours(int ifindex = 0) const;
 
  private:
   Netlink() = default;
