@@ -1,0 +1,169 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* netaccel-sockmap: same-node TCP socket acceleration. sockops records established sockets
+ * whose peer is on this node; sk_msg hands each sendmsg to the peer socket's receive queue. */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
+#include "sockmap/sockmap_abi.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+struct {
+	__uint(type, BPF_MAP_TYPE_SOCKHASH);
+	__uint(max_entries, SM_MAX_SOCKETS);
+	__type(key, struct sm_sock_key);
+	__type(value, __u64);
+} sm_sockets SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, SM_MAX_PREFIXES);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct sm_prefix_key);
+	__type(value, __u32);
+} sm_local_prefixes SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct sm_stats);
+} sm_stats SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, SM_MAX_CGROUPS);
+	__type(key, __u64);
+	__type(value, struct sm_cgroup);
+} sm_cgroups SEC(".maps");
+
+static __always_inline void sm_count(__u32 slot, __u64 n)
+{
+	__u32 zero = 0;
+	struct sm_stats *s = bpf_map_lookup_elem(&sm_stats, &zero);
+
+	if (s && slot < SM_STAT__MAX)
+		s->v[slot] += n;
+}
+
+static __always_inline int sm_is_loopback(__u32 family, const __u32 *ip)
+{
+	if (family == SM_AF_INET)
+		return (bpf_ntohl(ip[0]) >> 24) == 127;
+	return ip[0] == 0 && ip[1] == 0 && ip[2] == 0 && ip[3] == bpf_htonl(1);
+}
+
+static __always_inline int sm_is_local(__u32 family, const __u32 *ip)
+{
+	struct sm_prefix_key k = { .family = (__u8)family };
+
+	if (sm_is_loopback(family, ip))
+		return 1;
+	if (family == SM_AF_INET) {
+		k.prefixlen = 8 + 32;
+		__builtin_memcpy(k.addr, ip, 4);
+	} else {
+		k.prefixlen = 8 + 128;
+		__builtin_memcpy(k.addr, ip, 16);
+	}
+	return bpf_map_lookup_elem(&sm_local_prefixes, &k) != NULL;
+}
+
+/* Fills key as the socket sees itself; loopback tuples carry the namespace cookie. */
+static __always_inline void sm_make_key(struct sm_sock_key *k, __u32 family, const __u32 *lip,
+					const __u32 *rip, __u32 lport, __u32 rport, __u64 cookie)
+{
+	k->family = family;
+	k->local_port = lport;
+	k->remote_port = rport;
+	if (family == SM_AF_INET) {
+		k->local_ip[0] = lip[0];
+		k->remote_ip[0] = rip[0];
+	} else {
+		__builtin_memcpy(k->local_ip, lip, 16);
+		__builtin_memcpy(k->remote_ip, rip, 16);
+	}
+	k->netns_cookie = sm_is_loopback(family, rip) ? cookie : 0;
+}
+
+static __always_inline void sm_established(struct bpf_sock_ops *skops)
+{
+	struct sm_sock_key key = {};
+	__u32 lip[4] = {}, rip[4] = {};
+	__u32 family = skops->family;
+
+	if (family == SM_AF_INET) {
+		lip[0] = skops->local_ip4;
+		rip[0] = skops->remote_ip4;
+	} else if (family == SM_AF_INET6) {
+		lip[0] = skops->local_ip6[0]; lip[1] = skops->local_ip6[1];
+		lip[2] = skops->local_ip6[2]; lip[3] = skops->local_ip6[3];
+		rip[0] = skops->remote_ip6[0]; rip[1] = skops->remote_ip6[1];
+		rip[2] = skops->remote_ip6[2]; rip[3] = skops->remote_ip6[3];
+	} else {
+		return;
+	}
+	if (!sm_is_local(family, rip)) {
+		sm_count(SM_STAT_SKIP_REMOTE, 1);
+		return;
+	}
+	sm_make_key(&key, family, lip, rip, skops->local_port, bpf_ntohl(skops->remote_port),
+		    bpf_get_netns_cookie(skops));
+	if (bpf_sock_hash_update(skops, &sm_sockets, &key, BPF_ANY) == 0) {
+		sm_count(SM_STAT_SOCKETS_ADDED, 1);
+		bpf_sock_ops_cb_flags_set(skops, skops->bpf_sock_ops_cb_flags | BPF_SOCK_OPS_STATE_CB_FLAG);
+	} else {
+		sm_count(SM_STAT_ADD_FAILED, 1);
+	}
+}
+
+SEC("sockops")
+int sm_sockops(struct bpf_sock_ops *skops)
+{
+	switch (skops->op) {
+	case BPF_SOCK_OPS_ACTIVE_ESTABLISHED_CB:
+	case BPF_SOCK_OPS_PASSIVE_ESTABLISHED_CB:
+		sm_established(skops);
+		break;
+	case BPF_SOCK_OPS_STATE_CB:
+		if (skops->args[1] == BPF_TCP_CLOSE)
+			sm_count(SM_STAT_SOCKETS_REMOVED, 1);
+		break;
+	}
+	return 1;
+}
+
+SEC("sk_msg")
+int sm_msg(struct sk_msg_md *msg)
+{
+	struct sm_sock_key peer = {};
+	__u32 lip[4] = {}, rip[4] = {};
+	__u32 family = msg->family;
+	__u64 size = msg->size;
+
+	/* volatile: each context field must be one load at a fixed offset (the verifier rejects
+	 * loads through a context pointer the compiler has moved). */
+	if (family == SM_AF_INET) {
+		lip[0] = *(volatile __u32 *)&msg->local_ip4;
+		rip[0] = *(volatile __u32 *)&msg->remote_ip4;
+	} else {
+		lip[0] = *(volatile __u32 *)&msg->local_ip6[0];
+		lip[1] = *(volatile __u32 *)&msg->local_ip6[1];
+		lip[2] = *(volatile __u32 *)&msg->local_ip6[2];
+		lip[3] = *(volatile __u32 *)&msg->local_ip6[3];
+		rip[0] = *(volatile __u32 *)&msg->remote_ip6[0];
+		rip[1] = *(volatile __u32 *)&msg->remote_ip6[1];
+		rip[2] = *(volatile __u32 *)&msg->remote_ip6[2];
+		rip[3] = *(volatile __u32 *)&msg->remote_ip6[3];
+	}
+	/* The peer sees our remote as its local. */
+	sm_make_key(&peer, family, rip, lip, bpf_ntohl(msg->remote_port), msg->local_port,
+		    bpf_get_netns_cookie(msg));
+	if (bpf_msg_redirect_hash(msg, &sm_sockets, &peer, BPF_F_INGRESS) == SK_PASS) {
+		sm_count(SM_STAT_MSG_REDIRECTED, 1);
+		sm_count(SM_STAT_BYTES_REDIRECTED, size);
+		return SK_PASS;
+	}
+	sm_count(SM_STAT_MSG_FALLBACK_NO_PEER, 1);
+	return SK_PASS; /* not redirected: the normal TCP path */
+}

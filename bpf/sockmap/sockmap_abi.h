@@ -1,0 +1,61 @@
+/* netaccel-sockmap ABI: map keys/values and constants shared by sockmap.bpf.c and the daemon.
+ * Fixed-width types; "be" marks network byte order. tests/abi checks them against BTF. */
+#ifndef NETACCEL_SOCKMAP_ABI_H
+#define NETACCEL_SOCKMAP_ABI_H
+
+#ifndef __BPF__
+#include <linux/types.h>
+#endif
+
+#define SM_MAX_SOCKETS 65536
+#define SM_MAX_PREFIXES 256
+#define SM_MAX_CGROUPS 256
+#define SM_CGROUP_PATH_MAX 256
+
+#define SM_AF_INET 2
+#define SM_AF_INET6 10
+
+/* Key of sm_sockets: one established TCP socket, seen from itself. Pod addresses are unique
+ * on a node, so a 4-tuple names a socket; loopback tuples repeat in every network namespace,
+ * so for them netns_cookie keeps namespaces apart (0 otherwise). */
+struct sm_sock_key {
+	__u64 netns_cookie;
+	__u32 family;       /* SM_AF_INET or SM_AF_INET6 */
+	__u32 local_port;   /* host order */
+	__u32 remote_port;  /* host order */
+	__u32 pad;          /* zero */
+	__u32 local_ip[4];  /* be; IPv4 in [0], rest zero */
+	__u32 remote_ip[4]; /* be */
+};
+
+/* Key of sm_local_prefixes (LPM trie): addresses whose sockets are on this node (pod CIDRs,
+ * node addresses); loopback is always local. prefixlen counts the family byte too (8 + bits). */
+struct sm_prefix_key {
+	__u32 prefixlen;
+	__u8 family;
+	__u8 addr[16]; /* be */
+};
+
+/* Counter slots of the per-CPU array sm_stats. */
+enum sm_stat {
+	SM_STAT_SOCKETS_ADDED = 0,     /* established sockets put in the map */
+	SM_STAT_SOCKETS_REMOVED,       /* closed sockets (the kernel unlinks them) */
+	SM_STAT_SKIP_REMOTE,           /* peer not on this node: never touched */
+	SM_STAT_ADD_FAILED,            /* sockhash update failed (map full, ...) */
+	SM_STAT_MSG_REDIRECTED,        /* sendmsg calls handed to the peer socket */
+	SM_STAT_BYTES_REDIRECTED,
+	SM_STAT_MSG_FALLBACK_NO_PEER,  /* peer socket not in the map: normal TCP path */
+	SM_STAT__MAX
+};
+
+struct sm_stats {
+	__u64 v[SM_STAT__MAX];
+};
+
+/* Value of sm_cgroups (key: cgroup id = inode of the cgroup v2 directory): user-space state the
+ * daemon pins with its links so a restarted daemon knows which cgroups it enabled. */
+struct sm_cgroup {
+	char path[SM_CGROUP_PATH_MAX];
+};
+
+#endif
