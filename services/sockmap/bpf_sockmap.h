@@ -1,0 +1,45 @@
+// The kernel side of netaccel-sockmap: sockmap.bpf.o, maps pinned under <pin_root>/sockmap,
+// the sk_msg program linked to the sockhash and one sockops link per enabled cgroup, all
+// pinned so that accelerated connections outlive a daemon restart.
+#pragma once
+
+#include <map>
+#include <memory>
+
+#include "netaccel/core/link.h"
+#include "netaccel/core/map.h"
+#include "netaccel/core/pins.h"
+#include "netaccel/core/skeleton.h"
+#include "sockmap_dataplane.h"
+
+struct sockmap;
+
+namespace netaccel::sockmap {
+
+class BpfSockmap final : public Dataplane {
+ public:
+  static Result<std::unique_ptr<BpfSockmap>> open(const std::string& pin_root);
+  static Status purge(const std::string& pin_root);
+  ~BpfSockmap() override;  // pinned links stay attached; only disable() and purge() detach
+
+  Status enable(const EnabledCgroup& cg) override;
+  Status disable(uint64_t id) override;
+  std::vector<EnabledCgroup> enabled() const override;
+  Status set_local_prefixes(const std::vector<Prefix>& prefixes) override;
+  std::array<uint64_t, SM_STAT__MAX> stats() const override;
+  uint64_t sockets_in_map() const override;
+
+ private:
+  BpfSockmap(Skeleton<struct ::sockmap> skel, PinDir pins);
+  Status attach_msg();
+
+  Skeleton<struct ::sockmap> skel_;
+  PinDir pins_;
+  Map<uint64_t, sm_cgroup> cgroups_;
+  Map<sm_prefix_key, uint32_t> prefixes_;
+  PerCpuMap<uint32_t, sm_stats> stats_;
+  Link msg_link_;
+  std::map<uint64_t, Link> cg_links_;
+};
+
+}  // namespace netaccel::sockmap

@@ -1,0 +1,103 @@
+#include "sockmap_bus.h"
+
+#include <cstring>
+
+#include "netaccel/core/log.h"
+
+#ifndef NETACCEL_VERSION
+#define NETACCEL_VERSION "0"
+#endif
+
+namespace netaccel::sockmap {
+namespace {
+int reply_status(sd_bus_message* m, sd_bus_error* e, const Status& st, const std::string& what) {
+  if (!st) {
+    log::notice(what + " refused: " + st.error().what());
+    return bus_fail(e, st.error());
+  }
+  return sd_bus_reply_method_return(m, "");
+}
+
+int change(sd_bus_message* m, sd_bus_error* e, const char* name, const std::function<Status(const std::string&)>& fn) {
+  const char* path = nullptr;
+  if (int r = sd_bus_message_read(m, "s", &path); r < 0) return r;
+  if (auto st = authorize_change(m); !st) return bus_fail(e, st.error());
+  return reply_status(m, e, fn(path), std::string(name) + "(" + path + ")");
+}
+}  // namespace
+
+int SockmapBus::enable(sd_bus_message* m, void* u, sd_bus_error* e) {
+  auto* self = static_cast<SockmapBus*>(u);
+  return change(m, e, "Enable", [&](const std::string& p) { return self->svc_.enable(p); });
+}
+
+int SockmapBus::disable(sd_bus_message* m, void* u, sd_bus_error* e) {
+  auto* self = static_cast<SockmapBus*>(u);
+  return change(m, e, "Disable", [&](const std::string& p) { return self->svc_.disable(p); });
+}
+
+int SockmapBus::list(sd_bus_message* m, void* u, sd_bus_error*) {
+  auto* self = static_cast<SockmapBus*>(u);
+  std::vector<std::string> paths;
+  for (const auto& cg : self->svc_.list()) paths.push_back(cg.path);
+  std::vector<char*> strv;
+  for (auto& p : paths) strv.push_back(p.data());
+  strv.push_back(nullptr);
+  sd_bus_message* reply = nullptr;
+  int r = sd_bus_message_new_method_return(m, &reply);
+  if (r >= 0) r = sd_bus_message_append_strv(reply, strv.data());
+  if (r >= 0) r = sd_bus_send(nullptr, reply, nullptr);
+  sd_bus_message_unref(reply);
+  return r;
+}
+
+int SockmapBus::get_stats(sd_bus_message* m, void* u, sd_bus_error*) {
+  auto* self = static_cast<SockmapBus*>(u);
+  auto s = self->svc_.stats();
+  sd_bus_message* reply = nullptr;
+  int r = sd_bus_message_new_method_return(m, &reply);
+  if (r >= 0) r = sd_bus_message_open_container(reply, 'a', "{st}");
+  if (r >= 0) r = sd_bus_message_append(reply, "{st}", "sockets_in_map", self->svc_.sockets());
+  for (size_t i = 0; i < s.size() && r >= 0; ++i) r = sd_bus_message_append(reply, "{st}", stat_names()[i], s[i]);
+  if (r >= 0) r = sd_bus_message_close_container(reply);
+  if (r >= 0) r = sd_bus_send(nullptr, reply, nullptr);
+  sd_bus_message_unref(reply);
+  return r;
+}
+
+int SockmapBus::prop(sd_bus*, const char*, const char*, const char* name, sd_bus_message* reply, void* u, sd_bus_error*) {
+  auto* self = static_cast<SockmapBus*>(u);
+  if (std::strcmp(name, "Version") == 0) return sd_bus_message_append(reply, "s", NETACCEL_VERSION);
+  if (std::strcmp(name, "SidecarMode") == 0) return sd_bus_message_append(reply, "b", false);
+  if (std::strcmp(name, "EnabledCount") == 0)
+    return sd_bus_message_append(reply, "u", static_cast<uint32_t>(self->svc_.list().size()));
+  if (std::strcmp(name, "LocalPrefixes") == 0) {
+    std::vector<std::string> s;
+    for (const auto& p : self->svc_.config().local_prefixes) s.push_back(to_string(p));
+    std::vector<char*> v;
+    for (auto& x : s) v.push_back(x.data());
+    v.push_back(nullptr);
+    return sd_bus_message_append_strv(reply, v.data());
+  }
+  return -ENOENT;
+}
+
+Status SockmapBus::register_object() {
+  static const sd_bus_vtable vtable[] = {
+      SD_BUS_VTABLE_START(0),
+      SD_BUS_METHOD_WITH_NAMES("Enable", "s", SD_BUS_PARAM(cgroup), "", , &SockmapBus::enable, SD_BUS_VTABLE_UNPRIVILEGED),
+      SD_BUS_METHOD_WITH_NAMES("Disable", "s", SD_BUS_PARAM(cgroup), "", , &SockmapBus::disable, SD_BUS_VTABLE_UNPRIVILEGED),
+      SD_BUS_METHOD_WITH_NAMES("ListCgroups", "", , "as", SD_BUS_PARAM(cgroups), &SockmapBus::list, SD_BUS_VTABLE_UNPRIVILEGED),
+      SD_BUS_METHOD_WITH_NAMES("GetStats", "", , "a{st}", SD_BUS_PARAM(counters), &SockmapBus::get_stats,
+                               SD_BUS_VTABLE_UNPRIVILEGED),
+      SD_BUS_PROPERTY("Version", "s", &SockmapBus::prop, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+      SD_BUS_PROPERTY("SidecarMode", "b", &SockmapBus::prop, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+      SD_BUS_PROPERTY("LocalPrefixes", "as", &SockmapBus::prop, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+      SD_BUS_PROPERTY("EnabledCount", "u", &SockmapBus::prop, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+      SD_BUS_VTABLE_END};
+  if (auto st = bus_.add_object(kObjectPath, kInterface, vtable, this); !st) return st;
+  svc_.on_changed([this] { bus_.properties_changed(kObjectPath, kInterface, {"EnabledCount"}); });
+  return {};
+}
+
+}  // namespace netaccel::sockmap

@@ -1,0 +1,29 @@
+// org.openeuler.NetAccel1.Sockmap on the bus: marshalling only.
+#pragma once
+
+#include "netaccel/core/bus.h"
+#include "sockmap_service.h"
+
+namespace netaccel::sockmap {
+
+inline constexpr const char* kBusName = "org.openeuler.NetAccel1.Sockmap";
+inline constexpr const char* kObjectPath = "/org/openeuler/NetAccel1/Sockmap";
+inline constexpr const char* kInterface = "org.openeuler.NetAccel1.Sockmap";
+
+class SockmapBus {
+ public:
+  SockmapBus(BusService& bus, SockmapService& svc) : bus_(bus), svc_(svc) {}
+  Status register_object();
+
+ private:
+  static int enable(sd_bus_message* m, void* u, sd_bus_error* e);
+  static int disable(sd_bus_message* m, void* u, sd_bus_error* e);
+  static int list(sd_bus_message* m, void* u, sd_bus_error* e);
+  static int get_stats(sd_bus_message* m, void* u, sd_bus_error* e);
+  static int prop(sd_bus*, const char*, const char*, const char* name, sd_bus_message* reply, void* u, sd_bus_error*);
+
+  BusService& bus_;
+  SockmapService& svc_;
+};
+
+}  // namespace netaccel::sockmap
