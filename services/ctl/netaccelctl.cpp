@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "fwd_bus.h"
+#include "sockmap_bus.h"
 
 namespace {
 using netaccel::fwd::kBusName;
@@ -82,6 +83,54 @@ int call_method(sd_bus* bus, const char* method, const std::vector<std::string>&
   if (r < 0) return report(r, err, method);
   return 0;
 }
+namespace sm = netaccel::sockmap;
+
+int sockmap_stats(sd_bus* bus) {
+  sd_bus_error err = SD_BUS_ERROR_NULL;
+  sd_bus_message* reply = nullptr;
+  int r = sd_bus_call_method(bus, sm::kBusName, sm::kObjectPath, sm::kInterface, "GetStats", &err, &reply, "");
+  if (r < 0) return report(r, err, "GetStats");
+  std::printf("%-24s %16s\n", "COUNTER", "VALUE");
+  r = sd_bus_message_enter_container(reply, 'a', "{st}");
+  const char* name;
+  uint64_t v;
+  while (r >= 0 && sd_bus_message_read(reply, "{st}", &name, &v) > 0)
+    std::printf("%-24s %16llu\n", name, static_cast<unsigned long long>(v));
+  sd_bus_message_unref(reply);
+  return 0;
+}
+
+int sockmap_status(sd_bus* bus) {
+  sd_bus_error err = SD_BUS_ERROR_NULL;
+  char* version = nullptr;
+  int r = sd_bus_get_property_string(bus, sm::kBusName, sm::kObjectPath, sm::kInterface, "Version", &err, &version);
+  if (r < 0) return report(r, err, "read Version");
+  sd_bus_message* reply = nullptr;
+  r = sd_bus_call_method(bus, sm::kBusName, sm::kObjectPath, sm::kInterface, "ListCgroups", &err, &reply, "");
+  if (r < 0) {
+    free(version);
+    return report(r, err, "ListCgroups");
+  }
+  char** cgroups = nullptr;
+  sd_bus_message_read_strv(reply, &cgroups);
+  std::printf("netaccel-sockmap %s\n\nENABLED CGROUPS\n", version);
+  for (char** c = cgroups; c && *c; ++c) {
+    std::printf("%s\n", *c);
+    free(*c);
+  }
+  free(cgroups);
+  free(version);
+  sd_bus_message_unref(reply);
+  std::printf("\n");
+  return sockmap_stats(bus);
+}
+
+int sockmap_call(sd_bus* bus, const char* method, const std::string& cgroup) {
+  sd_bus_error err = SD_BUS_ERROR_NULL;
+  int r = sd_bus_call_method(bus, sm::kBusName, sm::kObjectPath, sm::kInterface, method, &err, nullptr, "s", cgroup.c_str());
+  if (r < 0) return report(r, err, method);
+  return 0;
+}
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -101,6 +150,15 @@ int main(int argc, char** argv) {
   attach->add_option("mode", mode, "router|bridge[:tc|:xdp]")->required();
   auto* detach = fwd->add_subcommand("detach", "detach from a veth");
   detach->add_option("interface", ifname)->required();
+  auto* smap = app.add_subcommand("sockmap", "same-node socket acceleration (netaccel-sockmap)");
+  smap->require_subcommand(1);
+  std::string cgroup;
+  auto* sm_status = smap->add_subcommand("status", "version, enabled cgroups, counters");
+  auto* sm_stats = smap->add_subcommand("stats", "counters");
+  auto* sm_enable = smap->add_subcommand("enable", "accelerate the TCP sockets of a cgroup v2");
+  sm_enable->add_option("cgroup", cgroup)->required();
+  auto* sm_disable = smap->add_subcommand("disable", "stop accelerating new sockets of a cgroup");
+  sm_disable->add_option("cgroup", cgroup)->required();
   CLI11_PARSE(app, argc, argv);
 
   Bus bus;
@@ -113,5 +171,9 @@ int main(int argc, char** argv) {
   if (*stats) return print_stats(bus.b, ifname, all);
   if (*attach) return call_method(bus.b, "Attach", {ifname, mode});
   if (*detach) return call_method(bus.b, "Detach", {ifname});
+  if (*sm_status) return sockmap_status(bus.b);
+  if (*sm_stats) return sockmap_stats(bus.b);
+  if (*sm_enable) return sockmap_call(bus.b, "Enable", cgroup);
+  if (*sm_disable) return sockmap_call(bus.b, "Disable", cgroup);
   return 1;
 }

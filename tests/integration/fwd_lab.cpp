@@ -11,7 +11,6 @@ const std::string kBus = "org.openeuler.NetAccel1.Fwd";
 const std::string kPath = "/org/openeuler/NetAccel1/Fwd";
 const std::string kIface = "org.openeuler.NetAccel1.Fwd";
 std::string topology() { return source_dir() + "/tests/lib/topology.sh"; }
-std::string private_bus() { return source_dir() + "/tests/lib/private-bus.sh"; }
 }  // namespace
 
 FwdLab::FwdLab(const std::string& fwd_config, int bridged, int routed) {
@@ -25,48 +24,22 @@ FwdLab::FwdLab(const std::string& fwd_config, int bridged, int routed) {
     ADD_FAILURE() << "topology up: " << up.out;
     return;
   }
-  auto bus = sh(private_bus() + " start " + dir_ + "/bus " + source_dir() + "/systemd/org.openeuler.NetAccel1.Fwd.conf");
-  if (bus.status != 0) {
-    ADD_FAILURE() << "private bus: " << bus.out;
-    return;
-  }
-  bus_address_ = bus.out.substr(0, bus.out.find(' '));
+  svc_ = std::make_unique<ServiceUnderTest>("fwd", kBus, dir_);
+  if (!svc_->bus_ok()) return;
   config_path_ = dir_ + "/fwd.conf";
   std::ofstream(config_path_) << "[fwd]\n" << fwd_config << "pin_root = " << pin_root_ << "\n";
   ok_ = start_daemon();
 }
 
 FwdLab::~FwdLab() {
-  stop_daemon();
+  svc_.reset();  // daemon and bus
   sh(binary_dir() + "/services/fwd/netaccel-fwd --purge --pin-root " + pin_root_ + " -c /dev/null");
   sh("rmdir " + pin_root_ + " 2>/dev/null");
   sh(topology() + " down " + prefix_);
-  sh(private_bus() + " stop " + dir_ + "/bus");
   sh("rm -rf " + dir_);
 }
 
-bool FwdLab::start_daemon() {
-  daemon_.start({binary_dir() + "/services/fwd/netaccel-fwd", "-c", config_path_},
-                {"DBUS_SYSTEM_BUS_ADDRESS=" + bus_address_, "NETACCEL_LOG=stderr"}, "/run/netns/" + ns("node"),
-                dir_ + "/daemon.log");
-  bool up = wait_until([&] { return busctl("status " + kBus).status == 0; }, 10000);
-  if (!up) ADD_FAILURE() << "netaccel-fwd did not come up:\n" << daemon_log();
-  return up;
-}
-
-int FwdLab::stop_daemon() { return daemon_.stop(); }
-
-std::string FwdLab::daemon_log() const {
-  std::ifstream f(dir_ + "/daemon.log");
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
-}
-
-CmdResult FwdLab::busctl(const std::string& args, const std::string& as_user) const {
-  std::string pre = as_user.empty() ? "" : "runuser -u " + as_user + " -- ";
-  return sh(pre + "busctl --address=" + bus_address_ + " " + args);
-}
+CmdResult FwdLab::busctl(const std::string& args, const std::string& as_user) const { return svc_->busctl(args, as_user); }
 
 nlohmann::json FwdLab::call(const std::string& method, const std::string& sig_args, bool* ok) const {
   auto r = busctl("--json=short call " + kBus + " " + kPath + " " + kIface + " " + method + " " + sig_args);
@@ -92,9 +65,7 @@ uint64_t FwdLab::counter(const std::string& ifname, const std::string& name) con
   return j[0][name].get<uint64_t>();
 }
 
-std::string FwdLab::ctl(const std::string& args) const {
-  return sh("DBUS_SYSTEM_BUS_ADDRESS=" + bus_address_ + " " + binary_dir() + "/services/ctl/netaccelctl " + args).out;
-}
+std::string FwdLab::ctl(const std::string& args) const { return svc_->ctl(args).out; }
 
 bool FwdLab::ping(const std::string& from, const std::string& addr, int count, const std::string& opts) const {
   auto r = sh(in(from, "ping -q -W 2 -c " + std::to_string(count) + " " + opts + " " + addr));

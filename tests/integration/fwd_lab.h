@@ -3,11 +3,13 @@
 // pin root. Everything is removed in the destructor, whatever the test did.
 #pragma once
 
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
 #include "harness.h"
+#include "service_fixture.h"
 
 namespace netaccel::test {
 
@@ -23,12 +25,12 @@ class FwdLab {
   const std::string& prefix() const { return prefix_; }
   std::string ns(const std::string& pod) const { return prefix_ + "-" + pod; }  // "node", "r1", "b2"
   std::string in(const std::string& pod, const std::string& cmd) const { return "ip netns exec " + ns(pod) + " " + cmd; }
-  const std::string& bus_address() const { return bus_address_; }
+  const std::string& bus_address() const { return svc_->bus_address(); }
   std::string pin_dir() const { return pin_root_ + "/fwd"; }
 
-  bool start_daemon();
-  int stop_daemon();
-  std::string daemon_log() const;
+  bool start_daemon() { return svc_->start(config_path_, "/run/netns/" + ns("node")); }
+  int stop_daemon() { return svc_->stop(); }
+  std::string daemon_log() const { return svc_->log(); }
 
   // busctl against the private bus; returns the JSON reply ("data") or the error text.
   CmdResult busctl(const std::string& args, const std::string& as_user = "") const;
@@ -47,8 +49,8 @@ class FwdLab {
   double udp_delivery(const std::string& client, const std::string& server, const std::string& addr, int mbit = 20) const;
 
  private:
-  std::string prefix_, dir_, bus_address_, pin_root_, config_path_;
-  Process daemon_;
+  std::string prefix_, dir_, pin_root_, config_path_;
+  std::unique_ptr<ServiceUnderTest> svc_;
   bool ok_ = false;
 };
 

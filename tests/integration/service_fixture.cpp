@@ -1,0 +1,54 @@
+#include "service_fixture.h"
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <sstream>
+
+namespace netaccel::test {
+
+ServiceUnderTest::ServiceUnderTest(std::string name, std::string bus_name, std::string dir)
+    : name_(std::move(name)), bus_name_(std::move(bus_name)), dir_(std::move(dir)) {
+  auto bus = sh(source_dir() + "/tests/lib/private-bus.sh start " + dir_ + "/bus " + source_dir() + "/systemd/" +
+                bus_name_ + ".conf");
+  if (bus.status != 0) {
+    ADD_FAILURE() << "private bus: " << bus.out;
+    return;
+  }
+  address_ = bus.out.substr(0, bus.out.find(' '));
+}
+
+ServiceUnderTest::~ServiceUnderTest() {
+  stop();
+  sh(source_dir() + "/tests/lib/private-bus.sh stop " + dir_ + "/bus");
+}
+
+std::string ServiceUnderTest::binary() const { return binary_dir() + "/services/" + name_ + "/netaccel-" + name_; }
+
+bool ServiceUnderTest::start(const std::string& config_path, const std::string& netns_path) {
+  daemon_.start({binary(), "-c", config_path}, {"DBUS_SYSTEM_BUS_ADDRESS=" + address_, "NETACCEL_LOG=stderr"},
+                netns_path, dir_ + "/daemon.log");
+  bool up = wait_until([&] { return busctl("status " + bus_name_).status == 0; }, 10000);
+  if (!up) ADD_FAILURE() << "netaccel-" << name_ << " did not come up:\n" << log();
+  return up;
+}
+
+int ServiceUnderTest::stop() { return daemon_.stop(); }
+
+std::string ServiceUnderTest::log() const {
+  std::ifstream f(dir_ + "/daemon.log");
+  std::stringstream ss;
+  ss << f.rdbuf();
+  return ss.str();
+}
+
+CmdResult ServiceUnderTest::busctl(const std::string& args, const std::string& as_user) const {
+  std::string pre = as_user.empty() ? "" : "runuser -u " + as_user + " -- ";
+  return sh(pre + "busctl --address=" + address_ + " " + args);
+}
+
+CmdResult ServiceUnderTest::ctl(const std::string& args) const {
+  return sh("DBUS_SYSTEM_BUS_ADDRESS=" + address_ + " " + binary_dir() + "/services/ctl/netaccelctl " + args);
+}
+
+}  // namespace netaccel::test

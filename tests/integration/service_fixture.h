@@ -1,0 +1,37 @@
+// A netaccel daemon under test: a private dbus-daemon enforcing the shipped policy file, the
+// daemon started from the build tree (optionally inside a network namespace), busctl against
+// that bus. Stops everything by pid in the destructor.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "harness.h"
+
+namespace netaccel::test {
+
+class ServiceUnderTest {
+ public:
+  // name: "fwd" or "sockmap"; dir: scratch directory owned by the caller.
+  ServiceUnderTest(std::string name, std::string bus_name, std::string dir);
+  ~ServiceUnderTest();
+  ServiceUnderTest(const ServiceUnderTest&) = delete;
+  ServiceUnderTest& operator=(const ServiceUnderTest&) = delete;
+
+  bool bus_ok() const { return !address_.empty(); }
+  const std::string& bus_address() const { return address_; }
+  // Starts <build>/services/<name>/netaccel-<name> -c config; waits for its bus name.
+  bool start(const std::string& config_path, const std::string& netns_path = "");
+  int stop();
+  std::string log() const;
+  std::string binary() const;
+  CmdResult busctl(const std::string& args, const std::string& as_user = "") const;
+  // netaccelctl with this bus
+  CmdResult ctl(const std::string& args) const;
+
+ private:
+  std::string name_, bus_name_, dir_, address_;
+  Process daemon_;
+};
+
+}  // namespace netaccel::test

@@ -1,0 +1,148 @@
+// Byte-exactness over TCP for the sockmap tests. The server echoes every byte back; the client
+// sends messages of random sizes (1 B .. max) with write, writev and send(MSG_MORE), checks the
+// echo byte for byte, then half-closes and expects the server's EOF.
+//   sock_integrity server ADDR PORT [--slow-reader MS]
+//   sock_integrity client ADDR PORT COUNT MAX_SIZE SEED
+// Exit 0 on success; a message on stderr and exit 1 on any difference.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <cmath>
+#include <cstring>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace {
+int fail(const char* what) {
+  std::fprintf(stderr, "sock_integrity: %s: %s\n", what, std::strerror(errno));
+  return 1;
+}
+
+sockaddr_storage make_addr(const char* ip, int port, socklen_t* len) {
+  sockaddr_storage ss{};
+  if (std::strchr(ip, ':')) {
+    auto* a = reinterpret_cast<sockaddr_in6*>(&ss);
+    a->sin6_family = AF_INET6;
+    a->sin6_port = htons(static_cast<uint16_t>(port));
+    inet_pton(AF_INET6, ip, &a->sin6_addr);
+    *len = sizeof(*a);
+  } else {
+    auto* a = reinterpret_cast<sockaddr_in*>(&ss);
+    a->sin_family = AF_INET;
+    a->sin_port = htons(static_cast<uint16_t>(port));
+    inet_pton(AF_INET, ip, &a->sin_addr);
+    *len = sizeof(*a);
+  }
+  return ss;
+}
+
+bool read_exact(int fd, char* buf, size_t n) {
+  size_t got = 0;
+  while (got < n) {
+    ssize_t r = read(fd, buf + got, n - got);
+    if (r <= 0) return false;
+    got += static_cast<size_t>(r);
+  }
+  return true;
+}
+
+// mode 0: write; 1: writev in two pieces; 2: send with MSG_MORE for all but the last byte.
+bool write_all(int fd, const char* buf, size_t n, int mode) {
+  size_t done = 0;
+  while (done < n) {
+    ssize_t w;
+    size_t left = n - done;
+    if (mode == 1 && left > 1) {
+      iovec iov[2] = {{const_cast<char*>(buf + done), left / 2}, {const_cast<char*>(buf + done + left / 2), left - left / 2}};
+      w = writev(fd, iov, 2);
+    } else if (mode == 2 && left > 1) {
+      w = send(fd, buf + done, left - 1, MSG_MORE);
+    } else {
+      w = write(fd, buf + done, left);
+    }
+    if (w <= 0) return false;
+    done += static_cast<size_t>(w);
+  }
+  return true;
+}
+
+int server(const char* ip, int port, int slow_ms) {
+  socklen_t len;
+  auto addr = make_addr(ip, port, &len);
+  int l = socket(addr.ss_family, SOCK_STREAM, 0);
+  int one = 1;
+  setsockopt(l, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+  if (bind(l, reinterpret_cast<sockaddr*>(&addr), len) || listen(l, 16)) return fail("bind/listen");
+  std::printf("listening\n");
+  std::fflush(stdout);
+  while (true) {
+    int c = accept(l, nullptr, nullptr);
+    if (c < 0) return fail("accept");
+    std::thread([c, slow_ms] {
+      if (slow_ms) std::this_thread::sleep_for(std::chrono::milliseconds(slow_ms));  // peer not reading
+      std::vector<char> buf(1 << 16);
+      while (true) {
+        ssize_t n = read(c, buf.data(), buf.size());
+        if (n <= 0) break;
+        if (!write_all(c, buf.data(), static_cast<size_t>(n), 0)) break;
+      }
+      shutdown(c, SHUT_WR);
+      close(c);
+    }).detach();
+  }
+}
+
+int client(const char* ip, int port, int count, size_t max_size, unsigned seed) {
+  socklen_t len;
+  auto addr = make_addr(ip, port, &len);
+  int s = socket(addr.ss_family, SOCK_STREAM, 0);
+  if (connect(s, reinterpret_cast<sockaddr*>(&addr), len)) return fail("connect");
+  std::mt19937 rng(seed);
+  std::vector<char> out, in;
+  uint64_t total = 0;
+  for (int i = 0; i < count; ++i) {
+    // Mostly small, sometimes large: log-uniform sizes 1 .. max_size.
+    double e = std::uniform_real_distribution<double>(0, std::log2(static_cast<double>(max_size)))(rng);
+    size_t n = std::max<size_t>(1, static_cast<size_t>(std::pow(2.0, e)));
+    out.resize(n);
+    for (auto& ch : out) ch = static_cast<char>(rng());
+    // The echo of a large message comes back while we are still sending it: read concurrently.
+    in.assign(n, 0);
+    bool read_ok = true;
+    std::thread reader([&] { read_ok = read_exact(s, in.data(), n); });
+    bool write_ok = write_all(s, out.data(), n, i % 3);
+    reader.join();
+    if (!write_ok || !read_ok) return fail(("message " + std::to_string(i) + " of " + std::to_string(n) + " bytes").c_str());
+    if (std::memcmp(in.data(), out.data(), n) != 0) {
+      std::fprintf(stderr, "sock_integrity: message %d (%zu bytes) came back different\n", i, n);
+      return 1;
+    }
+    total += n;
+  }
+  shutdown(s, SHUT_WR);
+  char c;
+  if (read(s, &c, 1) != 0) {
+    std::fprintf(stderr, "sock_integrity: expected EOF after half-close\n");
+    return 1;
+  }
+  std::printf("ok %d messages %llu bytes\n", count, static_cast<unsigned long long>(total));
+  return 0;
+}
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc >= 4 && std::string(argv[1]) == "server")
+    return server(argv[2], std::atoi(argv[3]), argc >= 6 ? std::atoi(argv[5]) : 0);
+  if (argc >= 7 && std::string(argv[1]) == "client")
+    return client(argv[2], std::atoi(argv[3]), std::atoi(argv[4]), std::strtoul(argv[5], nullptr, 10),
+                  static_cast<unsigned>(std::atoi(argv[6])));
+  std::fprintf(stderr, "usage: sock_integrity server ADDR PORT [--slow-reader MS] | client ADDR PORT COUNT MAX SEED\n");
+  return 2;
+}

@@ -1,0 +1,207 @@
+// netaccel-sockmap with real sockets: byte-exact echo of random message sizes over loopback
+// (IPv4, IPv6) and between two network namespaces, a peer outside the cgroup, a reader that
+// stalls, redis with redis-benchmark, a daemon restart mid-transfer, and the D-Bus API.
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <fstream>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "service_fixture.h"
+
+using namespace netaccel::test;
+
+namespace {
+const std::string kDest = "org.openeuler.NetAccel1.Sockmap /org/openeuler/NetAccel1/Sockmap org.openeuler.NetAccel1.Sockmap";
+
+class SockmapLab {
+ public:
+  SockmapLab() {
+    cleanup_stale_namespaces("nas");
+    prefix_ = unique_prefix("nas");
+    dir_ = "/tmp/netaccel-test-" + prefix_;
+    cgroup_ = "/sys/fs/cgroup/unified/netaccel-test-" + prefix_;
+    pin_root_ = "/sys/fs/bpf/netaccel-test-" + prefix_;
+    sh("rm -rf " + dir_ + " && mkdir -p " + dir_ + " && mkdir -p " + cgroup_);
+    // Two pods joined by a veth pair.
+    sh_ok("ip netns add " + ns("a") + " && ip netns add " + ns("b") + " && ip link add sm0 netns " + ns("a") +
+          " type veth peer name sm1 netns " + ns("b") + " && ip -n " + ns("a") + " link set lo up && ip -n " + ns("b") +
+          " link set lo up && ip -n " + ns("a") + " link set sm0 up && ip -n " + ns("b") + " link set sm1 up && ip -n " +
+          ns("a") + " addr add 10.79.0.1/24 dev sm0 && ip -n " + ns("b") + " addr add 10.79.0.2/24 dev sm1 && ip -n " +
+          ns("a") + " addr add fd79::1/64 dev sm0 nodad && ip -n " + ns("b") + " addr add fd79::2/64 dev sm1 nodad");
+    config_ = dir_ + "/sockmap.conf";
+    std::ofstream(config_) << "[sockmap]\ncgroups = " << cgroup_ << "\nlocal_prefixes = 10.79.0.0/24, fd79::/64\npin_root = "
+                           << pin_root_ << "\n";
+    svc_ = std::make_unique<ServiceUnderTest>("sockmap", "org.openeuler.NetAccel1.Sockmap", dir_);
+    ok_ = svc_->bus_ok() && svc_->start(config_);
+  }
+  ~SockmapLab() {
+    procs_.clear();
+    sh("for p in $(cat " + cgroup_ + "/cgroup.procs 2>/dev/null); do kill -9 $p; done; sleep 0.1");
+    svc_.reset();
+    sh(binary_dir() + "/services/sockmap/netaccel-sockmap --purge -c /dev/null --pin-root " + pin_root_);
+    sh("rmdir " + pin_root_ + " " + cgroup_ + " 2>/dev/null");
+    sh("ip netns del " + ns("a") + "; ip netns del " + ns("b") + "; rm -rf " + dir_);
+  }
+  bool ok() const { return ok_; }
+  std::string ns(const std::string& n) const { return prefix_ + "-" + n; }
+  ServiceUnderTest& svc() { return *svc_; }
+  const std::string& cgroup() const { return cgroup_; }
+  const std::string& config() const { return config_; }
+
+  // Starts a program (in the cgroup unless outside), optionally in pod namespace "a" or "b".
+  Process& spawn(const std::string& cmd, const std::string& pod = "", bool in_cgroup = true) {
+    procs_.push_back(std::make_unique<Process>());
+    std::string script = (in_cgroup ? "echo $$ > " + cgroup_ + "/cgroup.procs && " : std::string()) + "exec " + cmd;
+    procs_.back()->start({"/bin/sh", "-c", script}, {}, pod.empty() ? "" : "/run/netns/" + ns(pod),
+                         dir_ + "/proc" + std::to_string(procs_.size()) + ".log");
+    return *procs_.back();
+  }
+  // Runs a command to completion in the cgroup (and pod), returning its output.
+  CmdResult run(const std::string& cmd, const std::string& pod = "", bool in_cgroup = true) {
+    // nsenter, not `ip netns exec`: the latter remounts /sys and hides the cgroup tree.
+    std::string pre = pod.empty() ? "" : "nsenter --net=/run/netns/" + ns(pod) + " ";
+    std::string cg = in_cgroup ? "echo $BASHPID > " + cgroup_ + "/cgroup.procs; " : "";
+    return sh(pre + "bash -c '" + cg + "exec " + cmd + "'");
+  }
+  uint64_t stat(const std::string& name) {
+    auto r = svc_->busctl("--json=short call " + kDest + " GetStats");
+    auto j = nlohmann::json::parse(r.out, nullptr, false);
+    if (j.is_discarded() || !j["data"][0].contains(name)) return 0;
+    return j["data"][0][name].get<uint64_t>();
+  }
+
+ private:
+  std::string prefix_, dir_, cgroup_, pin_root_, config_;
+  std::unique_ptr<ServiceUnderTest> svc_;
+  std::vector<std::unique_ptr<Process>> procs_;
+  bool ok_ = false;
+};
+
+std::string helper() { return binary_dir() + "/tests/integration/sock_integrity"; }
+
+bool listening(SockmapLab& lab, const std::string& pod, int port) {
+  std::string pre = pod.empty() ? "" : "ip netns exec " + lab.ns(pod) + " ";
+  return wait_until([&] { return sh(pre + "ss -ltnH").out.find(":" + std::to_string(port) + " ") != std::string::npos; }, 3000);
+}
+
+void echo_roundtrip(SockmapLab& lab, const std::string& addr, int port, const std::string& server_pod,
+                    const std::string& client_pod, bool server_in_cgroup = true, int count = 300,
+                    const std::string& server_opts = "") {
+  lab.spawn(helper() + " server " + addr + " " + std::to_string(port) + " " + server_opts, server_pod, server_in_cgroup);
+  ASSERT_TRUE(listening(lab, server_pod, port));
+  auto r = lab.run(helper() + " client " + addr + " " + std::to_string(port) + " " + std::to_string(count) + " 1048576 " +
+                       std::to_string(port),
+                   client_pod);
+  EXPECT_EQ(r.status, 0) << r.out;
+  EXPECT_NE(r.out.find("ok "), std::string::npos) << r.out;
+}
+}  // namespace
+
+TEST(Sockmap, LoopbackIpv4AndIpv6AreByteExactAndRedirected) {
+  NETACCEL_REQUIRE_ROOT();
+  SockmapLab lab;
+  ASSERT_TRUE(lab.ok());
+  echo_roundtrip(lab, "127.0.0.1", 9931, "", "");
+  uint64_t v4 = lab.stat("msg_redirected");
+  EXPECT_GT(v4, 300u);
+  EXPECT_GE(lab.stat("sockets_added"), 2u);
+  echo_roundtrip(lab, "::1", 9932, "", "");
+  EXPECT_GT(lab.stat("msg_redirected"), v4 + 300);
+  EXPECT_EQ(lab.stat("msg_fallback_no_peer"), 0u);
+}
+
+TEST(Sockmap, PodToPodAcrossNamespaces) {
+  NETACCEL_REQUIRE_ROOT();
+  SockmapLab lab;
+  ASSERT_TRUE(lab.ok());
+  echo_roundtrip(lab, "10.79.0.1", 9933, "a", "b");
+  uint64_t v4 = lab.stat("msg_redirected");
+  EXPECT_GT(v4, 300u);
+  echo_roundtrip(lab, "fd79::1", 9934, "a", "b");
+  EXPECT_GT(lab.stat("msg_redirected"), v4 + 300);
+}
+
+TEST(Sockmap, PeerOutsideTheCgroupIsNeverRedirected) {
+  NETACCEL_REQUIRE_ROOT();
+  SockmapLab lab;
+  ASSERT_TRUE(lab.ok());
+  echo_roundtrip(lab, "127.0.0.1", 9935, "", "", /*server_in_cgroup=*/false, 100);
+  EXPECT_EQ(lab.stat("msg_redirected"), 0u);
+  EXPECT_GT(lab.stat("msg_fallback_no_peer"), 0u);
+}
+
+TEST(Sockmap, StalledReaderLosesNothing) {
+  NETACCEL_REQUIRE_ROOT();
+  SockmapLab lab;
+  ASSERT_TRUE(lab.ok());
+  // The server reads nothing for 1.5 s while the client pushes up to 1 MiB messages at it.
+  echo_roundtrip(lab, "127.0.0.1", 9936, "", "", true, 50, "--slow-reader 1500");
+  EXPECT_GT(lab.stat("msg_redirected"), 0u);
+}
+
+TEST(Sockmap, RedisWithRedisBenchmark) {
+  NETACCEL_REQUIRE_ROOT();
+  if (sh("command -v redis-server && command -v redis-benchmark").status != 0) GTEST_SKIP() << "redis not installed";
+  SockmapLab lab;
+  ASSERT_TRUE(lab.ok());
+  lab.spawn("redis-server --port 6399 --bind 127.0.0.1 --save '' --appendonly no");
+  ASSERT_TRUE(listening(lab, "", 6399));
+  auto set = lab.run("redis-cli -p 6399 set netaccel-key hello");
+  EXPECT_NE(set.out.find("OK"), std::string::npos) << set.out;
+  auto get = lab.run("redis-cli -p 6399 get netaccel-key");
+  EXPECT_NE(get.out.find("hello"), std::string::npos) << get.out;
+  auto bench = lab.run("redis-benchmark -p 6399 -n 20000 -c 10 -t set,get -d 256 -q");
+  EXPECT_EQ(bench.status, 0) << bench.out;
+  EXPECT_NE(bench.out.find("requests per second"), std::string::npos) << bench.out;
+  EXPECT_GT(lab.stat("msg_redirected"), 20000u);
+}
+
+TEST(Sockmap, RestartDuringTransferKeepsConnections) {
+  NETACCEL_REQUIRE_ROOT();
+  SockmapLab lab;
+  ASSERT_TRUE(lab.ok());
+  lab.spawn(helper() + " server 127.0.0.1 9937");
+  ASSERT_TRUE(listening(lab, "", 9937));
+  CmdResult client;
+  std::thread t([&] { client = lab.run(helper() + " client 127.0.0.1 9937 3000 65536 5"); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  EXPECT_EQ(lab.svc().stop(), 0);
+  ASSERT_TRUE(lab.svc().start(lab.config()));
+  t.join();
+  EXPECT_EQ(client.status, 0) << client.out;
+  EXPECT_NE(lab.svc().log().find("adopted cgroup"), std::string::npos) << lab.svc().log();
+  EXPECT_GT(lab.stat("msg_redirected"), 1000u) << "counters live in the pinned map";
+}
+
+TEST(Sockmap, BusApiNamedErrorsAndPermissions) {
+  NETACCEL_REQUIRE_ROOT();
+  SockmapLab lab;
+  ASSERT_TRUE(lab.ok());
+  auto list = lab.svc().busctl("call " + kDest + " ListCgroups");
+  EXPECT_NE(list.out.find(lab.cgroup()), std::string::npos) << list.out;
+  struct Case {
+    std::string args, error;
+  } cases[] = {
+      {"enable relative/path", "org.openeuler.NetAccel1.Error.InvalidArgument"},
+      {"enable /nonexistent/cgroup", "org.openeuler.NetAccel1.Error.NotFound"},
+      {"enable /tmp", "org.openeuler.NetAccel1.Error.InvalidArgument"},
+      {"enable " + lab.cgroup(), "org.openeuler.NetAccel1.Error.AlreadyExists"},
+      {"disable /sys/fs/cgroup/unified/not-enabled", "org.openeuler.NetAccel1.Error.NotFound"},
+  };
+  for (const auto& c : cases) {
+    auto r = lab.svc().ctl("sockmap " + c.args);
+    EXPECT_NE(r.status, 0) << c.args;
+    EXPECT_NE(r.out.find("(" + c.error + ")"), std::string::npos) << c.args << "\n" << r.out;
+  }
+  EXPECT_EQ(lab.svc().busctl("call " + kDest + " GetStats", "nobody").status, 0);
+  auto denied = lab.svc().busctl("call " + kDest + " Disable s " + lab.cgroup(), "nobody");
+  EXPECT_NE(denied.out.find("Access denied"), std::string::npos) << denied.out;
+  EXPECT_NE(lab.svc().busctl("call " + kDest + " ListCgroups").out.find(lab.cgroup()), std::string::npos);
+  auto status = lab.svc().ctl("sockmap status");
+  EXPECT_NE(status.out.find(lab.cgroup()), std::string::npos) << status.out;
+  EXPECT_EQ(lab.svc().ctl("sockmap disable " + lab.cgroup()).status, 0);
+  EXPECT_EQ(lab.svc().busctl("call " + kDest + " ListCgroups").out.find(lab.cgroup()), std::string::npos);
+}
