@@ -10,19 +10,12 @@
 #include <string>
 #include <vector>
 
+#include "btf_layout.h"
 #include "fwd/fwd_abi.h"
 
 namespace {
 
-struct Member {
-  std::string name;
-  size_t offset;
-};
-struct StructLayout {
-  std::string name;
-  size_t size;
-  std::vector<Member> members;
-};
+using namespace netaccel::test;
 
 const std::vector<StructLayout>& layouts() {
   static const std::vector<StructLayout> l = {
@@ -49,19 +42,7 @@ class FwdAbi : public ::testing::TestWithParam<const char*> {
 
 TEST_P(FwdAbi, StructsMatchBtf) {
   ASSERT_NE(btf_, nullptr) << "cannot parse BTF of " << GetParam();
-  for (const auto& s : layouts()) {
-    SCOPED_TRACE(s.name);
-    int id = btf__find_by_name_kind(btf_, s.name.c_str(), BTF_KIND_STRUCT);
-    ASSERT_GT(id, 0) << "struct missing from BTF";
-    const btf_type* t = btf__type_by_id(btf_, id);
-    EXPECT_EQ(static_cast<size_t>(t->size), s.size);
-    ASSERT_EQ(btf_vlen(t), s.members.size()) << "member count";
-    const btf_member* m = btf_members(t);
-    for (size_t i = 0; i < s.members.size(); ++i) {
-      EXPECT_EQ(btf__name_by_offset(btf_, m[i].name_off), s.members[i].name);
-      EXPECT_EQ(btf_member_bit_offset(t, i) / 8, s.members[i].offset) << s.members[i].name;
-    }
-  }
+  for (const auto& s : layouts()) expect_layout(btf_, s);
 }
 
 TEST(FwdAbiEnums, EnumsMatchBtf) {
@@ -73,13 +54,7 @@ TEST(FwdAbiEnums, EnumsMatchBtf) {
       {"FWD_STAT_FORWARDED", FWD_STAT_FORWARDED}, {"FWD_STAT_DROPPED", FWD_STAT_DROPPED},
       {"FWD_STAT__MAX", FWD_STAT__MAX},
   };
-  std::map<std::string, long long> found;
-  for (unsigned id = 1; id < btf__type_cnt(btf_); ++id) {
-    const btf_type* t = btf__type_by_id(btf_, id);
-    if (!btf_is_enum(t)) continue;
-    const struct btf_enum* e = btf_enum(t);
-    for (unsigned i = 0; i < btf_vlen(t); ++i) found[btf__name_by_offset(btf_, e[i].name_off)] = e[i].val;
-  }
+  auto found = enum_values(btf_);
   for (const auto& [name, value] : expect) {
     ASSERT_TRUE(found.count(name)) << name << " missing from BTF";
     EXPECT_EQ(found[name], value) << name;

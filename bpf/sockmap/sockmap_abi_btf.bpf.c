@@ -1,0 +1,10 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* Not loaded anywhere: puts every type of sockmap_abi.h into BTF for tests/abi. */
+#include "vmlinux.h"
+#include "sockmap/sockmap_abi.h"
+
+enum sm_stat sm_abi_stat;
+struct sm_sock_key sm_abi_sock_key;
+struct sm_prefix_key sm_abi_prefix_key;
+struct sm_stats sm_abi_stats;
+struct sm_cgroup sm_abi_cgroup;

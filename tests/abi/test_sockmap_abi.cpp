@@ -1,0 +1,71 @@
+// sockmap_abi.h as C++ sees it against sockmap.bpf.o and sockmap_abi_btf.bpf.o.
+#include <bpf/libbpf.h>
+
+#include <cstddef>
+
+#include "btf_layout.h"
+#include "sockmap/sockmap_abi.h"
+
+using namespace netaccel::test;
+
+namespace {
+const std::vector<StructLayout>& layouts() {
+  static const std::vector<StructLayout> l = {
+      {"sm_sock_key", sizeof(sm_sock_key),
+       {{"netns_cookie", offsetof(sm_sock_key, netns_cookie)}, {"family", offsetof(sm_sock_key, family)},
+        {"local_port", offsetof(sm_sock_key, local_port)}, {"remote_port", offsetof(sm_sock_key, remote_port)},
+        {"pad", offsetof(sm_sock_key, pad)}, {"local_ip", offsetof(sm_sock_key, local_ip)},
+        {"remote_ip", offsetof(sm_sock_key, remote_ip)}}},
+      {"sm_prefix_key", sizeof(sm_prefix_key),
+       {{"prefixlen", offsetof(sm_prefix_key, prefixlen)}, {"family", offsetof(sm_prefix_key, family)},
+        {"addr", offsetof(sm_prefix_key, addr)}}},
+      {"sm_stats", sizeof(sm_stats), {{"v", offsetof(sm_stats, v)}}},
+      {"sm_cgroup", sizeof(sm_cgroup), {{"path", offsetof(sm_cgroup, path)}}},
+  };
+  return l;
+}
+
+class SockmapAbi : public ::testing::TestWithParam<const char*> {};
+
+TEST_P(SockmapAbi, StructsMatchBtf) {
+  btf* b = btf__parse(GetParam(), nullptr);
+  ASSERT_NE(b, nullptr);
+  for (const auto& s : layouts()) expect_layout(b, s);
+  btf__free(b);
+}
+
+INSTANTIATE_TEST_SUITE_P(Objects, SockmapAbi, ::testing::Values(SOCKMAP_BPF_OBJECT, SOCKMAP_ABI_BTF_OBJECT),
+                         [](const auto& info) { return std::string(info.index == 0 ? "sockmap" : "sockmap_abi_btf"); });
+
+TEST(SockmapAbiEnums, StatSlotsMatch) {
+  btf* b = btf__parse(SOCKMAP_ABI_BTF_OBJECT, nullptr);
+  ASSERT_NE(b, nullptr);
+  auto found = enum_values(b);
+  EXPECT_EQ(found["SM_STAT_SOCKETS_ADDED"], SM_STAT_SOCKETS_ADDED);
+  EXPECT_EQ(found["SM_STAT_MSG_REDIRECTED"], SM_STAT_MSG_REDIRECTED);
+  EXPECT_EQ(found["SM_STAT__MAX"], SM_STAT__MAX);
+  btf__free(b);
+}
+
+TEST(SockmapAbiMaps, KeyAndValueSizesMatch) {
+  bpf_object* obj = bpf_object__open_file(SOCKMAP_BPF_OBJECT, nullptr);
+  ASSERT_NE(obj, nullptr);
+  const std::map<std::string, std::pair<size_t, size_t>> expect = {
+      {"sm_sockets", {sizeof(sm_sock_key), sizeof(__u64)}},
+      {"sm_local_prefixes", {sizeof(sm_prefix_key), sizeof(__u32)}},
+      {"sm_stats", {sizeof(__u32), sizeof(sm_stats)}},
+      {"sm_cgroups", {sizeof(__u64), sizeof(sm_cgroup)}},
+  };
+  size_t seen = 0;
+  bpf_map* m;
+  bpf_object__for_each_map(m, obj) {
+    auto it = expect.find(bpf_map__name(m));
+    if (it == expect.end()) continue;
+    ++seen;
+    EXPECT_EQ(bpf_map__key_size(m), it->second.first) << it->first;
+    EXPECT_EQ(bpf_map__value_size(m), it->second.second) << it->first;
+  }
+  EXPECT_EQ(seen, expect.size());
+  bpf_object__close(obj);
+}
+}  // namespace
