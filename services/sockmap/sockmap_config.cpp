@@ -40,7 +40,7 @@ Result<SockmapConfig> parse_sockmap_config(const IniConfig& ini) {
     if (s != "sockmap") return make_error(Errc::invalid_argument, ini.origin() + ": unknown section [" + s + "]");
   if (auto unknown = ini.unknown_keys("sockmap", known); !unknown.empty())
     return make_error(Errc::invalid_argument, ini.where("sockmap", unknown.front()) + ": unknown key");
-  c.cgroups = ini.get("sockmap", "cgroups") ? ini.get_list("sockmap", "cgroups") : std::vector<std::string>{kDefaultCgroupRoot};
+  c.cgroups = ini.get_list("sockmap", "cgroups");  // empty: the cgroup v2 root, found at start
   for (const auto& cg : c.cgroups)
     if (cg.empty() || cg[0] != '/')
       return make_error(Errc::invalid_argument, ini.where("sockmap", "cgroups") + ": '" + cg + "' is not an absolute path");

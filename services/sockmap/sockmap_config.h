@@ -12,7 +12,6 @@
 
 namespace netaccel::sockmap {
 
-inline constexpr const char* kDefaultCgroupRoot = "/sys/fs/cgroup/unified";
 
 // An address prefix whose sockets live on this node (pod CIDR, node address).
 struct Prefix {
@@ -25,7 +24,7 @@ Result<Prefix> parse_prefix(const std::string& text);
 std::string to_string(const Prefix& p);
 
 struct SockmapConfig {
-  std::vector<std::string> cgroups;  // enabled at start; default: the cgroup v2 root
+  std::vector<std::string> cgroups;  // enabled at start; empty: the cgroup v2 root
   std::vector<Prefix> local_prefixes;
   std::string pin_root = kDefaultPinRoot;
 };

@@ -32,11 +32,15 @@ class CgroupFs {
  public:
   virtual ~CgroupFs() = default;
   virtual Result<EnabledCgroup> resolve(const std::string& path) const = 0;
+  // Where the cgroup v2 hierarchy is mounted (/sys/fs/cgroup, or /sys/fs/cgroup/unified on
+  // hybrid hosts).
+  virtual std::string root() const = 0;
 };
 
 class RealCgroupFs final : public CgroupFs {
  public:
   Result<EnabledCgroup> resolve(const std::string& path) const override;
+  std::string root() const override;
 };
 
 }  // namespace netaccel::sockmap

@@ -23,10 +23,17 @@ Result<EnabledCgroup> RealCgroupFs::resolve(const std::string& path) const {
   return EnabledCgroup{static_cast<uint64_t>(st.st_ino), real};
 }
 
+std::string RealCgroupFs::root() const {
+  struct statfs fs{};
+  if (statfs("/sys/fs/cgroup", &fs) == 0 && fs.f_type == CGROUP2_SUPER_MAGIC) return "/sys/fs/cgroup";
+  return "/sys/fs/cgroup/unified";
+}
+
 Status SockmapService::start() {
   if (auto st = dp_.set_local_prefixes(cfg_.local_prefixes); !st) return st;
   for (const auto& cg : dp_.enabled()) log::info("adopted cgroup " + cg.path + " from the previous run");
-  for (const auto& path : cfg_.cgroups) {
+  std::vector<std::string> wanted = cfg_.cgroups.empty() ? std::vector<std::string>{fs_.root()} : cfg_.cgroups;
+  for (const auto& path : wanted) {
     auto st = enable(path);
     if (!st && st.error().code != Errc::already_exists) return st;
   }

@@ -24,7 +24,7 @@ cleanup() { rm -rf "$PAY"; rm -rf "$BPF" 2>/dev/null; }
 trap cleanup EXIT
 mountpoint -q /sys/fs/bpf || mount -t bpf bpf /sys/fs/bpf
 mkdir -p "$BPF" "$PAY/out"
-cp "$OUT"/rpm/netaccel-0*.rpm "$OUT"/rpm/netaccel-fwd-0*.rpm "$PAY/"
+cp "$OUT"/rpm/netaccel-0*.rpm "$OUT"/rpm/netaccel-fwd-0*.rpm "$OUT"/rpm/netaccel-sockmap-0*.rpm "$PAY/"
 
 cat > "$PAY/run-inside.sh" <<'INSIDE'
 #!/bin/bash
@@ -53,7 +53,16 @@ systemctl disable --now netaccel-fwd.service
 sleep 1
 ls -A /sys/fs/bpf/netaccel/ > $O/pins-after-disable 2>&1
 ip -d link show vtest0 > $O/link-after-disable
-rpm -e netaccel-fwd netaccel; echo $? > $O/erase
+S="org.openeuler.NetAccel1.Sockmap /org/openeuler/NetAccel1/Sockmap org.openeuler.NetAccel1.Sockmap"
+systemctl enable --now netaccel-sockmap.service; echo $? > $O/sm-enable
+busctl call $S ListCgroups > $O/sm-list
+runuser -u nobody -- busctl call $S Disable s /sys/fs/cgroup > $O/sm-nobody 2>&1; echo "rc=$?" >> $O/sm-nobody
+ls /sys/fs/bpf/netaccel/sockmap > $O/sm-pins-running 2>&1
+journalctl -b -u netaccel-sockmap.service --no-pager > $O/sm-journal
+systemctl disable --now netaccel-sockmap.service
+sleep 1
+ls -A /sys/fs/bpf/netaccel/ > $O/sm-pins-after-disable 2>&1
+rpm -e netaccel-sockmap netaccel-fwd netaccel; echo $? > $O/erase
 echo done > $O/done
 INSIDE
 chmod +x "$PAY/run-inside.sh"
@@ -91,11 +100,17 @@ check "links and maps pinned while running" "grep -q link_ $O/pins-running && gr
 check "restart adopts the pinned data path" "grep -q 'adopted vtest0' $O/journal && grep -q vtest0 $O/list-after-restart"
 check "disable --now leaves no pins" "[ ! -s $O/pins-after-disable ] || grep -q 'No such file' $O/pins-after-disable"
 check "disable --now detaches" "! grep -q 'tcx\\|xdp' $O/link-after-disable"
+check "sockmap: enable --now succeeded" "grep -qx 0 $O/sm-enable"
+check "sockmap: the whole node (cgroup v2 root) is enabled by default" "grep -q '\"/sys/fs/cgroup' $O/sm-list"
+check "sockmap: nobody may not change" "grep -q 'Access denied' $O/sm-nobody"
+check "sockmap: links and maps pinned while running" "grep -q link_msg $O/sm-pins-running && grep -q sm_sockets $O/sm-pins-running"
+check "sockmap: disable --now leaves no pins" "[ ! -s $O/sm-pins-after-disable ] || grep -q 'No such file' $O/sm-pins-after-disable"
 check "rpm -e succeeded" "grep -qx 0 $O/erase"
 if [ $fail -ne 0 ]; then
   echo "---- payload log"; tail -60 $O/log
   echo "---- unit status"; cat $O/status-unit 2>/dev/null
   echo "---- journal"; tail -30 $O/journal 2>/dev/null
+  echo "---- sockmap journal"; tail -20 $O/sm-journal 2>/dev/null
   echo "---- console"; tail -30 $O/console.log
 fi
 exit $fail

@@ -6,7 +6,7 @@ command -v rpmbuild >/dev/null || { echo "SKIP: rpmbuild not installed"; exit 77
 rm -rf "$OUT/rpm"
 "$SRC/spec/build-rpm.sh" "$OUT/rpm" > "$OUT.rpmbuild.log" 2>&1 || { tail -40 "$OUT.rpmbuild.log"; exit 1; }
 fail=0
-for p in netaccel netaccel-fwd netaccel-selinux; do
+for p in netaccel netaccel-fwd netaccel-sockmap netaccel-selinux; do
   ls "$OUT/rpm/$p-0"*.rpm >/dev/null 2>&1 || { echo "FAIL: no $p package"; fail=1; }
 done
 fwd=$(ls "$OUT"/rpm/netaccel-fwd-0*.rpm)
@@ -19,5 +19,11 @@ scripts=$(rpm -qp --scripts "$fwd")
 grep -q '%systemd' <<<"$scripts" && { echo "FAIL: systemd macros left unexpanded"; fail=1; }
 grep -q 'systemctl --no-reload preset netaccel-fwd.service' <<<"$scripts" || { echo "FAIL: no preset in %post"; fail=1; }
 grep -q 'netaccel-fwd --purge' <<<"$scripts" || { echo "FAIL: uninstall does not purge"; fail=1; }
+smap=$(ls "$OUT"/rpm/netaccel-sockmap-0*.rpm)
+for f in /usr/sbin/netaccel-sockmap /usr/lib/systemd/system/netaccel-sockmap.service \
+         /usr/share/dbus-1/system.d/org.openeuler.NetAccel1.Sockmap.conf /etc/netaccel/sockmap.conf; do
+  rpm -qpl "$smap" | grep -qx "$f" || { echo "FAIL: $f not in netaccel-sockmap"; fail=1; }
+done
+rpm -qp --scripts "$smap" | grep -q 'netaccel-sockmap --purge' || { echo "FAIL: sockmap uninstall does not purge"; fail=1; }
 [ $fail -eq 0 ] && echo "rpm build: $(ls "$OUT/rpm" | tr '\n' ' ')"
 exit $fail

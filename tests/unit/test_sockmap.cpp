@@ -24,6 +24,7 @@ class TableCgroups : public CgroupFs {
     if (it == dirs.end()) return make_error(Errc::not_found, p);
     return EnabledCgroup{it->second, p};
   }
+  std::string root() const override { return "/cg"; }
 };
 
 class RecordingDataplane : public Dataplane {
@@ -57,8 +58,15 @@ class RecordingDataplane : public Dataplane {
 TEST(SockmapConfig, DefaultsToTheCgroupRoot) {
   auto c = parse("");
   ASSERT_TRUE(c);
-  EXPECT_EQ(c->cgroups, std::vector<std::string>{"/sys/fs/cgroup/unified"});
+  EXPECT_TRUE(c->cgroups.empty());
   EXPECT_TRUE(c->local_prefixes.empty());
+  TableCgroups fs;
+  fs.dirs = {{"/cg", 1}};
+  RecordingDataplane dp;
+  SockmapService svc(dp, fs, *c);
+  ASSERT_TRUE(svc.start());
+  ASSERT_EQ(dp.cgs.size(), 1u);
+  EXPECT_EQ(dp.cgs[1], "/cg");
 }
 
 TEST(SockmapConfig, ParsesPrefixesAndCgroups) {
