@@ -38,7 +38,7 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 Result<UniqueFd> open_ns(const std::string& name) {
-  UniqueFd fd(open(("/run/netns/" + name).c_str(), O_RDONLY | O_CLOEXEC));
+  UniqueFd fd(open(name.empty() ? "/proc/thread-self/ns/net" : ("/run/netns/" + name).c_str(), O_RDONLY | O_CLOEXEC));
   if (!fd.valid()) return errno_error(errno, "open netns " + name);
   return fd;
 }
@@ -146,78 +146,129 @@ Result<double> udp64_pps(const Pod& from, const Pod& to, const std::string& l2_d
   return elapsed > 0 ? got / elapsed : 0;
 }
 
-Result<Latency> tcp_rr(const Pod& client, const Pod& server, int count, int cpu) {
-  auto cns = open_ns(client.netns), sns = open_ns(server.netns);
-  if (!cns) return cns.error();
+namespace {
+bool read_exact(int fd, char* buf, size_t n) {
+  size_t got = 0;
+  while (got < n) {
+    ssize_t r = read(fd, buf + got, n - got);
+    if (r <= 0) return false;
+    got += static_cast<size_t>(r);
+  }
+  return true;
+}
+
+// Listens in `server`'s namespace on port; returns the listening socket.
+Result<UniqueFd> listen_in(const Pod& server, int port) {
+  auto sns = open_ns(server.netns);
   if (!sns) return sns.error();
-  const int port = 7007;
   UniqueFd listener;
-  if (auto st = run_in_netns(sns->get(), [&]() -> Status {
-        listener.reset(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
-        int one = 1;
-        setsockopt(listener.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-        sockaddr_in a{};
-        a.sin_family = AF_INET;
-        a.sin_port = htons(port);
-        if (bind(listener.get(), reinterpret_cast<sockaddr*>(&a), sizeof(a)) || listen(listener.get(), 1))
-          return errno_error(errno, "rr server bind");
-        return {};
-      });
-      !st)
-    return st.error();
-  std::thread srv([&] {
-    pin_to_cpu(cpu);
-    UniqueFd c(accept(listener.get(), nullptr, nullptr));
+  Status st = run_in_netns(sns->get(), [&]() -> Status {
+    bool v6 = server.ip.find(':') != std::string::npos;
+    listener.reset(socket(v6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
     int one = 1;
-    setsockopt(c.get(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-    char buf[64];
-    while (true) {
-      size_t got = 0;
-      while (got < sizeof(buf)) {
-        ssize_t n = read(c.get(), buf + got, sizeof(buf) - got);
-        if (n <= 0) return;
-        got += static_cast<size_t>(n);
-      }
-      if (write(c.get(), buf, sizeof(buf)) != sizeof(buf)) return;
-    }
-  });
-  UniqueFd sock;
-  Status connected = run_in_netns(cns->get(), [&]() -> Status {
-    sock.reset(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_port = htons(port);
-    inet_pton(AF_INET, server.ip.c_str(), &a.sin_addr);
-    if (connect(sock.get(), reinterpret_cast<sockaddr*>(&a), sizeof(a))) return errno_error(errno, "rr connect");
+    setsockopt(listener.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    sockaddr_in6 a6{};
+    sockaddr_in a4{};
+    a6.sin6_family = AF_INET6;
+    a6.sin6_port = htons(static_cast<uint16_t>(port));
+    a4.sin_family = AF_INET;
+    a4.sin_port = htons(static_cast<uint16_t>(port));
+    sockaddr* a = v6 ? reinterpret_cast<sockaddr*>(&a6) : reinterpret_cast<sockaddr*>(&a4);
+    if (bind(listener.get(), a, v6 ? sizeof(a6) : sizeof(a4)) || listen(listener.get(), 4))
+      return errno_error(errno, "bind port " + std::to_string(port));
     return {};
   });
-  if (!connected) {
-    shutdown(listener.get(), SHUT_RDWR);
+  if (!st) return st.error();
+  return listener;
+}
+
+Result<UniqueFd> connect_from(const Pod& client, const std::string& ip, int port) {
+  auto cns = open_ns(client.netns);
+  if (!cns) return cns.error();
+  UniqueFd sock;
+  Status st = run_in_netns(cns->get(), [&]() -> Status {
+    bool v6 = ip.find(':') != std::string::npos;
+    sock.reset(socket(v6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    sockaddr_in6 a6{};
+    sockaddr_in a4{};
+    a6.sin6_family = AF_INET6;
+    a6.sin6_port = htons(static_cast<uint16_t>(port));
+    inet_pton(AF_INET6, ip.c_str(), &a6.sin6_addr);
+    a4.sin_family = AF_INET;
+    a4.sin_port = htons(static_cast<uint16_t>(port));
+    inet_pton(AF_INET, ip.c_str(), &a4.sin_addr);
+    sockaddr* a = v6 ? reinterpret_cast<sockaddr*>(&a6) : reinterpret_cast<sockaddr*>(&a4);
+    if (connect(sock.get(), a, v6 ? sizeof(a6) : sizeof(a4))) return errno_error(errno, "connect " + ip);
+    int one = 1;
+    setsockopt(sock.get(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    return {};
+  });
+  if (!st) return st.error();
+  return sock;
+}
+}  // namespace
+
+Result<Latency> tcp_rr(const Pod& client, const Pod& server, int count, int cpu, size_t size, int port, int listen_port) {
+  auto listener = listen_in(server, listen_port ? listen_port : port);
+  if (!listener) return listener.error();
+  std::thread srv([&] {
+    pin_to_cpu(cpu);
+    UniqueFd c(accept(listener->get(), nullptr, nullptr));
+    int one = 1;
+    setsockopt(c.get(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    std::vector<char> buf(size);
+    while (read_exact(c.get(), buf.data(), size))
+      if (write(c.get(), buf.data(), size) != static_cast<ssize_t>(size)) return;
+  });
+  auto sock = connect_from(client, server.ip, port);
+  if (!sock) {
+    shutdown(listener->get(), SHUT_RDWR);
     srv.join();
-    return connected.error();
+    return sock.error();
   }
   pin_to_cpu(cpu);
-  int one = 1;
-  setsockopt(sock.get(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
   std::vector<double> us;
   us.reserve(count);
-  char buf[64] = {1};
+  std::vector<char> buf(size, 1);
   for (int i = 0; i < count + 1000; ++i) {  // first 1000 warm up
     auto t0 = Clock::now();
-    if (write(sock.get(), buf, sizeof(buf)) != sizeof(buf)) break;
-    size_t got = 0;
-    while (got < sizeof(buf)) {
-      ssize_t n = read(sock.get(), buf + got, sizeof(buf) - got);
-      if (n <= 0) break;
-      got += static_cast<size_t>(n);
-    }
+    if (write(sock->get(), buf.data(), size) != static_cast<ssize_t>(size)) break;
+    if (!read_exact(sock->get(), buf.data(), size)) break;
     if (i >= 1000) us.push_back(std::chrono::duration<double, std::micro>(Clock::now() - t0).count());
   }
-  sock.reset();
+  sock->reset();
   srv.join();
   if (us.empty()) return make_error(Errc::not_found, "no round trips completed");
   std::sort(us.begin(), us.end());
   return Latency{us[us.size() / 2], us[us.size() * 99 / 100]};
+}
+
+Result<double> tcp_stream_inproc(const Pod& client, const Pod& server, double seconds, size_t write_size, int port) {
+  auto listener = listen_in(server, port);
+  if (!listener) return listener.error();
+  uint64_t received = 0;
+  std::thread srv([&] {
+    pin_to_cpu(1);
+    UniqueFd c(accept(listener->get(), nullptr, nullptr));
+    std::vector<char> buf(1 << 20);
+    ssize_t n;
+    while ((n = read(c.get(), buf.data(), buf.size())) > 0) received += static_cast<uint64_t>(n);
+  });
+  auto sock = connect_from(client, server.ip, port);
+  if (!sock) {
+    shutdown(listener->get(), SHUT_RDWR);
+    srv.join();
+    return sock.error();
+  }
+  pin_to_cpu(0);
+  std::vector<char> buf(write_size, 7);
+  auto start = Clock::now();
+  while (std::chrono::duration<double>(Clock::now() - start).count() < seconds)
+    if (write(sock->get(), buf.data(), buf.size()) <= 0) break;
+  sock->reset();
+  srv.join();
+  double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
+  return received * 8 / elapsed / 1e9;
 }
 
 Result<double> tcp_stream_gbps(const Pod& client, const Pod& server, double seconds) {

@@ -11,7 +11,7 @@
 namespace netaccel::bench {
 
 struct Pod {
-  std::string netns;  // name under /run/netns
+  std::string netns;  // name under /run/netns; empty: the caller's own namespace
   std::string ip;     // IPv4 address of eth0
   std::string mac;    // MAC of eth0
 };
@@ -23,8 +23,13 @@ Result<double> udp64_pps(const Pod& from, const Pod& to, const std::string& l2_d
 struct Latency {
   double p50_us = 0, p99_us = 0;
 };
-// 64-byte TCP request/response, `count` round trips, client and server pinned to `cpu`.
-Result<Latency> tcp_rr(const Pod& client, const Pod& server, int count, int cpu);
+// TCP request/response of `size` bytes, `count` round trips, client and server pinned to
+// `cpu`, connecting to server.ip:port.
+Result<Latency> tcp_rr(const Pod& client, const Pod& server, int count, int cpu, size_t size = 64, int port = 7007,
+                       int listen_port = 0);
+
+// In-process TCP stream of `write_size` writes for `seconds`; Gbit/s the reader got.
+Result<double> tcp_stream_inproc(const Pod& client, const Pod& server, double seconds, size_t write_size, int port);
 
 // iperf3 TCP stream client -> server for `seconds`; Gbit/s received.
 Result<double> tcp_stream_gbps(const Pod& client, const Pod& server, double seconds);

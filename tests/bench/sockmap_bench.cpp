@@ -1,0 +1,148 @@
+// netaccel-sockmap benchmark: with and without the service in one run, for (a) loopback,
+// (b) pod to pod across two namespaces on this node, (c) client -> sidecar proxy (socat) ->
+// server: TCP request/response p50/p99 at 64 B, 1 KiB, 16 KiB, CPU per request (whole node),
+// and stream throughput. Prints a table, writes <out>/sockmap.json; asserts nothing.
+// Expects netaccel-sockmap on the bus with `cgroup` enabled; see run_sockmap_bench.sh.
+#include <signal.h>
+#include <sys/wait.h>
+#include <systemd/sd-bus.h>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <thread>
+
+#include "traffic.h"
+
+namespace {
+using namespace netaccel;
+using namespace netaccel::bench;
+
+uint64_t busy_jiffies() {
+  std::ifstream f("/proc/stat");
+  std::string cpu;
+  uint64_t v[8] = {};
+  f >> cpu >> v[0] >> v[1] >> v[2] >> v[3] >> v[4] >> v[5] >> v[6] >> v[7];
+  return v[0] + v[1] + v[2] + v[5] + v[6] + v[7];  // all but idle and iowait
+}
+
+bool set_enabled(sd_bus* bus, const std::string& cgroup, bool on) {
+  sd_bus_error err = SD_BUS_ERROR_NULL;
+  int r = sd_bus_call_method(bus, "org.openeuler.NetAccel1.Sockmap", "/org/openeuler/NetAccel1/Sockmap",
+                             "org.openeuler.NetAccel1.Sockmap", on ? "Enable" : "Disable", &err, nullptr, "s", cgroup.c_str());
+  bool ok = r >= 0 || (err.name && std::string(err.name).find(on ? "AlreadyExists" : "NotFound") != std::string::npos);
+  sd_bus_error_free(&err);
+  return ok;
+}
+
+struct Scenario {
+  std::string name;
+  Pod client, server;
+  int connect_port, listen_port;  // differ when a proxy sits between
+};
+
+struct Row {
+  std::string scenario, mode;
+  size_t size = 0;
+  double p50 = 0, p99 = 0, cpu_us = 0;
+};
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"netaccel-sockmap benchmark"};
+  std::string cgroup, ns_a, ns_b, out_dir = "bench";
+  int count = 20000;
+  double stream_seconds = 2;
+  app.add_option("--cgroup", cgroup)->required();
+  app.add_option("--ns-a", ns_a)->required();
+  app.add_option("--ns-b", ns_b)->required();
+  app.add_option("--out", out_dir);
+  app.add_option("--count", count);
+  app.add_option("--stream-seconds", stream_seconds);
+  CLI11_PARSE(app, argc, argv);
+
+  // This process and its children (the proxy) are the accelerated workload.
+  std::ofstream(cgroup + "/cgroup.procs") << getpid() << std::endl;
+  sd_bus* bus = nullptr;
+  if (sd_bus_open_system(&bus) < 0) return 1;
+  pid_t proxy = fork();
+  if (proxy == 0) {
+    // nodelay on both legs, as a sidecar proxy sets it; without it Nagle and delayed ACKs
+    // stall 16 KiB request/response for tens of milliseconds.
+    execlp("socat", "socat", "TCP-LISTEN:15001,reuseaddr,fork,nodelay", "TCP:127.0.0.1:7012,nodelay", nullptr);
+    _exit(127);
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+
+  const Pod lo{"", "127.0.0.1", ""};
+  std::vector<Scenario> scenarios = {
+      {"loopback", lo, lo, 7010, 7010},
+      {"pod-to-pod", Pod{ns_b, "", ""}, Pod{ns_a, "10.80.0.1", ""}, 7011, 7011},
+      {"via sidecar proxy", lo, lo, 15001, 7012},
+  };
+  std::vector<Row> rows;
+  nlohmann::json out = nlohmann::json::array();
+  std::vector<std::tuple<std::string, std::string, double>> streams;
+  for (const auto& sc : scenarios) {
+    for (const char* mode : {"kernel", "sockmap"}) {
+      bool on = std::string(mode) == "sockmap";
+      if (!set_enabled(bus, cgroup, on)) std::fprintf(stderr, "sockmap_bench: cannot %s %s\n", on ? "enable" : "disable", cgroup.c_str());
+      for (size_t size : {size_t{64}, size_t{1024}, size_t{16384}}) {
+        std::fprintf(stderr, "sockmap_bench: %s, %s, %zu B\n", sc.name.c_str(), mode, size);
+        uint64_t j0 = busy_jiffies();
+        auto lat = tcp_rr(sc.client, sc.server, count, 1, size, sc.connect_port, sc.listen_port);
+        uint64_t j1 = busy_jiffies();
+        Row r{sc.name, mode, size};
+        if (lat) {
+          r.p50 = lat->p50_us;
+          r.p99 = lat->p99_us;
+          r.cpu_us = (j1 - j0) * (1e6 / sysconf(_SC_CLK_TCK)) / (count + 1000);
+        } else {
+          std::fprintf(stderr, "  %s\n", lat.error().what().c_str());
+        }
+        rows.push_back(r);
+      }
+      if (sc.connect_port == sc.listen_port) {  // streams are measured end to end, without the proxy
+        auto gbps = tcp_stream_inproc(sc.client, sc.server, stream_seconds, 1 << 16, sc.connect_port + 100);
+        streams.emplace_back(sc.name, mode, gbps ? *gbps : 0.0);
+      }
+    }
+  }
+  kill(proxy, SIGTERM);
+  waitpid(proxy, nullptr, 0);
+  set_enabled(bus, cgroup, true);
+  sd_bus_flush_close_unref(bus);
+
+  auto base_of = [&](const Row& r) -> const Row& {
+    for (const auto& b : rows)
+      if (b.scenario == r.scenario && b.size == r.size && b.mode == "kernel") return b;
+    return r;
+  };
+  auto ratio = [](double a, double b) { return b > 0 ? a / b : 0.0; };
+  std::printf("\n%-18s %-8s %6s %9s %9s %8s %10s %8s\n", "scenario", "path", "size", "p50 us", "p99 us", "x p50", "cpu us/rq", "x cpu");
+  for (const auto& r : rows) {
+    const Row& b = base_of(r);
+    std::printf("%-18s %-8s %6zu %9.1f %9.1f %8.2f %10.1f %8.2f\n", r.scenario.c_str(), r.mode.c_str(), r.size, r.p50, r.p99,
+                ratio(b.p50, r.p50), r.cpu_us, ratio(b.cpu_us, r.cpu_us));
+    std::string c = r.scenario + " " + r.mode + " " + std::to_string(r.size) + "B";
+    out.push_back({{"case", c}, {"metric", "rr_p50_us"}, {"value", r.p50}, {"ratio", ratio(b.p50, r.p50)}});
+    out.push_back({{"case", c}, {"metric", "rr_p99_us"}, {"value", r.p99}, {"ratio", ratio(b.p99, r.p99)}});
+    out.push_back({{"case", c}, {"metric", "cpu_us_per_request"}, {"value", r.cpu_us}, {"ratio", ratio(b.cpu_us, r.cpu_us)}});
+  }
+  std::printf("\n%-18s %-8s %10s %8s\n", "scenario", "path", "Gbit/s", "x base");
+  for (const auto& [sc, mode, g] : streams) {
+    double base = 0;
+    for (const auto& [s2, m2, g2] : streams)
+      if (s2 == sc && m2 == "kernel") base = g2;
+    std::printf("%-18s %-8s %10.2f %8.2f\n", sc.c_str(), mode.c_str(), g, ratio(g, base));
+    out.push_back({{"case", sc + " " + mode}, {"metric", "stream_gbps"}, {"value", g}, {"ratio", ratio(g, base)}});
+  }
+  std::printf("(x p50 and x cpu: kernel / sockmap, above 1 is better; client and server pinned to the same CPU)\n");
+  std::system(("mkdir -p " + out_dir).c_str());
+  std::ofstream(out_dir + "/sockmap.json") << out.dump(2) << "\n";
+  std::printf("wrote %s/sockmap.json\n", out_dir.c_str());
+  return 0;
+}
