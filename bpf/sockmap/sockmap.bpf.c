@@ -69,6 +69,24 @@ static __always_inline int sm_is_local(__u32 family, const __u32 *ip)
 	return bpf_map_lookup_elem(&sm_local_prefixes, &k) != NULL;
 }
 
+static __always_inline int sm_is_v4_mapped(const __u32 *ip)
+{
+	return ip[0] == 0 && ip[1] == 0 && ip[2] == bpf_htonl(0xffff);
+}
+
+/* A dual-stack (AF_INET6) socket talking to an IPv4 peer sees ::ffff:a.b.c.d; its peer sees
+ * a.b.c.d. Both must produce the same key, so mapped addresses become plain IPv4. */
+static __always_inline void sm_normalize(__u32 *family, __u32 *lip, __u32 *rip)
+{
+	if (*family != SM_AF_INET6 || !sm_is_v4_mapped(lip) || !sm_is_v4_mapped(rip))
+		return;
+	*family = SM_AF_INET;
+	lip[0] = lip[3];
+	rip[0] = rip[3];
+	lip[1] = lip[2] = lip[3] = 0;
+	rip[1] = rip[2] = rip[3] = 0;
+}
+
 /* Fills key as the socket sees itself; loopback tuples carry the namespace cookie. */
 static __always_inline void sm_make_key(struct sm_sock_key *k, __u32 family, const __u32 *lip,
 					const __u32 *rip, __u32 lport, __u32 rport, __u64 cookie)
@@ -103,6 +121,7 @@ static __always_inline void sm_established(struct bpf_sock_ops *skops)
 	} else {
 		return;
 	}
+	sm_normalize(&family, lip, rip);
 	if (!sm_is_local(family, rip)) {
 		sm_count(SM_STAT_SKIP_REMOTE, 1);
 		return;
@@ -156,6 +175,7 @@ int sm_msg(struct sk_msg_md *msg)
 		rip[2] = *(volatile __u32 *)&msg->remote_ip6[2];
 		rip[3] = *(volatile __u32 *)&msg->remote_ip6[3];
 	}
+	sm_normalize(&family, lip, rip);
 	/* The peer sees our remote as its local. */
 	sm_make_key(&peer, family, rip, lip, bpf_ntohl(msg->remote_port), msg->local_port,
 		    bpf_get_netns_cookie(msg));

@@ -159,6 +159,46 @@ TEST(Sockmap, RedisWithRedisBenchmark) {
   EXPECT_GT(lab.stat("msg_redirected"), 20000u);
 }
 
+TEST(Sockmap, NginxWithWrk) {
+  NETACCEL_REQUIRE_ROOT();
+  if (sh("command -v nginx && command -v wrk").status != 0) GTEST_SKIP() << "nginx or wrk not installed";
+  SockmapLab lab;
+  ASSERT_TRUE(lab.ok());
+  const std::string dir = "/tmp/netaccel-nginx-" + unique_prefix("t");
+  sh_ok("mkdir -p " + dir + "/www && head -c 100000 /dev/urandom > " + dir + "/www/blob");
+  std::ofstream(dir + "/nginx.conf") << "daemon off; master_process off; worker_processes 1; pid " << dir
+                                     << "/nginx.pid; error_log " << dir << "/error.log;\nevents {}\nhttp {\n access_log off;\n"
+                                     << " client_body_temp_path " << dir << "/cb; proxy_temp_path " << dir << "/px;\n"
+                                     << " fastcgi_temp_path " << dir << "/fc; uwsgi_temp_path " << dir << "/uw; scgi_temp_path "
+                                     << dir << "/sc;\n server { listen 127.0.0.1:8089; root " << dir << "/www;\n"
+                                     << "  location = /hello { return 200 \"hello netaccel\\n\"; } }\n}\n";
+  lab.spawn("nginx -c " + dir + "/nginx.conf");
+  ASSERT_TRUE(listening(lab, "", 8089));
+  auto small = lab.run("wrk -t1 -c10 -d2s http://127.0.0.1:8089/hello");
+  EXPECT_EQ(small.status, 0) << small.out;
+  EXPECT_NE(small.out.find("Requests/sec"), std::string::npos) << small.out;
+  EXPECT_EQ(small.out.find("Non-2xx"), std::string::npos) << small.out;
+  EXPECT_EQ(small.out.find("Socket errors"), std::string::npos) << small.out;
+  auto big = lab.run("wrk -t1 -c4 -d1s http://127.0.0.1:8089/blob");
+  EXPECT_EQ(big.out.find("Non-2xx"), std::string::npos) << big.out;
+  EXPECT_GT(lab.stat("msg_redirected"), 1000u);
+  sh("rm -rf " + dir);
+}
+
+TEST(Sockmap, Iperf3BothDirections) {
+  NETACCEL_REQUIRE_ROOT();
+  SockmapLab lab;
+  ASSERT_TRUE(lab.ok());
+  lab.spawn("iperf3 -s -p 5231");
+  ASSERT_TRUE(listening(lab, "", 5231));
+  auto up = lab.run("iperf3 -c 127.0.0.1 -p 5231 -t 1");
+  EXPECT_EQ(up.status, 0) << up.out;
+  auto down = lab.run("iperf3 -c 127.0.0.1 -p 5231 -t 1 -R");
+  EXPECT_EQ(down.status, 0) << down.out;
+  EXPECT_NE(down.out.find("receiver"), std::string::npos) << down.out;
+  EXPECT_GT(lab.stat("bytes_redirected"), 100000000u) << lab.svc().busctl("call " + kDest + " GetStats").out;
+}
+
 TEST(Sockmap, RestartDuringTransferKeepsConnections) {
   NETACCEL_REQUIRE_ROOT();
   SockmapLab lab;
