@@ -7,6 +7,7 @@
 #include <fstream>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <atomic>
 #include <thread>
 
 #include "service_fixture.h"
@@ -214,6 +215,30 @@ TEST(Sockmap, RestartDuringTransferKeepsConnections) {
   EXPECT_EQ(client.status, 0) << client.out;
   EXPECT_NE(lab.svc().log().find("adopted cgroup"), std::string::npos) << lab.svc().log();
   EXPECT_GT(lab.stat("msg_redirected"), 1000u) << "counters live in the pinned map";
+}
+
+TEST(Sockmap, DisableAndPurgeDuringTransferLoseNothing) {
+  NETACCEL_REQUIRE_ROOT();
+  SockmapLab lab;
+  ASSERT_TRUE(lab.ok());
+  lab.spawn(helper() + " server 127.0.0.1 9938");
+  ASSERT_TRUE(listening(lab, "", 9938));
+  CmdResult client;
+  std::atomic<bool> done{false};
+  std::thread t([&] {
+    client = lab.run(helper() + " client 127.0.0.1 9938 40000 65536 9");
+    done = true;
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(150));
+  EXPECT_EQ(lab.svc().ctl("sockmap disable " + lab.cgroup()).status, 0);  // open sockets stay accelerated
+  std::this_thread::sleep_for(std::chrono::milliseconds(150));
+  EXPECT_EQ(lab.svc().stop(), 0);
+  // Uninstall while the connection is open: the sockets leave the (freed) map mid-stream.
+  EXPECT_FALSE(done) << "the transfer must still be running when the data path goes away";
+  auto purge = sh(lab.svc().binary() + " --purge -c " + lab.config());
+  EXPECT_EQ(purge.status, 0) << purge.out;
+  t.join();
+  EXPECT_EQ(client.status, 0) << client.out;
 }
 
 TEST(Sockmap, BusApiNamedErrorsAndPermissions) {
