@@ -9,23 +9,12 @@
 #endif
 
 namespace netaccel::fwd {
-namespace {
-// Changes are logged once here, at the boundary, with who asked.
-int reply_status(sd_bus_message* m, sd_bus_error* e, const Status& st, const std::string& what) {
-  if (!st) {
-    log::notice(what + " refused: " + st.error().what());
-    return bus_fail(e, st.error());
-  }
-  return sd_bus_reply_method_return(m, "");
-}
-}  // namespace
-
 int FwdBus::attach(sd_bus_message* m, void* u, sd_bus_error* e) {
   auto* self = static_cast<FwdBus*>(u);
   const char *ifname = nullptr, *mode = nullptr;
   if (int r = sd_bus_message_read(m, "ss", &ifname, &mode); r < 0) return r;
   if (auto st = authorize_change(m); !st) return bus_fail(e, st.error());
-  return reply_status(m, e, self->fwd_.attach(ifname, mode), std::string("Attach(") + ifname + ", " + mode + ")");
+  return bus_reply_status(m, e, self->fwd_.attach(ifname, mode), std::string("Attach(") + ifname + ", " + mode + ")");
 }
 
 int FwdBus::detach(sd_bus_message* m, void* u, sd_bus_error* e) {
@@ -33,7 +22,7 @@ int FwdBus::detach(sd_bus_message* m, void* u, sd_bus_error* e) {
   const char* ifname = nullptr;
   if (int r = sd_bus_message_read(m, "s", &ifname); r < 0) return r;
   if (auto st = authorize_change(m); !st) return bus_fail(e, st.error());
-  return reply_status(m, e, self->fwd_.detach(ifname), std::string("Detach(") + ifname + ")");
+  return bus_reply_status(m, e, self->fwd_.detach(ifname), std::string("Detach(") + ifname + ")");
 }
 
 int FwdBus::list(sd_bus_message* m, void* u, sd_bus_error*) {

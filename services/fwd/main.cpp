@@ -4,6 +4,7 @@
 #include "bpf_dataplane.h"
 #include "forwarder.h"
 #include "fwd_bus.h"
+#include "netaccel/core/daemon_args.h"
 #include "netaccel/core/event_loop.h"
 #include "netaccel/core/log.h"
 #include "netaccel/core/netlink.h"
@@ -23,48 +24,39 @@ class NetlinkLinks final : public fwd::LinkSource {
   const Netlink& nl_;
 };
 
-int fail(const Error& e) {
-  log::error(e.what());
-  return 1;
-}
 }  // namespace
 
 int main(int argc, char** argv) {
   CLI::App app{"netaccel-fwd: XDP/TC fast path for pod veths"};
-  std::string config_path = "/etc/netaccel/fwd.conf";
-  std::string pin_root;
-  bool purge = false, check = false;
-  app.add_option("-c,--config", config_path, "configuration file");
-  app.add_option("--pin-root", pin_root, "bpffs directory for pins (overrides the config)");
-  app.add_flag("--purge", purge, "detach everything a stopped netaccel-fwd left attached, remove its pins, exit");
-  app.add_flag("--check-config", check, "validate the configuration and exit");
+  DaemonArgs args;
+  add_daemon_options(app, args, "fwd");
   CLI11_PARSE(app, argc, argv);
   log::set_identifier("netaccel-fwd");
 
-  auto ini = IniConfig::load(config_path);
-  if (!ini) return fail(ini.error());
+  auto ini = IniConfig::load(args.config_path);
+  if (!ini) return fail_with(ini.error());
   auto cfg = fwd::parse_fwd_config(*ini);
-  if (!cfg) return fail(cfg.error());
-  if (!pin_root.empty()) cfg->pin_root = pin_root;
-  if (check) return 0;
-  if (purge) {
-    if (auto st = fwd::BpfDataplane::purge(cfg->pin_root); !st) return fail(st.error());
+  if (!cfg) return fail_with(cfg.error());
+  if (!args.pin_root.empty()) cfg->pin_root = args.pin_root;
+  if (args.check) return 0;
+  if (args.purge) {
+    if (auto st = fwd::BpfDataplane::purge(cfg->pin_root); !st) return fail_with(st.error());
     log::info("purged " + cfg->pin_root + "/fwd");
     return 0;
   }
 
   auto loop = EventLoop::create();
-  if (!loop) return fail(loop.error());
+  if (!loop) return fail_with(loop.error());
   auto nl = Netlink::open();
-  if (!nl) return fail(nl.error());
+  if (!nl) return fail_with(nl.error());
   auto dp = fwd::BpfDataplane::open(cfg->pin_root, cfg->ipv6);
-  if (!dp) return fail(dp.error());
+  if (!dp) return fail_with(dp.error());
   NetlinkLinks links(**nl);
   fwd::Forwarder forwarder(**dp, links, *cfg);
   auto bus = BusService::connect(loop->get(), fwd::kBusName);
-  if (!bus) return fail(bus.error());
+  if (!bus) return fail_with(bus.error());
   fwd::FwdBus fwd_bus(**bus, forwarder);
-  if (auto st = fwd_bus.register_object(); !st) return fail(st.error());
+  if (auto st = fwd_bus.register_object(); !st) return fail_with(st.error());
 
   (*nl)->on_link([&](NlEvent ev, const LinkInfo& l) { forwarder.on_link(ev, l); });
   (*nl)->on_fdb([&](NlEvent ev, const FdbEntry& e) { forwarder.on_fdb(ev, e); });
@@ -72,9 +64,9 @@ int main(int argc, char** argv) {
         if (auto s = (*nl)->process(); !s) log::warn(s.error().what());
       });
       !st)
-    return fail(st.error());
-  if (auto st = forwarder.start(); !st) return fail(st.error());
-  if (auto st = (*bus)->publish(); !st) return fail(st.error());
+    return fail_with(st.error());
+  if (auto st = forwarder.start(); !st) return fail_with(st.error());
+  if (auto st = (*bus)->publish(); !st) return fail_with(st.error());
 
   std::string status = std::to_string(forwarder.list().size()) + " interfaces attached";
   EventLoop::notify_ready(status);

@@ -10,19 +10,11 @@
 
 namespace netaccel::sockmap {
 namespace {
-int reply_status(sd_bus_message* m, sd_bus_error* e, const Status& st, const std::string& what) {
-  if (!st) {
-    log::notice(what + " refused: " + st.error().what());
-    return bus_fail(e, st.error());
-  }
-  return sd_bus_reply_method_return(m, "");
-}
-
 int change(sd_bus_message* m, sd_bus_error* e, const char* name, const std::function<Status(const std::string&)>& fn) {
   const char* path = nullptr;
   if (int r = sd_bus_message_read(m, "s", &path); r < 0) return r;
   if (auto st = authorize_change(m); !st) return bus_fail(e, st.error());
-  return reply_status(m, e, fn(path), std::string(name) + "(" + path + ")");
+  return bus_reply_status(m, e, fn(path), std::string(name) + "(" + path + ")");
 }
 }  // namespace
 

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <bpf/btf.h>
+#include <bpf/libbpf.h>
 #include <gtest/gtest.h>
 
 #include <map>
@@ -43,6 +44,23 @@ inline std::map<std::string, long long> enum_values(btf* b) {
     for (unsigned i = 0; i < btf_vlen(t); ++i) found[btf__name_by_offset(b, e[i].name_off)] = e[i].val;
   }
   return found;
+}
+
+// Every named map of the object has the given key and value sizes.
+inline void expect_map_sizes(const char* object, const std::map<std::string, std::pair<size_t, size_t>>& expect) {
+  bpf_object* obj = bpf_object__open_file(object, nullptr);
+  ASSERT_NE(obj, nullptr) << object;
+  size_t seen = 0;
+  bpf_map* m;
+  bpf_object__for_each_map(m, obj) {
+    auto it = expect.find(bpf_map__name(m));
+    if (it == expect.end()) continue;
+    ++seen;
+    EXPECT_EQ(bpf_map__key_size(m), it->second.first) << it->first;
+    EXPECT_EQ(bpf_map__value_size(m), it->second.second) << it->first;
+  }
+  EXPECT_EQ(seen, expect.size());
+  bpf_object__close(obj);
 }
 
 }  // namespace netaccel::test

@@ -66,25 +66,12 @@ INSTANTIATE_TEST_SUITE_P(Objects, FwdAbi, ::testing::Values(FWD_BPF_OBJECT, FWD_
                          [](const auto& info) { return std::string(info.index == 0 ? "fwd" : "fwd_abi_btf"); });
 
 TEST(FwdAbiMaps, KeyAndValueSizesMatch) {
-  bpf_object* obj = bpf_object__open_file(FWD_BPF_OBJECT, nullptr);
-  ASSERT_NE(obj, nullptr);
-  const std::map<std::string, std::pair<size_t, size_t>> expect = {
+  expect_map_sizes(FWD_BPF_OBJECT, {
       {"fwd_ifaces", {sizeof(__u32), sizeof(fwd_iface)}},
       {"fwd_fdb", {sizeof(fwd_fdb_key), sizeof(fwd_fdb_val)}},
       {"fwd_tx_ports", {sizeof(__u32), sizeof(__u32)}},
       {"fwd_stats", {sizeof(__u32), sizeof(fwd_stats)}},
-  };
-  size_t seen = 0;
-  bpf_map* m;
-  bpf_object__for_each_map(m, obj) {
-    auto it = expect.find(bpf_map__name(m));
-    if (it == expect.end()) continue;
-    ++seen;
-    EXPECT_EQ(bpf_map__key_size(m), it->second.first) << it->first;
-    EXPECT_EQ(bpf_map__value_size(m), it->second.second) << it->first;
-  }
-  EXPECT_EQ(seen, expect.size());
-  bpf_object__close(obj);
+  });
 }
 
 }  // namespace

@@ -48,24 +48,11 @@ TEST(SockmapAbiEnums, StatSlotsMatch) {
 }
 
 TEST(SockmapAbiMaps, KeyAndValueSizesMatch) {
-  bpf_object* obj = bpf_object__open_file(SOCKMAP_BPF_OBJECT, nullptr);
-  ASSERT_NE(obj, nullptr);
-  const std::map<std::string, std::pair<size_t, size_t>> expect = {
+  expect_map_sizes(SOCKMAP_BPF_OBJECT, {
       {"sm_sockets", {sizeof(sm_sock_key), sizeof(__u64)}},
       {"sm_local_prefixes", {sizeof(sm_prefix_key), sizeof(__u32)}},
       {"sm_stats", {sizeof(__u32), sizeof(sm_stats)}},
       {"sm_cgroups", {sizeof(__u64), sizeof(sm_cgroup)}},
-  };
-  size_t seen = 0;
-  bpf_map* m;
-  bpf_object__for_each_map(m, obj) {
-    auto it = expect.find(bpf_map__name(m));
-    if (it == expect.end()) continue;
-    ++seen;
-    EXPECT_EQ(bpf_map__key_size(m), it->second.first) << it->first;
-    EXPECT_EQ(bpf_map__value_size(m), it->second.second) << it->first;
-  }
-  EXPECT_EQ(seen, expect.size());
-  bpf_object__close(obj);
+  });
 }
 }  // namespace

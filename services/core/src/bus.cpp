@@ -30,6 +30,14 @@ int bus_fail(sd_bus_error* ret_error, const Error& e) {
   return e.code.category() == std::generic_category() ? -e.code.value() : -EINVAL;
 }
 
+int bus_reply_status(sd_bus_message* m, sd_bus_error* ret_error, const Status& st, const std::string& what) {
+  if (!st) {
+    log::notice(what + " refused: " + st.error().what());
+    return bus_fail(ret_error, st.error());
+  }
+  return sd_bus_reply_method_return(m, "");
+}
+
 Status authorize_change(sd_bus_message* m) {
   sd_bus_creds* creds = nullptr;
   int r = sd_bus_query_sender_creds(m, SD_BUS_CREDS_EUID | SD_BUS_CREDS_EGID | SD_BUS_CREDS_SUPPLEMENTARY_GIDS | SD_BUS_CREDS_AUGMENT, &creds);

@@ -22,6 +22,10 @@ std::string bus_error_name(const Error& e);
 // Fills ret_error and returns the negative errno sd-bus handlers return.
 int bus_fail(sd_bus_error* ret_error, const Error& e);
 
+// Replies to a state-changing call: empty success, or the named error (logged once, here at
+// the boundary, with `what` naming the call).
+int bus_reply_status(sd_bus_message* m, sd_bus_error* ret_error, const Status& st, const std::string& what);
+
 // Root, or a member of kAdminGroup. Reads from the message's sender credentials.
 Status authorize_change(sd_bus_message* m);
 
