@@ -1,6 +1,6 @@
 // netaccel-sockmap benchmark: with and without the service in one run, for (a) loopback,
 // (b) pod to pod across two namespaces on this node, (c) client -> sidecar proxy (socat) ->
-// server: TCP request/response p50/p99 at 64 B, 1 KiB, 16 KiB, CPU per request (whole node),
+// server, with the proxy on the client's CPU and on the other one: TCP request/response p50/p99 at 64 B, 1 KiB, 16 KiB, CPU per request (whole node),
 // and stream throughput. Prints a table, writes <out>/sockmap.json; asserts nothing.
 // Expects netaccel-sockmap on the bus with `cgroup` enabled; see run_sockmap_bench.sh.
 #include <signal.h>
@@ -62,27 +62,40 @@ int main(int argc, char** argv) {
   app.add_option("--out", out_dir);
   app.add_option("--count", count);
   app.add_option("--stream-seconds", stream_seconds);
+  std::string only;
+  app.add_option("--only", only, "run one scenario by name");
   CLI11_PARSE(app, argc, argv);
 
   // This process and its children (the proxy) are the accelerated workload.
   std::ofstream(cgroup + "/cgroup.procs") << getpid() << std::endl;
   sd_bus* bus = nullptr;
   if (sd_bus_open_system(&bus) < 0) return 1;
-  pid_t proxy = fork();
-  if (proxy == 0) {
-    // nodelay on both legs, as a sidecar proxy sets it; without it Nagle and delayed ACKs
-    // stall 16 KiB request/response for tens of milliseconds.
-    execlp("socat", "socat", "TCP-LISTEN:15001,reuseaddr,fork,nodelay", "TCP:127.0.0.1:7012,nodelay", nullptr);
-    _exit(127);
-  }
+  // Two sidecar proxies (socat, nodelay on both legs as a proxy sets it; without it Nagle and
+  // delayed ACKs stall 16 KiB request/response): one on the CPU the client and server run on,
+  // one on the other CPU. Where the scheduler puts an unpinned proxy decides more than
+  // sockmap does (a cross-CPU wake-up costs ~50 us here), so both are measured.
+  auto start_proxy = [](const char* cpu, const char* listen, const char* upstream) {
+    pid_t pid = fork();
+    if (pid == 0) {
+      execlp("taskset", "taskset", "-c", cpu, "socat", listen, upstream, nullptr);
+      _exit(127);
+    }
+    return pid;
+  };
+  pid_t proxies[] = {start_proxy("1", "TCP-LISTEN:15001,reuseaddr,fork,nodelay", "TCP:127.0.0.1:7012,nodelay"),
+                     start_proxy("0", "TCP-LISTEN:15002,reuseaddr,fork,nodelay", "TCP:127.0.0.1:7013,nodelay")};
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
 
   const Pod lo{"", "127.0.0.1", ""};
-  std::vector<Scenario> scenarios = {
+  std::vector<Scenario> all = {
       {"loopback", lo, lo, 7010, 7010},
       {"pod-to-pod", Pod{ns_b, "", ""}, Pod{ns_a, "10.80.0.1", ""}, 7011, 7011},
-      {"via sidecar proxy", lo, lo, 15001, 7012},
+      {"sidecar, same CPU", lo, lo, 15001, 7012},
+      {"sidecar, cross CPU", lo, lo, 15002, 7013},
   };
+  std::vector<Scenario> scenarios;
+  for (const auto& sc : all)
+    if (only.empty() || sc.name == only) scenarios.push_back(sc);
   std::vector<Row> rows;
   nlohmann::json out = nlohmann::json::array();
   std::vector<std::tuple<std::string, std::string, double>> streams;
@@ -111,8 +124,10 @@ int main(int argc, char** argv) {
       }
     }
   }
-  kill(proxy, SIGTERM);
-  waitpid(proxy, nullptr, 0);
+  for (pid_t p : proxies) {
+    kill(p, SIGTERM);
+    waitpid(p, nullptr, 0);
+  }
   set_enabled(bus, cgroup, true);
   sd_bus_flush_close_unref(bus);
 
@@ -122,22 +137,22 @@ int main(int argc, char** argv) {
     return r;
   };
   auto ratio = [](double a, double b) { return b > 0 ? a / b : 0.0; };
-  std::printf("\n%-18s %-8s %6s %9s %9s %8s %10s %8s\n", "scenario", "path", "size", "p50 us", "p99 us", "x p50", "cpu us/rq", "x cpu");
+  std::printf("\n%-20s %-8s %6s %9s %9s %8s %10s %8s\n", "scenario", "path", "size", "p50 us", "p99 us", "x p50", "cpu us/rq", "x cpu");
   for (const auto& r : rows) {
     const Row& b = base_of(r);
-    std::printf("%-18s %-8s %6zu %9.1f %9.1f %8.2f %10.1f %8.2f\n", r.scenario.c_str(), r.mode.c_str(), r.size, r.p50, r.p99,
+    std::printf("%-20s %-8s %6zu %9.1f %9.1f %8.2f %10.1f %8.2f\n", r.scenario.c_str(), r.mode.c_str(), r.size, r.p50, r.p99,
                 ratio(b.p50, r.p50), r.cpu_us, ratio(b.cpu_us, r.cpu_us));
     std::string c = r.scenario + " " + r.mode + " " + std::to_string(r.size) + "B";
     out.push_back({{"case", c}, {"metric", "rr_p50_us"}, {"value", r.p50}, {"ratio", ratio(b.p50, r.p50)}});
     out.push_back({{"case", c}, {"metric", "rr_p99_us"}, {"value", r.p99}, {"ratio", ratio(b.p99, r.p99)}});
     out.push_back({{"case", c}, {"metric", "cpu_us_per_request"}, {"value", r.cpu_us}, {"ratio", ratio(b.cpu_us, r.cpu_us)}});
   }
-  std::printf("\n%-18s %-8s %10s %8s\n", "scenario", "path", "Gbit/s", "x base");
+  std::printf("\n%-20s %-8s %10s %8s\n", "scenario", "path", "Gbit/s", "x base");
   for (const auto& [sc, mode, g] : streams) {
     double base = 0;
     for (const auto& [s2, m2, g2] : streams)
       if (s2 == sc && m2 == "kernel") base = g2;
-    std::printf("%-18s %-8s %10.2f %8.2f\n", sc.c_str(), mode.c_str(), g, ratio(g, base));
+    std::printf("%-20s %-8s %10.2f %8.2f\n", sc.c_str(), mode.c_str(), g, ratio(g, base));
     out.push_back({{"case", sc + " " + mode}, {"metric", "stream_gbps"}, {"value", g}, {"ratio", ratio(g, base)}});
   }
   std::printf("(x p50 and x cpu: kernel / sockmap, above 1 is better; client and server pinned to the same CPU)\n");
