@@ -1,11 +1,15 @@
 // Byte-exactness over TCP for the sockmap tests. The server echoes every byte back; the client
-// sends messages of random sizes (1 B .. max) with write, writev and send(MSG_MORE), checks the
-// echo byte for byte, then half-closes and expects the server's EOF.
+// sends messages of random sizes (1 B .. max) with write, writev, send(MSG_MORE) and sendfile,
+// checks the echo byte for byte, then half-closes and expects the server's EOF. client-reset
+// aborts a connection mid-stream with RST.
 //   sock_integrity server ADDR PORT [--slow-reader MS]
 //   sock_integrity client ADDR PORT COUNT MAX_SIZE SEED
+//   sock_integrity client-reset ADDR PORT
 // Exit 0 on success; a message on stderr and exit 1 on any difference.
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <sys/mman.h>
+#include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -53,8 +57,21 @@ bool read_exact(int fd, char* buf, size_t n) {
   return true;
 }
 
-// mode 0: write; 1: writev in two pieces; 2: send with MSG_MORE for all but the last byte.
+// mode 0: write; 1: writev in two pieces; 2: send with MSG_MORE for all but the last byte;
+// 3: sendfile from a memfd holding the bytes.
 bool write_all(int fd, const char* buf, size_t n, int mode) {
+  if (mode == 3) {
+    int mfd = memfd_create("sock_integrity", MFD_CLOEXEC);
+    if (mfd < 0 || write(mfd, buf, n) != static_cast<ssize_t>(n)) return false;
+    off_t off = 0;
+    while (static_cast<size_t>(off) < n)
+      if (sendfile(fd, mfd, &off, n - static_cast<size_t>(off)) <= 0) {
+        close(mfd);
+        return false;
+      }
+    close(mfd);
+    return true;
+  }
   size_t done = 0;
   while (done < n) {
     ssize_t w;
@@ -117,7 +134,7 @@ int client(const char* ip, int port, int count, size_t max_size, unsigned seed) 
     in.assign(n, 0);
     bool read_ok = true;
     std::thread reader([&] { read_ok = read_exact(s, in.data(), n); });
-    bool write_ok = write_all(s, out.data(), n, i % 3);
+    bool write_ok = write_all(s, out.data(), n, i % 4);
     reader.join();
     if (!write_ok || !read_ok) return fail(("message " + std::to_string(i) + " of " + std::to_string(n) + " bytes").c_str());
     if (std::memcmp(in.data(), out.data(), n) != 0) {
@@ -135,11 +152,26 @@ int client(const char* ip, int port, int count, size_t max_size, unsigned seed) 
   std::printf("ok %d messages %llu bytes\n", count, static_cast<unsigned long long>(total));
   return 0;
 }
+// Sends part of a large message, then aborts the connection with RST (SO_LINGER 0).
+int client_reset(const char* ip, int port) {
+  socklen_t len;
+  auto addr = make_addr(ip, port, &len);
+  int s = socket(addr.ss_family, SOCK_STREAM, 0);
+  if (connect(s, reinterpret_cast<sockaddr*>(&addr), len)) return fail("connect");
+  std::vector<char> out(256 * 1024, 'x');
+  if (!write_all(s, out.data(), out.size() / 2, 0)) return fail("write before reset");
+  linger lg{1, 0};
+  setsockopt(s, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+  close(s);
+  std::printf("reset sent\n");
+  return 0;
+}
 }  // namespace
 
 int main(int argc, char** argv) {
   if (argc >= 4 && std::string(argv[1]) == "server")
     return server(argv[2], std::atoi(argv[3]), argc >= 6 ? std::atoi(argv[5]) : 0);
+  if (argc >= 4 && std::string(argv[1]) == "client-reset") return client_reset(argv[2], std::atoi(argv[3]));
   if (argc >= 7 && std::string(argv[1]) == "client")
     return client(argv[2], std::atoi(argv[3]), std::atoi(argv[4]), std::strtoul(argv[5], nullptr, 10),
                   static_cast<unsigned>(std::atoi(argv[6])));

@@ -125,6 +125,23 @@ TEST(Sockmap, PodToPodAcrossNamespaces) {
   EXPECT_GT(lab.stat("msg_redirected"), v4 + 300);
 }
 
+TEST(Sockmap, ResetMidStreamLeavesTheServerServing) {
+  NETACCEL_REQUIRE_ROOT();
+  SockmapLab lab;
+  ASSERT_TRUE(lab.ok());
+  lab.spawn(helper() + " server 127.0.0.1 9939");
+  ASSERT_TRUE(listening(lab, "", 9939));
+  for (int i = 0; i < 5; ++i) {
+    auto r = lab.run(helper() + " client-reset 127.0.0.1 9939");
+    EXPECT_EQ(r.status, 0) << r.out;
+  }
+  // The next connection is served byte-exact, and the aborted sockets left the map.
+  auto ok = lab.run(helper() + " client 127.0.0.1 9939 100 262144 3");
+  EXPECT_EQ(ok.status, 0) << ok.out;
+  EXPECT_TRUE(wait_until([&] { return lab.stat("sockets_in_map") == 0; }, 3000)) << lab.stat("sockets_in_map");
+  EXPECT_GT(lab.stat("msg_redirected"), 100u);
+}
+
 TEST(Sockmap, PeerOutsideTheCgroupIsNeverRedirected) {
   NETACCEL_REQUIRE_ROOT();
   SockmapLab lab;
