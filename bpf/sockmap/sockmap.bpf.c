@@ -37,6 +37,24 @@ struct {
 	__type(value, struct sm_cgroup);
 } sm_cgroups SEC(".maps");
 
+/* Sidecar mode, set from the config before load (host order). */
+const volatile __u16 sm_outbound_port = 15001;
+const volatile __u32 sm_proxy_uid = 1337;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, SM_MAX_SOCKETS);
+	__type(key, __u64); /* socket cookie */
+	__type(value, struct sm_orig_dst);
+} sm_orig_by_cookie SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, SM_MAX_SOCKETS);
+	__type(key, struct sm_orig_key);
+	__type(value, struct sm_orig_dst);
+} sm_orig_by_tuple SEC(".maps");
+
 static __always_inline void sm_count(__u32 slot, __u64 n)
 {
 	__u32 zero = 0;
@@ -104,11 +122,27 @@ static __always_inline void sm_make_key(struct sm_sock_key *k, __u32 family, con
 	k->netns_cookie = sm_is_loopback(family, rip) ? cookie : 0;
 }
 
-static __always_inline void sm_established(struct bpf_sock_ops *skops)
+/* Sidecar mode: an application socket that connect4 sent to the proxy is now established;
+ * file its original destination under the local address the proxy will see as its peer. */
+static __always_inline void sm_remember_orig_dst(struct bpf_sock_ops *skops)
+{
+	__u64 cookie = bpf_get_socket_cookie(skops);
+	struct sm_orig_dst *orig = bpf_map_lookup_elem(&sm_orig_by_cookie, &cookie);
+	struct sm_orig_key key = {};
+
+	if (!orig)
+		return;
+	key.netns_cookie = bpf_get_netns_cookie(skops);
+	key.ip4 = skops->local_ip4;
+	key.port = bpf_htons((__u16)skops->local_port);
+	bpf_map_update_elem(&sm_orig_by_tuple, &key, orig, BPF_ANY);
+	bpf_map_delete_elem(&sm_orig_by_cookie, &cookie);
+}
+
+static __always_inline void sm_established(struct bpf_sock_ops *skops, __u32 family)
 {
 	struct sm_sock_key key = {};
 	__u32 lip[4] = {}, rip[4] = {};
-	__u32 family = skops->family;
 
 	if (family == SM_AF_INET) {
 		lip[0] = skops->local_ip4;
@@ -139,10 +173,17 @@ static __always_inline void sm_established(struct bpf_sock_ops *skops)
 SEC("sockops")
 int sm_sockops(struct bpf_sock_ops *skops)
 {
+	/* Read once: the verifier rejects a second load through a pointer the compiler derived. */
+	__u32 family = skops->family;
+
 	switch (skops->op) {
 	case BPF_SOCK_OPS_ACTIVE_ESTABLISHED_CB:
+		if (family == SM_AF_INET)
+			sm_remember_orig_dst(skops);
+		sm_established(skops, family);
+		break;
 	case BPF_SOCK_OPS_PASSIVE_ESTABLISHED_CB:
-		sm_established(skops);
+		sm_established(skops, family);
 		break;
 	case BPF_SOCK_OPS_STATE_CB:
 		if (skops->args[1] == BPF_TCP_CLOSE)
@@ -186,4 +227,58 @@ int sm_msg(struct sk_msg_md *msg)
 	}
 	sm_count(SM_STAT_MSG_FALLBACK_NO_PEER, 1);
 	return SK_PASS; /* not redirected: the normal TCP path */
+}
+
+/* Sidecar mode: outbound TCP connections of the application go to the local proxy; the proxy's
+ * own connections (its uid) and connections already aimed at the proxy are left alone. */
+SEC("cgroup/connect4")
+int sm_connect4(struct bpf_sock_addr *ctx)
+{
+	__u32 uid = (__u32)bpf_get_current_uid_gid();
+	__u16 port = bpf_ntohs((__u16)ctx->user_port);
+	struct sm_orig_dst orig = {};
+	__u64 cookie;
+
+	if (ctx->type != 1 /* SOCK_STREAM */ || uid == sm_proxy_uid)
+		return 1;
+	if ((bpf_ntohl(ctx->user_ip4) >> 24) == 127 && port == sm_outbound_port)
+		return 1;
+	orig.ip4 = ctx->user_ip4;
+	orig.port = (__u16)ctx->user_port;
+	cookie = bpf_get_socket_cookie(ctx);
+	if (bpf_map_update_elem(&sm_orig_by_cookie, &cookie, &orig, BPF_ANY))
+		return 1; /* cannot remember it: better not redirect */
+	ctx->user_ip4 = bpf_htonl(0x7f000001);
+	ctx->user_port = bpf_htons(sm_outbound_port);
+	sm_count(SM_STAT_SIDECAR_REDIRECTED, 1);
+	return 1;
+}
+
+/* Sidecar mode: answer getsockopt(SOL_IP, SO_ORIGINAL_DST) on the proxy's accepted socket, as
+ * netfilter would have after an iptables REDIRECT. */
+SEC("cgroup/getsockopt")
+int sm_getsockopt(struct bpf_sockopt *ctx)
+{
+	struct sockaddr_in *sin = ctx->optval;
+	struct bpf_sock *sk = ctx->sk;
+	struct sm_orig_key key = {};
+	struct sm_orig_dst *orig;
+
+	if (ctx->level != 0 /* SOL_IP */ || ctx->optname != 80 /* SO_ORIGINAL_DST */ || !sk)
+		return 1;
+	if ((void *)(sin + 1) > ctx->optval_end)
+		return 1;
+	key.netns_cookie = bpf_get_netns_cookie(ctx);
+	key.ip4 = sk->dst_ip4;
+	key.port = sk->dst_port;
+	orig = bpf_map_lookup_elem(&sm_orig_by_tuple, &key);
+	if (!orig)
+		return 1;
+	sin->sin_family = SM_AF_INET;
+	sin->sin_port = orig->port;
+	sin->sin_addr.s_addr = orig->ip4;
+	ctx->optlen = sizeof(*sin);
+	ctx->retval = 0;
+	sm_count(SM_STAT_ORIG_DST_ANSWERED, 1);
+	return 1;
 }

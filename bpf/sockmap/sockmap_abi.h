@@ -45,11 +45,30 @@ enum sm_stat {
 	SM_STAT_MSG_REDIRECTED,        /* sendmsg calls handed to the peer socket */
 	SM_STAT_BYTES_REDIRECTED,
 	SM_STAT_MSG_FALLBACK_NO_PEER,  /* peer socket not in the map: normal TCP path */
+	SM_STAT_SIDECAR_REDIRECTED,    /* sidecar mode: connect() sent to the local proxy */
+	SM_STAT_ORIG_DST_ANSWERED,     /* sidecar mode: SO_ORIGINAL_DST answered for the proxy */
 	SM_STAT__MAX
 };
 
 struct sm_stats {
 	__u64 v[SM_STAT__MAX];
+};
+
+/* Sidecar mode, IPv4. An application's connect() is sent to the local proxy; the original
+ * destination is kept first by socket cookie (connect4 knows no source port yet), then by the
+ * application socket's local address once established, which is what the proxy's accepted
+ * socket sees as its peer and asks about with getsockopt(SO_ORIGINAL_DST). */
+struct sm_orig_dst {
+	__u32 ip4;  /* be */
+	__u16 port; /* be */
+	__u16 pad;
+};
+
+struct sm_orig_key {
+	__u64 netns_cookie; /* the proxy shares the application's namespace */
+	__u32 ip4;          /* be: the application socket's local address */
+	__u16 port;         /* be */
+	__u16 pad;
 };
 
 /* Value of sm_cgroups (key: cgroup id = inode of the cgroup v2 directory): user-space state the

@@ -8,3 +8,5 @@ struct sm_sock_key sm_abi_sock_key;
 struct sm_prefix_key sm_abi_prefix_key;
 struct sm_stats sm_abi_stats;
 struct sm_cgroup sm_abi_cgroup;
+struct sm_orig_dst sm_abi_orig_dst;
+struct sm_orig_key sm_abi_orig_key;

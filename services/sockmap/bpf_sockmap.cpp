@@ -14,39 +14,56 @@
 namespace netaccel::sockmap {
 namespace {
 constexpr const char* kMsgLink = "link_msg";
-constexpr const char* kCgPrefix = "link_cg_";
-constexpr int kAttachCgroupSockOps = 3;  // BPF_CGROUP_SOCK_OPS
-constexpr int kAttachSkMsgVerdict = 7;   // BPF_SK_MSG_VERDICT (bpf_link on kernels >= 6.10)
-std::string cg_pin(uint64_t id) { return kCgPrefix + std::to_string(id); }
+constexpr int kAttachCgroupSockOps = 3;     // BPF_CGROUP_SOCK_OPS
+constexpr int kAttachSkMsgVerdict = 7;      // BPF_SK_MSG_VERDICT (bpf_link on kernels >= 6.10)
+constexpr int kAttachCgroupConnect4 = 10;   // BPF_CGROUP_INET4_CONNECT
+constexpr int kAttachCgroupGetsockopt = 21; // BPF_CGROUP_GETSOCKOPT
+std::string cg_pin(const char* prefix, uint64_t id) { return prefix + std::to_string(id); }
 }  // namespace
 
-BpfSockmap::BpfSockmap(Skeleton<struct ::sockmap> skel, PinDir pins)
+BpfSockmap::BpfSockmap(Skeleton<struct ::sockmap> skel, PinDir pins, bool sidecar)
     : skel_(std::move(skel)),
       pins_(std::move(pins)),
       cgroups_(skel_->maps.sm_cgroups),
       prefixes_(skel_->maps.sm_local_prefixes),
-      stats_(skel_->maps.sm_stats) {}
+      stats_(skel_->maps.sm_stats),
+      sidecar_(sidecar) {}
+
+std::vector<BpfSockmap::CgroupProgram> BpfSockmap::cgroup_programs() const {
+  std::vector<CgroupProgram> p = {{"link_cg_", kAttachCgroupSockOps, skel_->progs.sm_sockops}};
+  if (sidecar_) {
+    p.push_back({"link_c4_", kAttachCgroupConnect4, skel_->progs.sm_connect4});
+    p.push_back({"link_gso_", kAttachCgroupGetsockopt, skel_->progs.sm_getsockopt});
+  }
+  return p;
+}
 
 BpfSockmap::~BpfSockmap() = default;
 
-Result<std::unique_ptr<BpfSockmap>> BpfSockmap::open(const std::string& pin_root) {
+Result<std::unique_ptr<BpfSockmap>> BpfSockmap::open(const std::string& pin_root, const SidecarOptions& sidecar) {
   auto pins = PinDir::prepare(pin_root, "sockmap");
   if (!pins) return pins.error();
   auto skel = Skeleton<struct ::sockmap>::open("sockmap");
   if (!skel) return skel.error();
+  skel->get()->rodata->sm_outbound_port = sidecar.outbound_port;
+  skel->get()->rodata->sm_proxy_uid = sidecar.proxy_uid;
   if (auto st = reuse_or_pin_maps(skel->get()->obj, *pins); !st) return st.error();
   if (auto st = skel->load(); !st) return st.error();
-  std::unique_ptr<BpfSockmap> dp(new BpfSockmap(std::move(*skel), std::move(*pins)));
+  std::unique_ptr<BpfSockmap> dp(new BpfSockmap(std::move(*skel), std::move(*pins), sidecar.enabled));
   if (auto st = dp->attach_msg(); !st) return st.error();
-  // Re-point the pinned cgroup links of a previous run at this run's program.
+  // Re-point the pinned cgroup links of a previous run at this run's programs.
   for (uint64_t id : dp->cgroups_.keys()) {
-    auto l = Link::open_pinned(dp->pins_.entry(cg_pin(id)));
+    auto l = Link::open_pinned(dp->pins_.entry(cg_pin("link_cg_", id)));
     if (!l) {
       (void)dp->cgroups_.erase(id);
       continue;
     }
-    (void)l->update_program(bpf_program__fd(dp->skel_->progs.sm_sockops));
-    dp->cg_links_.emplace(id, std::move(*l));
+    for (const auto& p : dp->cgroup_programs()) {
+      auto pl = Link::open_pinned(dp->pins_.entry(cg_pin(p.pin_prefix, id)));
+      if (!pl) continue;  // e.g. sidecar mode switched on since: takes effect on re-enable
+      (void)pl->update_program(bpf_program__fd(p.prog));
+      dp->cg_links_.emplace(cg_pin(p.pin_prefix, id), std::move(*pl));
+    }
   }
   return dp;
 }
@@ -69,26 +86,34 @@ Status BpfSockmap::enable(const EnabledCgroup& cg) {
   if (cg.path.size() >= SM_CGROUP_PATH_MAX) return make_error(Errc::invalid_argument, "cgroup path too long: " + cg.path);
   UniqueFd dir(::open(cg.path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (!dir.valid()) return errno_error(errno, "open cgroup " + cg.path);
-  auto l = Link::create(bpf_program__fd(skel_->progs.sm_sockops), dir.get(), kAttachCgroupSockOps);
-  if (!l) return Error{l.error().code, "attach sockops to " + cg.path + ": " + l.error().message};
-  if (auto st = l->pin(pins_.entry(cg_pin(cg.id))); !st) return st;
   sm_cgroup v{};
   std::strncpy(v.path, cg.path.c_str(), sizeof(v.path) - 1);
-  if (auto st = cgroups_.update(cg.id, v); !st) {
-    (void)pins_.remove(cg_pin(cg.id));
-    return st;
+  if (auto st = cgroups_.update(cg.id, v); !st) return st;
+  for (const auto& p : cgroup_programs()) {
+    auto l = Link::create(bpf_program__fd(p.prog), dir.get(), p.attach_type);
+    Status st = l ? l->pin(pins_.entry(cg_pin(p.pin_prefix, cg.id)))
+                  : Status(Error{l.error().code, "attach " + std::string(bpf_program__name(p.prog)) + " to " + cg.path + ": " +
+                                                     l.error().message});
+    if (!st) {
+      (void)disable(cg.id);  // all or nothing
+      return st;
+    }
+    cg_links_[cg_pin(p.pin_prefix, cg.id)] = std::move(*l);
   }
-  cg_links_[cg.id] = std::move(*l);
   return {};
 }
 
 Status BpfSockmap::disable(uint64_t id) {
-  auto it = cg_links_.find(id);
-  if (it != cg_links_.end()) {
-    bpf_link_detach(it->second.fd());
-    cg_links_.erase(it);
+  for (const char* prefix : {"link_cg_", "link_c4_", "link_gso_"}) {
+    std::string name = cg_pin(prefix, id);
+    if (auto it = cg_links_.find(name); it != cg_links_.end()) {
+      bpf_link_detach(it->second.fd());
+      cg_links_.erase(it);
+    } else if (auto l = Link::open_pinned(pins_.entry(name))) {
+      bpf_link_detach(l->fd());
+    }
+    (void)pins_.remove(name);
   }
-  (void)pins_.remove(cg_pin(id));
   return cgroups_.erase(id);
 }
 

@@ -18,7 +18,7 @@ namespace netaccel::sockmap {
 
 class BpfSockmap final : public Dataplane {
  public:
-  static Result<std::unique_ptr<BpfSockmap>> open(const std::string& pin_root);
+  static Result<std::unique_ptr<BpfSockmap>> open(const std::string& pin_root, const SidecarOptions& sidecar);
   static Status purge(const std::string& pin_root);
   ~BpfSockmap() override;  // pinned links stay attached; only disable() and purge() detach
 
@@ -30,8 +30,15 @@ class BpfSockmap final : public Dataplane {
   uint64_t sockets_in_map() const override;
 
  private:
-  BpfSockmap(Skeleton<struct ::sockmap> skel, PinDir pins);
+  BpfSockmap(Skeleton<struct ::sockmap> skel, PinDir pins, bool sidecar);
   Status attach_msg();
+  // The cgroup programs: sockops always, connect4 and getsockopt in sidecar mode.
+  struct CgroupProgram {
+    const char* pin_prefix;
+    int attach_type;
+    bpf_program* prog;
+  };
+  std::vector<CgroupProgram> cgroup_programs() const;
 
   Skeleton<struct ::sockmap> skel_;
   PinDir pins_;
@@ -39,7 +46,8 @@ class BpfSockmap final : public Dataplane {
   Map<sm_prefix_key, uint32_t> prefixes_;
   PerCpuMap<uint32_t, sm_stats> stats_;
   Link msg_link_;
-  std::map<uint64_t, Link> cg_links_;
+  bool sidecar_;
+  std::map<std::string, Link> cg_links_;  // by pin name
 };
 
 }  // namespace netaccel::sockmap

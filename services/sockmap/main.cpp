@@ -31,7 +31,7 @@ int main(int argc, char** argv) {
 
   auto loop = EventLoop::create();
   if (!loop) return fail_with(loop.error());
-  auto dp = sockmap::BpfSockmap::open(cfg->pin_root);
+  auto dp = sockmap::BpfSockmap::open(cfg->pin_root, cfg->sidecar);
   if (!dp) return fail_with(dp.error());
   sockmap::RealCgroupFs fs;
   sockmap::SockmapService svc(**dp, fs, *cfg);

@@ -60,7 +60,10 @@ int SockmapBus::get_stats(sd_bus_message* m, void* u, sd_bus_error*) {
 int SockmapBus::prop(sd_bus*, const char*, const char*, const char* name, sd_bus_message* reply, void* u, sd_bus_error*) {
   auto* self = static_cast<SockmapBus*>(u);
   if (std::strcmp(name, "Version") == 0) return sd_bus_message_append(reply, "s", NETACCEL_VERSION);
-  if (std::strcmp(name, "SidecarMode") == 0) return sd_bus_message_append(reply, "b", false);
+  if (std::strcmp(name, "SidecarMode") == 0) return sd_bus_message_append(reply, "b", self->svc_.config().sidecar.enabled);
+  if (std::strcmp(name, "SidecarOutboundPort") == 0)
+    return sd_bus_message_append(reply, "q", self->svc_.config().sidecar.outbound_port);
+  if (std::strcmp(name, "ProxyUid") == 0) return sd_bus_message_append(reply, "u", self->svc_.config().sidecar.proxy_uid);
   if (std::strcmp(name, "EnabledCount") == 0)
     return sd_bus_message_append(reply, "u", static_cast<uint32_t>(self->svc_.list().size()));
   if (std::strcmp(name, "LocalPrefixes") == 0) {
@@ -84,6 +87,8 @@ Status SockmapBus::register_object() {
                                SD_BUS_VTABLE_UNPRIVILEGED),
       SD_BUS_PROPERTY("Version", "s", &SockmapBus::prop, 0, SD_BUS_VTABLE_PROPERTY_CONST),
       SD_BUS_PROPERTY("SidecarMode", "b", &SockmapBus::prop, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+      SD_BUS_PROPERTY("SidecarOutboundPort", "q", &SockmapBus::prop, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+      SD_BUS_PROPERTY("ProxyUid", "u", &SockmapBus::prop, 0, SD_BUS_VTABLE_PROPERTY_CONST),
       SD_BUS_PROPERTY("LocalPrefixes", "as", &SockmapBus::prop, 0, SD_BUS_VTABLE_PROPERTY_CONST),
       SD_BUS_PROPERTY("EnabledCount", "u", &SockmapBus::prop, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
       SD_BUS_VTABLE_END};

@@ -34,7 +34,8 @@ std::string to_string(const Prefix& p) {
 }
 
 Result<SockmapConfig> parse_sockmap_config(const IniConfig& ini) {
-  static const std::vector<std::string> known = {"cgroups", "local_prefixes", "pin_root"};
+  static const std::vector<std::string> known = {"cgroups", "local_prefixes", "pin_root", "sidecar_mode",
+                                                 "sidecar_outbound_port", "proxy_uid"};
   SockmapConfig c;
   for (const auto& s : ini.sections())
     if (s != "sockmap") return make_error(Errc::invalid_argument, ini.origin() + ": unknown section [" + s + "]");
@@ -49,6 +50,15 @@ Result<SockmapConfig> parse_sockmap_config(const IniConfig& ini) {
     if (!p) return make_error(Errc::invalid_argument, ini.where("sockmap", "local_prefixes") + ": " + p.error().message);
     c.local_prefixes.push_back(*p);
   }
+  auto sidecar = ini.get_bool("sockmap", "sidecar_mode", false);
+  if (!sidecar) return sidecar.error();
+  c.sidecar.enabled = *sidecar;
+  auto port = ini.get_int("sockmap", "sidecar_outbound_port", 15001, 1, 65535);
+  if (!port) return port.error();
+  c.sidecar.outbound_port = static_cast<uint16_t>(*port);
+  auto uid = ini.get_int("sockmap", "proxy_uid", 1337, 0, 4294967294L);
+  if (!uid) return uid.error();
+  c.sidecar.proxy_uid = static_cast<uint32_t>(*uid);
   c.pin_root = ini.get_string("sockmap", "pin_root", kDefaultPinRoot);
   if (c.pin_root.empty() || c.pin_root[0] != '/')
     return make_error(Errc::invalid_argument, ini.where("sockmap", "pin_root") + ": must be an absolute path");
@@ -58,7 +68,7 @@ Result<SockmapConfig> parse_sockmap_config(const IniConfig& ini) {
 const std::array<const char*, SM_STAT__MAX>& stat_names() {
   static const std::array<const char*, SM_STAT__MAX> n = {
       "sockets_added", "sockets_removed", "skip_remote_peer", "add_failed",
-      "msg_redirected", "bytes_redirected", "msg_fallback_no_peer"};
+      "msg_redirected", "bytes_redirected", "msg_fallback_no_peer", "sidecar_redirected", "orig_dst_answered"};
   return n;
 }
 

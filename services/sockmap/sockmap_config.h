@@ -23,10 +23,18 @@ struct Prefix {
 Result<Prefix> parse_prefix(const std::string& text);
 std::string to_string(const Prefix& p);
 
+// Sidecar mode: Istio-style outbound capture without iptables (IPv4).
+struct SidecarOptions {
+  bool enabled = false;
+  uint16_t outbound_port = 15001;  // the local proxy's outbound listener
+  uint32_t proxy_uid = 1337;       // the proxy's own connections are never redirected
+};
+
 struct SockmapConfig {
   std::vector<std::string> cgroups;  // enabled at start; empty: the cgroup v2 root
   std::vector<Prefix> local_prefixes;
   std::string pin_root = kDefaultPinRoot;
+  SidecarOptions sidecar;
 };
 
 Result<SockmapConfig> parse_sockmap_config(const IniConfig& ini);

@@ -21,6 +21,11 @@ const std::vector<StructLayout>& layouts() {
         {"addr", offsetof(sm_prefix_key, addr)}}},
       {"sm_stats", sizeof(sm_stats), {{"v", offsetof(sm_stats, v)}}},
       {"sm_cgroup", sizeof(sm_cgroup), {{"path", offsetof(sm_cgroup, path)}}},
+      {"sm_orig_dst", sizeof(sm_orig_dst),
+       {{"ip4", offsetof(sm_orig_dst, ip4)}, {"port", offsetof(sm_orig_dst, port)}, {"pad", offsetof(sm_orig_dst, pad)}}},
+      {"sm_orig_key", sizeof(sm_orig_key),
+       {{"netns_cookie", offsetof(sm_orig_key, netns_cookie)}, {"ip4", offsetof(sm_orig_key, ip4)},
+        {"port", offsetof(sm_orig_key, port)}, {"pad", offsetof(sm_orig_key, pad)}}},
   };
   return l;
 }
@@ -43,6 +48,7 @@ TEST(SockmapAbiEnums, StatSlotsMatch) {
   auto found = enum_values(b);
   EXPECT_EQ(found["SM_STAT_SOCKETS_ADDED"], SM_STAT_SOCKETS_ADDED);
   EXPECT_EQ(found["SM_STAT_MSG_REDIRECTED"], SM_STAT_MSG_REDIRECTED);
+  EXPECT_EQ(found["SM_STAT_ORIG_DST_ANSWERED"], SM_STAT_ORIG_DST_ANSWERED);
   EXPECT_EQ(found["SM_STAT__MAX"], SM_STAT__MAX);
   btf__free(b);
 }
@@ -53,6 +59,8 @@ TEST(SockmapAbiMaps, KeyAndValueSizesMatch) {
       {"sm_local_prefixes", {sizeof(sm_prefix_key), sizeof(__u32)}},
       {"sm_stats", {sizeof(__u32), sizeof(sm_stats)}},
       {"sm_cgroups", {sizeof(__u64), sizeof(sm_cgroup)}},
+      {"sm_orig_by_cookie", {sizeof(__u64), sizeof(sm_orig_dst)}},
+      {"sm_orig_by_tuple", {sizeof(sm_orig_key), sizeof(sm_orig_dst)}},
   });
 }
 }  // namespace

@@ -19,7 +19,7 @@ const std::string kDest = "org.openeuler.NetAccel1.Sockmap /org/openeuler/NetAcc
 
 class SockmapLab {
  public:
-  SockmapLab() {
+  explicit SockmapLab(const std::string& extra_config = "") {
     cleanup_stale_namespaces("nas");
     prefix_ = unique_prefix("nas");
     dir_ = "/tmp/netaccel-test-" + prefix_;
@@ -34,7 +34,7 @@ class SockmapLab {
           ns("a") + " addr add fd79::1/64 dev sm0 nodad && ip -n " + ns("b") + " addr add fd79::2/64 dev sm1 nodad");
     config_ = dir_ + "/sockmap.conf";
     std::ofstream(config_) << "[sockmap]\ncgroups = " << cgroup_ << "\nlocal_prefixes = 10.79.0.0/24, fd79::/64\npin_root = "
-                           << pin_root_ << "\n";
+                           << pin_root_ << "\n" << extra_config;
     svc_ = std::make_unique<ServiceUnderTest>("sockmap", "org.openeuler.NetAccel1.Sockmap", dir_);
     ok_ = svc_->bus_ok() && svc_->start(config_);
   }
@@ -256,6 +256,38 @@ TEST(Sockmap, DisableAndPurgeDuringTransferLoseNothing) {
   EXPECT_EQ(purge.status, 0) << purge.out;
   t.join();
   EXPECT_EQ(client.status, 0) << client.out;
+}
+
+// Sidecar mode with HAProxy from Debian as the sidecar: it listens on 127.0.0.1:15001 and
+// forwards to "0.0.0.0:0", i.e. the original destination it reads with SO_ORIGINAL_DST.
+TEST(Sockmap, SidecarModeWithHaproxy) {
+  NETACCEL_REQUIRE_ROOT();
+  if (sh("command -v haproxy").status != 0) GTEST_SKIP() << "haproxy not installed";
+  SockmapLab lab("sidecar_mode = yes\nproxy_uid = 0\n");  // haproxy runs as root here
+  ASSERT_TRUE(lab.ok());
+  EXPECT_NE(lab.svc().busctl("get-property " + kDest + " SidecarMode").out.find("true"), std::string::npos);
+  const std::string cfg = "/tmp/netaccel-haproxy-" + unique_prefix("t") + ".cfg";
+  std::ofstream(cfg) << "global\n  maxconn 200\ndefaults\n  mode tcp\n  timeout connect 5s\n  timeout client 30s\n"
+                        "  timeout server 30s\nlisten sidecar_outbound\n  bind 127.0.0.1:15001\n  server original 0.0.0.0:0\n";
+  lab.spawn(helper() + " server 127.0.0.2 9940");
+  ASSERT_TRUE(listening(lab, "", 9940));
+  Process& proxy = lab.spawn("haproxy -db -f " + cfg);
+  ASSERT_TRUE(listening(lab, "", 15001));
+  // The application (uid nobody) connects to the server; the kernel sends it to the proxy.
+  auto app = lab.run("runuser -u nobody -- " + helper() + " client 127.0.0.2 9940 200 262144 4");
+  EXPECT_EQ(app.status, 0) << app.out;
+  EXPECT_GE(lab.stat("sidecar_redirected"), 1u);
+  EXPECT_GE(lab.stat("orig_dst_answered"), 1u) << "haproxy asked for SO_ORIGINAL_DST";
+  EXPECT_GT(lab.stat("msg_redirected"), 200u) << "both legs through the proxy are accelerated";
+  // Without the proxy the application's connection has nowhere to go: it really was captured.
+  proxy.stop();
+  auto orphan = lab.run("runuser -u nobody -- " + helper() + " client 127.0.0.2 9940 1 10 4");
+  EXPECT_NE(orphan.status, 0) << orphan.out;
+  EXPECT_NE(orphan.out.find("connect"), std::string::npos) << orphan.out;
+  // The proxy's own uid is never redirected (root reaches the server directly).
+  auto direct = lab.run(helper() + " client 127.0.0.2 9940 10 1000 4");
+  EXPECT_EQ(direct.status, 0) << direct.out;
+  sh("rm -f " + cfg);
 }
 
 TEST(Sockmap, BusApiNamedErrorsAndPermissions) {

@@ -79,6 +79,22 @@ TEST(SockmapConfig, ParsesPrefixesAndCgroups) {
   EXPECT_EQ(to_string(c->local_prefixes[2]), "192.0.2.7/32");
 }
 
+TEST(SockmapConfig, SidecarOptions) {
+  auto d = parse("");
+  ASSERT_TRUE(d);
+  EXPECT_FALSE(d->sidecar.enabled);
+  EXPECT_EQ(d->sidecar.outbound_port, 15001);
+  EXPECT_EQ(d->sidecar.proxy_uid, 1337u);
+  auto c = parse("[sockmap]\nsidecar_mode = yes\nsidecar_outbound_port = 16001\nproxy_uid = 0\n");
+  ASSERT_TRUE(c) << c.error().what();
+  EXPECT_TRUE(c->sidecar.enabled);
+  EXPECT_EQ(c->sidecar.outbound_port, 16001);
+  EXPECT_EQ(c->sidecar.proxy_uid, 0u);
+  auto bad = parse("[sockmap]\nsidecar_outbound_port = 70000\n");
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().message, "sockmap.conf: [sockmap] sidecar_outbound_port: 70000 is outside [1, 65535]");
+}
+
 TEST(SockmapConfig, ErrorsNameTheKey) {
   struct Case {
     const char *text, *expect;
