@@ -21,6 +21,8 @@ struct ConnectCase {
   bool redirected;
 };
 
+void PrintTo(const ConnectCase& c, std::ostream* os) { *os << c.name; }
+
 class SockmapConnect4 : public ::testing::TestWithParam<ConnectCase> {};
 
 TEST_P(SockmapConnect4, RewritesOrLeavesTheDestination) {

@@ -234,6 +234,29 @@ TEST(Sockmap, RestartDuringTransferKeepsConnections) {
   EXPECT_GT(lab.stat("msg_redirected"), 1000u) << "counters live in the pinned map";
 }
 
+TEST(Sockmap, EnablingDuringAnOpenConnectionChangesNothingForIt) {
+  NETACCEL_REQUIRE_ROOT();
+  SockmapLab lab;
+  ASSERT_TRUE(lab.ok());
+  ASSERT_EQ(lab.svc().ctl("sockmap disable " + lab.cgroup()).status, 0);
+  lab.spawn(helper() + " server 127.0.0.1 9941");
+  ASSERT_TRUE(listening(lab, "", 9941));
+  CmdResult client;
+  std::atomic<bool> done{false};
+  std::thread t([&] {
+    client = lab.run(helper() + " client 127.0.0.1 9941 20000 65536 11");
+    done = true;
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  EXPECT_EQ(lab.svc().ctl("sockmap enable " + lab.cgroup()).status, 0);
+  EXPECT_FALSE(done) << "the transfer must still be running when the service is enabled";
+  t.join();
+  EXPECT_EQ(client.status, 0) << client.out;
+  EXPECT_EQ(lab.stat("msg_redirected"), 0u) << "a connection established before stays on the normal path";
+  echo_roundtrip(lab, "127.0.0.1", 9942, "", "", true, 50);  // new connections are accelerated
+  EXPECT_GT(lab.stat("msg_redirected"), 0u);
+}
+
 TEST(Sockmap, DisableAndPurgeDuringTransferLoseNothing) {
   NETACCEL_REQUIRE_ROOT();
   SockmapLab lab;
