@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-only
-/* Benchmark traffic: a live-frame generator and a receive counter. Not part of the product. */
+/* Benchmark traffic: a live-frame generator and a TC receive counter. Not part of the product. */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 
@@ -47,13 +47,6 @@ static __always_inline void count_one(void)
 	__u64 *c = bpf_map_lookup_elem(&rx_count, &zero);
 	if (c)
 		(*c)++;
-}
-
-SEC("xdp")
-int count_xdp(struct xdp_md *ctx)
-{
-	count_one();
-	return XDP_DROP;
 }
 
 SEC("tc")

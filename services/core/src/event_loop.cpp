@@ -46,30 +46,10 @@ Status EventLoop::watch_fd(int fd, std::function<void()> fn) {
   return {};
 }
 
-Status EventLoop::every(uint64_t usec, std::function<void()> fn) {
-  auto cb = std::make_unique<Callback>(Callback{std::move(fn), usec});
-  uint64_t now = 0;
-  sd_event_now(ev_, CLOCK_MONOTONIC, &now);
-  int r = sd_event_add_time(
-      ev_, nullptr, CLOCK_MONOTONIC, now + usec, 0,
-      [](sd_event_source* s, uint64_t t, void* u) -> int {
-        auto* c = static_cast<Callback*>(u);
-        c->fn();
-        sd_event_source_set_time(s, t + c->period);
-        sd_event_source_set_enabled(s, SD_EVENT_ON);
-        return 0;
-      },
-      cb.get());
-  if (r < 0) return errno_error(r, "add timer");
-  callbacks_.push_back(std::move(cb));
-  return {};
-}
-
 int EventLoop::run() { return sd_event_loop(ev_); }
 void EventLoop::exit(int code) { sd_event_exit(ev_, code); }
 
 void EventLoop::notify_ready(const std::string& status) { sd_notifyf(0, "READY=1\nSTATUS=%s", status.c_str()); }
-void EventLoop::notify_status(const std::string& status) { sd_notifyf(0, "STATUS=%s", status.c_str()); }
 void EventLoop::notify_stopping() { sd_notify(0, "STOPPING=1"); }
 
 }  // namespace netaccel

@@ -24,20 +24,17 @@ class EventLoop {
   sd_event* get() const { return ev_; }
   // Calls fn whenever fd is readable. fn's failures are logged by the caller's own fn.
   Status watch_fd(int fd, std::function<void()> fn);
-  Status every(uint64_t usec, std::function<void()> fn);
   // Runs until SIGTERM/SIGINT or exit(). Returns the exit code.
   int run();
   void exit(int code);
 
   static void notify_ready(const std::string& status);
-  static void notify_status(const std::string& status);
   static void notify_stopping();
 
  private:
   explicit EventLoop(sd_event* ev) : ev_(ev) {}
   struct Callback {
     std::function<void()> fn;
-    uint64_t period = 0;
   };
   sd_event* ev_ = nullptr;
   std::vector<std::unique_ptr<Callback>> callbacks_;
