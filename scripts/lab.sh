@@ -1,9 +1,13 @@
 #!/bin/bash
 # The lab demo: builds netaccel, creates a node-like lab in network namespaces (pods on a Linux
 # bridge and routed pods), starts netaccel-fwd (on the system bus if it is there, else on a
-# private one), measures kernel vs netaccel paths, shows netaccelctl, and tears it all down.
+# private one), measures kernel vs netaccel paths, shows netaccelctl, and tears it all down;
+# then the same for netaccel-sockmap (loopback, pod to pod, through a sidecar proxy).
 set -euo pipefail
 src=$(cd "$(dirname "$0")/.." && pwd)
 build=${NETACCEL_BUILD_DIR:-$src/build}
-"$src/scripts/build.sh" "$build" netaccel-fwd netaccelctl fwd_bench
+"$src/scripts/build.sh" "$build" netaccel-fwd netaccel-sockmap netaccelctl fwd_bench sockmap_bench
+echo "== netaccel-fwd: pod to pod on one node"
 NETACCEL_LAB_SHOW=1 "$src/tests/bench/run_fwd_bench.sh" "$src" "$build" "$@"
+echo; echo "== netaccel-sockmap: same-node sockets"
+"$src/tests/bench/run_sockmap_bench.sh" "$src" "$build"
