@@ -122,9 +122,9 @@ static __always_inline void sm_make_key(struct sm_sock_key *k, __u32 family, con
 	k->netns_cookie = sm_is_loopback(family, rip) ? cookie : 0;
 }
 
-/* Sidecar mode: an application socket that connect4 sent to the proxy is now established;
+/* Sidecar mode: an application socket that connect4/6 sent to the proxy is now established;
  * file its original destination under the local address the proxy will see as its peer. */
-static __always_inline void sm_remember_orig_dst(struct bpf_sock_ops *skops)
+static __always_inline void sm_remember_orig_dst(struct bpf_sock_ops *skops, __u32 family)
 {
 	__u64 cookie = bpf_get_socket_cookie(skops);
 	struct sm_orig_dst *orig = bpf_map_lookup_elem(&sm_orig_by_cookie, &cookie);
@@ -133,7 +133,15 @@ static __always_inline void sm_remember_orig_dst(struct bpf_sock_ops *skops)
 	if (!orig)
 		return;
 	key.netns_cookie = bpf_get_netns_cookie(skops);
-	key.ip4 = skops->local_ip4;
+	key.family = family;
+	if (family == SM_AF_INET) {
+		key.ip[0] = skops->local_ip4;
+	} else {
+		key.ip[0] = skops->local_ip6[0];
+		key.ip[1] = skops->local_ip6[1];
+		key.ip[2] = skops->local_ip6[2];
+		key.ip[3] = skops->local_ip6[3];
+	}
 	key.port = bpf_htons((__u16)skops->local_port);
 	bpf_map_update_elem(&sm_orig_by_tuple, &key, orig, BPF_ANY);
 	bpf_map_delete_elem(&sm_orig_by_cookie, &cookie);
@@ -178,8 +186,7 @@ int sm_sockops(struct bpf_sock_ops *skops)
 
 	switch (skops->op) {
 	case BPF_SOCK_OPS_ACTIVE_ESTABLISHED_CB:
-		if (family == SM_AF_INET)
-			sm_remember_orig_dst(skops);
+		sm_remember_orig_dst(skops, family);
 		sm_established(skops, family);
 		break;
 	case BPF_SOCK_OPS_PASSIVE_ESTABLISHED_CB:
@@ -230,54 +237,113 @@ int sm_msg(struct sk_msg_md *msg)
 }
 
 /* Sidecar mode: outbound TCP connections of the application go to the local proxy; the proxy's
- * own connections (its uid) and connections already aimed at the proxy are left alone. */
-SEC("cgroup/connect4")
-int sm_connect4(struct bpf_sock_addr *ctx)
+ * own connections (its uid) and connections already aimed at the proxy are left alone. Returns
+ * whether to redirect, and remembers the original destination for the proxy. */
+static __always_inline int sm_capture(struct bpf_sock_addr *ctx, __u32 family, const __u32 *dst, int to_proxy)
 {
 	__u32 uid = (__u32)bpf_get_current_uid_gid();
-	__u16 port = bpf_ntohs((__u16)ctx->user_port);
-	struct sm_orig_dst orig = {};
+	struct sm_orig_dst orig = { .family = family };
 	__u64 cookie;
 
-	if (ctx->type != 1 /* SOCK_STREAM */ || uid == sm_proxy_uid)
-		return 1;
-	if ((bpf_ntohl(ctx->user_ip4) >> 24) == 127 && port == sm_outbound_port)
-		return 1;
-	orig.ip4 = ctx->user_ip4;
+	if (ctx->type != 1 /* SOCK_STREAM */ || uid == sm_proxy_uid || to_proxy)
+		return 0;
+	orig.ip[0] = dst[0];
+	orig.ip[1] = dst[1];
+	orig.ip[2] = dst[2];
+	orig.ip[3] = dst[3];
 	orig.port = (__u16)ctx->user_port;
 	cookie = bpf_get_socket_cookie(ctx);
 	if (bpf_map_update_elem(&sm_orig_by_cookie, &cookie, &orig, BPF_ANY))
-		return 1; /* cannot remember it: better not redirect */
-	ctx->user_ip4 = bpf_htonl(0x7f000001);
-	ctx->user_port = bpf_htons(sm_outbound_port);
+		return 0; /* cannot remember it: better not redirect */
 	sm_count(SM_STAT_SIDECAR_REDIRECTED, 1);
 	return 1;
 }
 
-/* Sidecar mode: answer getsockopt(SOL_IP, SO_ORIGINAL_DST) on the proxy's accepted socket, as
- * netfilter would have after an iptables REDIRECT. */
+SEC("cgroup/connect4")
+int sm_connect4(struct bpf_sock_addr *ctx)
+{
+	__u32 dst[4] = { ctx->user_ip4 };
+	__u16 port = bpf_ntohs((__u16)ctx->user_port);
+	int to_proxy = (bpf_ntohl(dst[0]) >> 24) == 127 && port == sm_outbound_port;
+
+	if (sm_capture(ctx, SM_AF_INET, dst, to_proxy)) {
+		ctx->user_ip4 = bpf_htonl(0x7f000001);
+		ctx->user_port = bpf_htons(sm_outbound_port);
+	}
+	return 1;
+}
+
+SEC("cgroup/connect6")
+int sm_connect6(struct bpf_sock_addr *ctx)
+{
+	__u32 dst[4];
+	__u16 port = bpf_ntohs((__u16)ctx->user_port);
+	int to_proxy;
+
+	dst[0] = ctx->user_ip6[0];
+	dst[1] = ctx->user_ip6[1];
+	dst[2] = ctx->user_ip6[2];
+	dst[3] = ctx->user_ip6[3];
+	/* IPv4-mapped destinations of dual-stack sockets are left alone. */
+	if (sm_is_v4_mapped(dst))
+		return 1;
+	to_proxy = sm_is_loopback(SM_AF_INET6, dst) && port == sm_outbound_port;
+	if (sm_capture(ctx, SM_AF_INET6, dst, to_proxy)) {
+		ctx->user_ip6[0] = 0;
+		ctx->user_ip6[1] = 0;
+		ctx->user_ip6[2] = 0;
+		ctx->user_ip6[3] = bpf_htonl(1);
+		ctx->user_port = bpf_htons(sm_outbound_port);
+	}
+	return 1;
+}
+
+/* Sidecar mode: answer getsockopt(SOL_IP, SO_ORIGINAL_DST) and getsockopt(SOL_IPV6,
+ * IP6T_SO_ORIGINAL_DST) on the proxy's accepted socket, as netfilter would after a REDIRECT. */
 SEC("cgroup/getsockopt")
 int sm_getsockopt(struct bpf_sockopt *ctx)
 {
-	struct sockaddr_in *sin = ctx->optval;
 	struct bpf_sock *sk = ctx->sk;
 	struct sm_orig_key key = {};
 	struct sm_orig_dst *orig;
+	int v6 = ctx->level == 41; /* SOL_IPV6 */
 
-	if (ctx->level != 0 /* SOL_IP */ || ctx->optname != 80 /* SO_ORIGINAL_DST */ || !sk)
-		return 1;
-	if ((void *)(sin + 1) > ctx->optval_end)
+	if ((ctx->level != 0 /* SOL_IP */ && !v6) || ctx->optname != 80 /* SO_ORIGINAL_DST */ || !sk)
 		return 1;
 	key.netns_cookie = bpf_get_netns_cookie(ctx);
-	key.ip4 = sk->dst_ip4;
+	key.family = v6 ? SM_AF_INET6 : SM_AF_INET;
+	if (v6) {
+		key.ip[0] = sk->dst_ip6[0];
+		key.ip[1] = sk->dst_ip6[1];
+		key.ip[2] = sk->dst_ip6[2];
+		key.ip[3] = sk->dst_ip6[3];
+	} else {
+		key.ip[0] = sk->dst_ip4;
+	}
 	key.port = sk->dst_port;
 	orig = bpf_map_lookup_elem(&sm_orig_by_tuple, &key);
 	if (!orig)
 		return 1;
-	sin->sin_family = SM_AF_INET;
-	sin->sin_port = orig->port;
-	sin->sin_addr.s_addr = orig->ip4;
-	ctx->optlen = sizeof(*sin);
+	if (v6) {
+		struct sockaddr_in6 *sin6 = ctx->optval;
+
+		if ((void *)(sin6 + 1) > ctx->optval_end)
+			return 1;
+		__builtin_memset(sin6, 0, sizeof(*sin6));
+		sin6->sin6_family = SM_AF_INET6;
+		sin6->sin6_port = orig->port;
+		__builtin_memcpy(&sin6->sin6_addr, orig->ip, 16);
+		ctx->optlen = sizeof(*sin6);
+	} else {
+		struct sockaddr_in *sin = ctx->optval;
+
+		if ((void *)(sin + 1) > ctx->optval_end)
+			return 1;
+		sin->sin_family = SM_AF_INET;
+		sin->sin_port = orig->port;
+		sin->sin_addr.s_addr = orig->ip[0];
+		ctx->optlen = sizeof(*sin);
+	}
 	ctx->retval = 0;
 	sm_count(SM_STAT_ORIG_DST_ANSWERED, 1);
 	return 1;

@@ -54,20 +54,22 @@ struct sm_stats {
 	__u64 v[SM_STAT__MAX];
 };
 
-/* Sidecar mode, IPv4. An application's connect() is sent to the local proxy; the original
- * destination is kept first by socket cookie (connect4 knows no source port yet), then by the
+/* Sidecar mode. An application's connect() is sent to the local proxy; the original
+ * destination is kept first by socket cookie (connect4/6 know no source port yet), then by the
  * application socket's local address once established, which is what the proxy's accepted
  * socket sees as its peer and asks about with getsockopt(SO_ORIGINAL_DST). */
 struct sm_orig_dst {
-	__u32 ip4;  /* be */
-	__u16 port; /* be */
+	__u32 family; /* SM_AF_INET or SM_AF_INET6 */
+	__u32 ip[4];  /* be; IPv4 in [0] */
+	__u16 port;   /* be */
 	__u16 pad;
 };
 
 struct sm_orig_key {
 	__u64 netns_cookie; /* the proxy shares the application's namespace */
-	__u32 ip4;          /* be: the application socket's local address */
-	__u16 port;         /* be */
+	__u32 family;
+	__u32 ip[4]; /* be: the application socket's local address */
+	__u16 port;  /* be */
 	__u16 pad;
 };
 

@@ -17,6 +17,7 @@ constexpr const char* kMsgLink = "link_msg";
 constexpr int kAttachCgroupSockOps = 3;     // BPF_CGROUP_SOCK_OPS
 constexpr int kAttachSkMsgVerdict = 7;      // BPF_SK_MSG_VERDICT (bpf_link on kernels >= 6.10)
 constexpr int kAttachCgroupConnect4 = 10;   // BPF_CGROUP_INET4_CONNECT
+constexpr int kAttachCgroupConnect6 = 11;   // BPF_CGROUP_INET6_CONNECT
 constexpr int kAttachCgroupGetsockopt = 21; // BPF_CGROUP_GETSOCKOPT
 std::string cg_pin(const char* prefix, uint64_t id) { return prefix + std::to_string(id); }
 }  // namespace
@@ -33,6 +34,7 @@ std::vector<BpfSockmap::CgroupProgram> BpfSockmap::cgroup_programs() const {
   std::vector<CgroupProgram> p = {{"link_cg_", kAttachCgroupSockOps, skel_->progs.sm_sockops}};
   if (sidecar_) {
     p.push_back({"link_c4_", kAttachCgroupConnect4, skel_->progs.sm_connect4});
+    p.push_back({"link_c6_", kAttachCgroupConnect6, skel_->progs.sm_connect6});
     p.push_back({"link_gso_", kAttachCgroupGetsockopt, skel_->progs.sm_getsockopt});
   }
   return p;
@@ -104,7 +106,7 @@ Status BpfSockmap::enable(const EnabledCgroup& cg) {
 }
 
 Status BpfSockmap::disable(uint64_t id) {
-  for (const char* prefix : {"link_cg_", "link_c4_", "link_gso_"}) {
+  for (const char* prefix : {"link_cg_", "link_c4_", "link_c6_", "link_gso_"}) {
     std::string name = cg_pin(prefix, id);
     if (auto it = cg_links_.find(name); it != cg_links_.end()) {
       bpf_link_detach(it->second.fd());

@@ -22,10 +22,11 @@ const std::vector<StructLayout>& layouts() {
       {"sm_stats", sizeof(sm_stats), {{"v", offsetof(sm_stats, v)}}},
       {"sm_cgroup", sizeof(sm_cgroup), {{"path", offsetof(sm_cgroup, path)}}},
       {"sm_orig_dst", sizeof(sm_orig_dst),
-       {{"ip4", offsetof(sm_orig_dst, ip4)}, {"port", offsetof(sm_orig_dst, port)}, {"pad", offsetof(sm_orig_dst, pad)}}},
+       {{"family", offsetof(sm_orig_dst, family)}, {"ip", offsetof(sm_orig_dst, ip)}, {"port", offsetof(sm_orig_dst, port)},
+        {"pad", offsetof(sm_orig_dst, pad)}}},
       {"sm_orig_key", sizeof(sm_orig_key),
-       {{"netns_cookie", offsetof(sm_orig_key, netns_cookie)}, {"ip4", offsetof(sm_orig_key, ip4)},
-        {"port", offsetof(sm_orig_key, port)}, {"pad", offsetof(sm_orig_key, pad)}}},
+       {{"netns_cookie", offsetof(sm_orig_key, netns_cookie)}, {"family", offsetof(sm_orig_key, family)},
+        {"ip", offsetof(sm_orig_key, ip)}, {"port", offsetof(sm_orig_key, port)}, {"pad", offsetof(sm_orig_key, pad)}}},
   };
   return l;
 }

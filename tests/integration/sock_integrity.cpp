@@ -5,6 +5,7 @@
 //   sock_integrity server ADDR PORT [--slow-reader MS]
 //   sock_integrity client ADDR PORT COUNT MAX_SIZE SEED
 //   sock_integrity client-reset ADDR PORT
+//   sock_integrity proxy ADDR PORT        (transparent proxy using SO_ORIGINAL_DST)
 // Exit 0 on success; a message on stderr and exit 1 on any difference.
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -152,6 +153,51 @@ int client(const char* ip, int port, int count, size_t max_size, unsigned seed) 
   std::printf("ok %d messages %llu bytes\n", count, static_cast<unsigned long long>(total));
   return 0;
 }
+// A minimal transparent proxy for the IPv6 sidecar test (HAProxy reads only the IPv4 original
+// destination): accepts, asks getsockopt(SO_ORIGINAL_DST / IP6T_SO_ORIGINAL_DST), connects
+// there and relays both ways.
+void relay(int from, int to) {
+  std::vector<char> buf(1 << 16);
+  ssize_t n;
+  while ((n = read(from, buf.data(), buf.size())) > 0)
+    if (!write_all(to, buf.data(), static_cast<size_t>(n), 0)) break;
+  shutdown(to, SHUT_WR);
+}
+
+int proxy(const char* ip, int port) {
+  socklen_t len;
+  auto addr = make_addr(ip, port, &len);
+  int l = socket(addr.ss_family, SOCK_STREAM, 0);
+  int one = 1;
+  setsockopt(l, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+  if (bind(l, reinterpret_cast<sockaddr*>(&addr), len) || listen(l, 16)) return fail("proxy bind/listen");
+  while (true) {
+    int c = accept(l, nullptr, nullptr);
+    if (c < 0) return fail("accept");
+    sockaddr_storage orig{};
+    socklen_t olen = sizeof(orig);
+    bool v6 = addr.ss_family == AF_INET6;
+    if (getsockopt(c, v6 ? SOL_IPV6 : SOL_IP, 80 /* SO_ORIGINAL_DST */, &orig, &olen) != 0) {
+      std::fprintf(stderr, "sock_integrity proxy: no original destination: %s\n", std::strerror(errno));
+      close(c);
+      continue;
+    }
+    int u = socket(orig.ss_family, SOCK_STREAM, 0);
+    if (connect(u, reinterpret_cast<sockaddr*>(&orig), olen) != 0) {
+      close(c);
+      close(u);
+      continue;
+    }
+    std::thread([c, u] {
+      std::thread back(relay, u, c);
+      relay(c, u);
+      back.join();
+      close(c);
+      close(u);
+    }).detach();
+  }
+}
+
 // Sends part of a large message, then aborts the connection with RST (SO_LINGER 0).
 int client_reset(const char* ip, int port) {
   socklen_t len;
@@ -172,6 +218,7 @@ int main(int argc, char** argv) {
   if (argc >= 4 && std::string(argv[1]) == "server")
     return server(argv[2], std::atoi(argv[3]), argc >= 6 ? std::atoi(argv[5]) : 0);
   if (argc >= 4 && std::string(argv[1]) == "client-reset") return client_reset(argv[2], std::atoi(argv[3]));
+  if (argc >= 4 && std::string(argv[1]) == "proxy") return proxy(argv[2], std::atoi(argv[3]));
   if (argc >= 7 && std::string(argv[1]) == "client")
     return client(argv[2], std::atoi(argv[3]), std::atoi(argv[4]), std::strtoul(argv[5], nullptr, 10),
                   static_cast<unsigned>(std::atoi(argv[6])));

@@ -313,6 +313,25 @@ TEST(Sockmap, SidecarModeWithHaproxy) {
   sh("rm -f " + cfg);
 }
 
+// IPv6 sidecar mode: connect6 capture and IP6T_SO_ORIGINAL_DST, with the test's own
+// transparent proxy (no Debian proxy reads the IPv6 original destination).
+TEST(Sockmap, SidecarModeIpv6) {
+  NETACCEL_REQUIRE_ROOT();
+  SockmapLab lab("sidecar_mode = yes\nproxy_uid = 0\n");
+  ASSERT_TRUE(lab.ok());
+  lab.spawn(helper() + " server ::1 9943");
+  ASSERT_TRUE(listening(lab, "", 9943));
+  Process& proxy = lab.spawn(helper() + " proxy ::1 15001");
+  ASSERT_TRUE(listening(lab, "", 15001));
+  auto app = lab.run("runuser -u nobody -- " + helper() + " client ::1 9943 200 262144 6");
+  EXPECT_EQ(app.status, 0) << app.out;
+  EXPECT_GE(lab.stat("sidecar_redirected"), 1u);
+  EXPECT_GE(lab.stat("orig_dst_answered"), 1u);
+  proxy.stop();
+  auto orphan = lab.run("runuser -u nobody -- " + helper() + " client ::1 9943 1 10 6");
+  EXPECT_NE(orphan.status, 0) << "captured: with the proxy gone there is nowhere to connect";
+}
+
 TEST(Sockmap, BusApiNamedErrorsAndPermissions) {
   NETACCEL_REQUIRE_ROOT();
   SockmapLab lab;
