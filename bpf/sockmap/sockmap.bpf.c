@@ -39,7 +39,15 @@ struct {
 
 /* Sidecar mode, set from the config before load (host order). */
 const volatile __u16 sm_outbound_port = 15001;
+const volatile __u16 sm_inbound_port = 15006;
 const volatile __u32 sm_proxy_uid = 1337;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, SM_MAX_PREFIXES);
+	__type(key, struct sm_pod_key);
+	__type(value, struct sm_pod);
+} sm_sidecar_pods SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
@@ -132,7 +140,6 @@ static __always_inline void sm_remember_orig_dst(struct bpf_sock_ops *skops, __u
 
 	if (!orig)
 		return;
-	key.netns_cookie = bpf_get_netns_cookie(skops);
 	key.family = family;
 	if (family == SM_AF_INET) {
 		key.ip[0] = skops->local_ip4;
@@ -142,6 +149,8 @@ static __always_inline void sm_remember_orig_dst(struct bpf_sock_ops *skops, __u
 		key.ip[2] = skops->local_ip6[2];
 		key.ip[3] = skops->local_ip6[3];
 	}
+	if (sm_is_loopback(family, key.ip))
+		key.netns_cookie = bpf_get_netns_cookie(skops);
 	key.port = bpf_htons((__u16)skops->local_port);
 	bpf_map_update_elem(&sm_orig_by_tuple, &key, orig, BPF_ANY);
 	bpf_map_delete_elem(&sm_orig_by_cookie, &cookie);
@@ -236,39 +245,62 @@ int sm_msg(struct sk_msg_md *msg)
 	return SK_PASS; /* not redirected: the normal TCP path */
 }
 
-/* Sidecar mode: outbound TCP connections of the application go to the local proxy; the proxy's
- * own connections (its uid) and connections already aimed at the proxy are left alone. Returns
- * whether to redirect, and remembers the original destination for the proxy. */
-static __always_inline int sm_capture(struct bpf_sock_addr *ctx, __u32 family, const __u32 *dst, int to_proxy)
+enum sm_capture { SM_CAPTURE_NONE, SM_CAPTURE_OUTBOUND, SM_CAPTURE_INBOUND };
+
+/* Sidecar mode. The application's outbound TCP connections go to the local proxy. The proxy's
+ * own connections (its uid) go out as they are, except to a same-node pod that runs its own
+ * sidecar: those go to that pod's inbound port, unless the pod is connecting to itself.
+ * Connections already aimed at a proxy port are left alone. Remembers the original destination
+ * for the proxy that will ask. */
+static __always_inline enum sm_capture sm_capture(struct bpf_sock_addr *ctx, __u32 family, const __u32 *dst,
+						  __u16 port_be, int to_proxy)
 {
 	__u32 uid = (__u32)bpf_get_current_uid_gid();
 	struct sm_orig_dst orig = { .family = family };
+	enum sm_capture how = SM_CAPTURE_OUTBOUND;
 	__u64 cookie;
 
-	if (ctx->type != 1 /* SOCK_STREAM */ || uid == sm_proxy_uid || to_proxy)
-		return 0;
+	if (ctx->type != 1 /* SOCK_STREAM */ || to_proxy)
+		return SM_CAPTURE_NONE;
+	if (uid == sm_proxy_uid) {
+		struct sm_pod_key pk = { .family = family, .ip = { dst[0], dst[1], dst[2], dst[3] } };
+		struct sm_pod *pod = bpf_map_lookup_elem(&sm_sidecar_pods, &pk);
+
+		if (!pod || pod->netns_cookie == bpf_get_netns_cookie(ctx) ||
+		    bpf_ntohs(port_be) == sm_inbound_port)
+			return SM_CAPTURE_NONE;
+		how = SM_CAPTURE_INBOUND;
+	}
 	orig.ip[0] = dst[0];
 	orig.ip[1] = dst[1];
 	orig.ip[2] = dst[2];
 	orig.ip[3] = dst[3];
-	orig.port = (__u16)ctx->user_port;
+	orig.port = port_be;
 	cookie = bpf_get_socket_cookie(ctx);
 	if (bpf_map_update_elem(&sm_orig_by_cookie, &cookie, &orig, BPF_ANY))
-		return 0; /* cannot remember it: better not redirect */
-	sm_count(SM_STAT_SIDECAR_REDIRECTED, 1);
-	return 1;
+		return SM_CAPTURE_NONE; /* cannot remember it: better not redirect */
+	sm_count(how == SM_CAPTURE_INBOUND ? SM_STAT_SIDECAR_INBOUND : SM_STAT_SIDECAR_REDIRECTED, 1);
+	return how;
 }
 
 SEC("cgroup/connect4")
 int sm_connect4(struct bpf_sock_addr *ctx)
 {
+	/* Each context field is read once: the verifier rejects loads through derived pointers. */
 	__u32 dst[4] = { ctx->user_ip4 };
-	__u16 port = bpf_ntohs((__u16)ctx->user_port);
-	int to_proxy = (bpf_ntohl(dst[0]) >> 24) == 127 && port == sm_outbound_port;
+	__u16 port_be = (__u16)ctx->user_port;
+	int to_proxy = (bpf_ntohl(dst[0]) >> 24) == 127 && bpf_ntohs(port_be) == sm_outbound_port;
 
-	if (sm_capture(ctx, SM_AF_INET, dst, to_proxy)) {
+	switch (sm_capture(ctx, SM_AF_INET, dst, port_be, to_proxy)) {
+	case SM_CAPTURE_OUTBOUND:
 		ctx->user_ip4 = bpf_htonl(0x7f000001);
 		ctx->user_port = bpf_htons(sm_outbound_port);
+		break;
+	case SM_CAPTURE_INBOUND:
+		ctx->user_port = bpf_htons(sm_inbound_port);
+		break;
+	default:
+		break;
 	}
 	return 1;
 }
@@ -277,7 +309,7 @@ SEC("cgroup/connect6")
 int sm_connect6(struct bpf_sock_addr *ctx)
 {
 	__u32 dst[4];
-	__u16 port = bpf_ntohs((__u16)ctx->user_port);
+	__u16 port_be = (__u16)ctx->user_port;
 	int to_proxy;
 
 	dst[0] = ctx->user_ip6[0];
@@ -287,13 +319,20 @@ int sm_connect6(struct bpf_sock_addr *ctx)
 	/* IPv4-mapped destinations of dual-stack sockets are left alone. */
 	if (sm_is_v4_mapped(dst))
 		return 1;
-	to_proxy = sm_is_loopback(SM_AF_INET6, dst) && port == sm_outbound_port;
-	if (sm_capture(ctx, SM_AF_INET6, dst, to_proxy)) {
+	to_proxy = sm_is_loopback(SM_AF_INET6, dst) && bpf_ntohs(port_be) == sm_outbound_port;
+	switch (sm_capture(ctx, SM_AF_INET6, dst, port_be, to_proxy)) {
+	case SM_CAPTURE_OUTBOUND:
 		ctx->user_ip6[0] = 0;
 		ctx->user_ip6[1] = 0;
 		ctx->user_ip6[2] = 0;
 		ctx->user_ip6[3] = bpf_htonl(1);
 		ctx->user_port = bpf_htons(sm_outbound_port);
+		break;
+	case SM_CAPTURE_INBOUND:
+		ctx->user_port = bpf_htons(sm_inbound_port);
+		break;
+	default:
+		break;
 	}
 	return 1;
 }
@@ -310,7 +349,6 @@ int sm_getsockopt(struct bpf_sockopt *ctx)
 
 	if ((ctx->level != 0 /* SOL_IP */ && !v6) || ctx->optname != 80 /* SO_ORIGINAL_DST */ || !sk)
 		return 1;
-	key.netns_cookie = bpf_get_netns_cookie(ctx);
 	key.family = v6 ? SM_AF_INET6 : SM_AF_INET;
 	if (v6) {
 		key.ip[0] = sk->dst_ip6[0];
@@ -320,6 +358,8 @@ int sm_getsockopt(struct bpf_sockopt *ctx)
 	} else {
 		key.ip[0] = sk->dst_ip4;
 	}
+	if (sm_is_loopback(key.family, key.ip))
+		key.netns_cookie = bpf_get_netns_cookie(ctx);
 	key.port = sk->dst_port;
 	orig = bpf_map_lookup_elem(&sm_orig_by_tuple, &key);
 	if (!orig)

@@ -47,6 +47,7 @@ enum sm_stat {
 	SM_STAT_MSG_FALLBACK_NO_PEER,  /* peer socket not in the map: normal TCP path */
 	SM_STAT_SIDECAR_REDIRECTED,    /* sidecar mode: connect() sent to the local proxy */
 	SM_STAT_ORIG_DST_ANSWERED,     /* sidecar mode: SO_ORIGINAL_DST answered for the proxy */
+	SM_STAT_SIDECAR_INBOUND,       /* sidecar mode: a proxy's connection sent to the peer pod's inbound port */
 	SM_STAT__MAX
 };
 
@@ -66,11 +67,22 @@ struct sm_orig_dst {
 };
 
 struct sm_orig_key {
-	__u64 netns_cookie; /* the proxy shares the application's namespace */
+	__u64 netns_cookie; /* loopback addresses only (they repeat per namespace); 0 for pod IPs */
 	__u32 family;
 	__u32 ip[4]; /* be: the application socket's local address */
 	__u16 port;  /* be */
 	__u16 pad;
+};
+
+/* Key of sm_sidecar_pods: a pod on this node that runs its own sidecar (inbound capture). */
+struct sm_pod_key {
+	__u32 family;
+	__u32 ip[4]; /* be */
+};
+
+/* Value of sm_sidecar_pods. The pod's own connections to itself are never captured. */
+struct sm_pod {
+	__u64 netns_cookie;
 };
 
 /* Value of sm_cgroups (key: cgroup id = inode of the cgroup v2 directory): user-space state the

@@ -10,3 +10,5 @@ struct sm_stats sm_abi_stats;
 struct sm_cgroup sm_abi_cgroup;
 struct sm_orig_dst sm_abi_orig_dst;
 struct sm_orig_key sm_abi_orig_key;
+struct sm_pod_key sm_abi_pod_key;
+struct sm_pod sm_abi_pod;

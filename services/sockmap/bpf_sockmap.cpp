@@ -28,6 +28,7 @@ BpfSockmap::BpfSockmap(Skeleton<struct ::sockmap> skel, PinDir pins, bool sideca
       cgroups_(skel_->maps.sm_cgroups),
       prefixes_(skel_->maps.sm_local_prefixes),
       stats_(skel_->maps.sm_stats),
+      pods_(skel_->maps.sm_sidecar_pods),
       sidecar_(sidecar) {}
 
 std::vector<BpfSockmap::CgroupProgram> BpfSockmap::cgroup_programs() const {
@@ -49,6 +50,7 @@ Result<std::unique_ptr<BpfSockmap>> BpfSockmap::open(const std::string& pin_root
   if (!skel) return skel.error();
   skel->get()->rodata->sm_outbound_port = sidecar.outbound_port;
   skel->get()->rodata->sm_proxy_uid = sidecar.proxy_uid;
+  skel->get()->rodata->sm_inbound_port = sidecar.inbound_port;
   if (auto st = reuse_or_pin_maps(skel->get()->obj, *pins); !st) return st.error();
   if (auto st = skel->load(); !st) return st.error();
   std::unique_ptr<BpfSockmap> dp(new BpfSockmap(std::move(*skel), std::move(*pins), sidecar.enabled));
@@ -149,6 +151,33 @@ std::array<uint64_t, SM_STAT__MAX> BpfSockmap::stats() const {
 uint64_t BpfSockmap::sockets_in_map() const {
   Map<sm_sock_key, uint64_t> socks(skel_->maps.sm_sockets);
   return socks.keys().size();
+}
+
+namespace {
+sm_pod_key pod_key(const Prefix& p) {
+  sm_pod_key k{};
+  k.family = p.family == AF_INET ? SM_AF_INET : SM_AF_INET6;
+  std::memcpy(k.ip, p.addr.data(), p.family == AF_INET ? 4 : 16);
+  return k;
+}
+}  // namespace
+
+Status BpfSockmap::add_sidecar_pod(const Prefix& ip, uint64_t netns_cookie) {
+  return pods_.update(pod_key(ip), sm_pod{netns_cookie});
+}
+
+Status BpfSockmap::remove_sidecar_pod(const Prefix& ip) { return pods_.erase(pod_key(ip)); }
+
+std::vector<Prefix> BpfSockmap::sidecar_pods() const {
+  std::vector<Prefix> out;
+  for (const auto& k : pods_.keys()) {
+    Prefix p;
+    p.family = k.family == SM_AF_INET ? AF_INET : AF_INET6;
+    p.len = p.family == AF_INET ? 32 : 128;
+    std::memcpy(p.addr.data(), k.ip, p.family == AF_INET ? 4 : 16);
+    out.push_back(p);
+  }
+  return out;
 }
 
 Status BpfSockmap::purge(const std::string& pin_root) {

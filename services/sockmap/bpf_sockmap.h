@@ -28,6 +28,9 @@ class BpfSockmap final : public Dataplane {
   Status set_local_prefixes(const std::vector<Prefix>& prefixes) override;
   std::array<uint64_t, SM_STAT__MAX> stats() const override;
   uint64_t sockets_in_map() const override;
+  Status add_sidecar_pod(const Prefix& ip, uint64_t netns_cookie) override;
+  Status remove_sidecar_pod(const Prefix& ip) override;
+  std::vector<Prefix> sidecar_pods() const override;
 
  private:
   BpfSockmap(Skeleton<struct ::sockmap> skel, PinDir pins, bool sidecar);
@@ -45,6 +48,7 @@ class BpfSockmap final : public Dataplane {
   Map<uint64_t, sm_cgroup> cgroups_;
   Map<sm_prefix_key, uint32_t> prefixes_;
   PerCpuMap<uint32_t, sm_stats> stats_;
+  Map<sm_pod_key, sm_pod> pods_;
   Link msg_link_;
   bool sidecar_;
   std::map<std::string, Link> cg_links_;  // by pin name

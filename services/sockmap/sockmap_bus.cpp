@@ -28,10 +28,8 @@ int SockmapBus::disable(sd_bus_message* m, void* u, sd_bus_error* e) {
   return change(m, e, "Disable", [&](const std::string& p) { return self->svc_.disable(p); });
 }
 
-int SockmapBus::list(sd_bus_message* m, void* u, sd_bus_error*) {
-  auto* self = static_cast<SockmapBus*>(u);
-  std::vector<std::string> paths;
-  for (const auto& cg : self->svc_.list()) paths.push_back(cg.path);
+namespace {
+int reply_strv(sd_bus_message* m, std::vector<std::string> paths) {
   std::vector<char*> strv;
   for (auto& p : paths) strv.push_back(p.data());
   strv.push_back(nullptr);
@@ -41,6 +39,31 @@ int SockmapBus::list(sd_bus_message* m, void* u, sd_bus_error*) {
   if (r >= 0) r = sd_bus_send(nullptr, reply, nullptr);
   sd_bus_message_unref(reply);
   return r;
+}
+}  // namespace
+
+int SockmapBus::list(sd_bus_message* m, void* u, sd_bus_error*) {
+  auto* self = static_cast<SockmapBus*>(u);
+  std::vector<std::string> paths;
+  for (const auto& cg : self->svc_.list()) paths.push_back(cg.path);
+  return reply_strv(m, paths);
+}
+
+int SockmapBus::list_pods(sd_bus_message* m, void* u, sd_bus_error*) {
+  return reply_strv(m, static_cast<SockmapBus*>(u)->svc_.sidecar_pods());
+}
+
+int SockmapBus::add_pod(sd_bus_message* m, void* u, sd_bus_error* e) {
+  auto* self = static_cast<SockmapBus*>(u);
+  const char *ip = nullptr, *ns = nullptr;
+  if (int r = sd_bus_message_read(m, "ss", &ip, &ns); r < 0) return r;
+  if (auto st = authorize_change(m); !st) return bus_fail(e, st.error());
+  return bus_reply_status(m, e, self->svc_.add_sidecar_pod(ip, ns), std::string("AddSidecarPod(") + ip + ")");
+}
+
+int SockmapBus::remove_pod(sd_bus_message* m, void* u, sd_bus_error* e) {
+  auto* self = static_cast<SockmapBus*>(u);
+  return change(m, e, "RemoveSidecarPod", [&](const std::string& ip) { return self->svc_.remove_sidecar_pod(ip); });
 }
 
 int SockmapBus::get_stats(sd_bus_message* m, void* u, sd_bus_error*) {
@@ -84,6 +107,12 @@ Status SockmapBus::register_object() {
       SD_BUS_METHOD_WITH_NAMES("Disable", "s", SD_BUS_PARAM(cgroup), "", , &SockmapBus::disable, SD_BUS_VTABLE_UNPRIVILEGED),
       SD_BUS_METHOD_WITH_NAMES("ListCgroups", "", , "as", SD_BUS_PARAM(cgroups), &SockmapBus::list, SD_BUS_VTABLE_UNPRIVILEGED),
       SD_BUS_METHOD_WITH_NAMES("GetStats", "", , "a{st}", SD_BUS_PARAM(counters), &SockmapBus::get_stats,
+                               SD_BUS_VTABLE_UNPRIVILEGED),
+      SD_BUS_METHOD_WITH_NAMES("AddSidecarPod", "ss", SD_BUS_PARAM(ip) SD_BUS_PARAM(netns), "", , &SockmapBus::add_pod,
+                               SD_BUS_VTABLE_UNPRIVILEGED),
+      SD_BUS_METHOD_WITH_NAMES("RemoveSidecarPod", "s", SD_BUS_PARAM(ip), "", , &SockmapBus::remove_pod,
+                               SD_BUS_VTABLE_UNPRIVILEGED),
+      SD_BUS_METHOD_WITH_NAMES("ListSidecarPods", "", , "as", SD_BUS_PARAM(pods), &SockmapBus::list_pods,
                                SD_BUS_VTABLE_UNPRIVILEGED),
       SD_BUS_PROPERTY("Version", "s", &SockmapBus::prop, 0, SD_BUS_VTABLE_PROPERTY_CONST),
       SD_BUS_PROPERTY("SidecarMode", "b", &SockmapBus::prop, 0, SD_BUS_VTABLE_PROPERTY_CONST),

@@ -20,6 +20,9 @@ class SockmapBus {
   static int disable(sd_bus_message* m, void* u, sd_bus_error* e);
   static int list(sd_bus_message* m, void* u, sd_bus_error* e);
   static int get_stats(sd_bus_message* m, void* u, sd_bus_error* e);
+  static int add_pod(sd_bus_message* m, void* u, sd_bus_error* e);
+  static int remove_pod(sd_bus_message* m, void* u, sd_bus_error* e);
+  static int list_pods(sd_bus_message* m, void* u, sd_bus_error* e);
   static int prop(sd_bus*, const char*, const char*, const char* name, sd_bus_message* reply, void* u, sd_bus_error*);
 
   BusService& bus_;

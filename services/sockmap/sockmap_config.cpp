@@ -35,7 +35,7 @@ std::string to_string(const Prefix& p) {
 
 Result<SockmapConfig> parse_sockmap_config(const IniConfig& ini) {
   static const std::vector<std::string> known = {"cgroups", "local_prefixes", "pin_root", "sidecar_mode",
-                                                 "sidecar_outbound_port", "proxy_uid"};
+                                                 "sidecar_outbound_port", "sidecar_inbound_port", "proxy_uid"};
   SockmapConfig c;
   for (const auto& s : ini.sections())
     if (s != "sockmap") return make_error(Errc::invalid_argument, ini.origin() + ": unknown section [" + s + "]");
@@ -56,6 +56,9 @@ Result<SockmapConfig> parse_sockmap_config(const IniConfig& ini) {
   auto port = ini.get_int("sockmap", "sidecar_outbound_port", 15001, 1, 65535);
   if (!port) return port.error();
   c.sidecar.outbound_port = static_cast<uint16_t>(*port);
+  auto in_port = ini.get_int("sockmap", "sidecar_inbound_port", 15006, 1, 65535);
+  if (!in_port) return in_port.error();
+  c.sidecar.inbound_port = static_cast<uint16_t>(*in_port);
   auto uid = ini.get_int("sockmap", "proxy_uid", 1337, 0, 4294967294L);
   if (!uid) return uid.error();
   c.sidecar.proxy_uid = static_cast<uint32_t>(*uid);
@@ -68,7 +71,7 @@ Result<SockmapConfig> parse_sockmap_config(const IniConfig& ini) {
 const std::array<const char*, SM_STAT__MAX>& stat_names() {
   static const std::array<const char*, SM_STAT__MAX> n = {
       "sockets_added", "sockets_removed", "skip_remote_peer", "add_failed",
-      "msg_redirected", "bytes_redirected", "msg_fallback_no_peer", "sidecar_redirected", "orig_dst_answered"};
+      "msg_redirected", "bytes_redirected", "msg_fallback_no_peer", "sidecar_redirected", "orig_dst_answered", "sidecar_inbound"};
   return n;
 }
 

@@ -27,6 +27,7 @@ std::string to_string(const Prefix& p);
 struct SidecarOptions {
   bool enabled = false;
   uint16_t outbound_port = 15001;  // the local proxy's outbound listener
+  uint16_t inbound_port = 15006;   // a pod's sidecar inbound listener
   uint32_t proxy_uid = 1337;       // the proxy's own connections are never redirected
 };
 

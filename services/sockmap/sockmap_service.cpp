@@ -7,7 +7,12 @@
 #include <climits>
 #include <cstdlib>
 
+#include <fcntl.h>
+#include <sys/socket.h>
+
 #include "netaccel/core/log.h"
+#include "netaccel/core/netns.h"
+#include "netaccel/core/unique_fd.h"
 
 namespace netaccel::sockmap {
 
@@ -27,6 +32,21 @@ std::string RealCgroupFs::root() const {
   struct statfs fs{};
   if (statfs("/sys/fs/cgroup", &fs) == 0 && fs.f_type == CGROUP2_SUPER_MAGIC) return "/sys/fs/cgroup";
   return "/sys/fs/cgroup/unified";
+}
+
+Result<uint64_t> RealCgroupFs::netns_cookie(const std::string& netns_path) const {
+  UniqueFd ns(::open(netns_path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!ns.valid()) return make_error(Errc::not_found, "network namespace " + netns_path);
+  uint64_t cookie = 0;
+  Status st = run_in_netns(ns.get(), [&]() -> Status {
+    UniqueFd sock(socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+    socklen_t len = sizeof(cookie);
+    if (!sock.valid() || getsockopt(sock.get(), SOL_SOCKET, 71 /* SO_NETNS_COOKIE */, &cookie, &len) != 0)
+      return errno_error(errno, "read the cookie of " + netns_path);
+    return {};
+  });
+  if (!st) return Error{st.error().code, netns_path + ": " + st.error().message};
+  return cookie;
 }
 
 Status SockmapService::start() {
@@ -61,6 +81,40 @@ Status SockmapService::disable(const std::string& path) {
     return {};
   }
   return make_error(Errc::not_found, path + " is not enabled");
+}
+
+}  // namespace netaccel::sockmap
+
+namespace netaccel::sockmap {
+
+Status SockmapService::add_sidecar_pod(const std::string& ip, const std::string& netns_path) {
+  auto p = parse_prefix(ip);
+  if (!p || p->len != (p->family == AF_INET ? 32 : 128))
+    return make_error(Errc::invalid_argument, "'" + ip + "' is not a pod IP address");
+  if (netns_path.empty() || netns_path[0] != '/')
+    return make_error(Errc::invalid_argument, "network namespace path must be absolute: '" + netns_path + "'");
+  auto cookie = fs_.netns_cookie(netns_path);
+  if (!cookie) return cookie.error();
+  if (auto st = dp_.add_sidecar_pod(*p, *cookie); !st) return st;
+  log::info("sidecar pod " + ip + " (" + netns_path + ")");
+  return {};
+}
+
+Status SockmapService::remove_sidecar_pod(const std::string& ip) {
+  auto p = parse_prefix(ip);
+  if (!p) return make_error(Errc::invalid_argument, "'" + ip + "' is not an IP address");
+  for (const auto& known : dp_.sidecar_pods())
+    if (known == *p) return dp_.remove_sidecar_pod(*p);
+  return make_error(Errc::not_found, ip + " is not a sidecar pod");
+}
+
+std::vector<std::string> SockmapService::sidecar_pods() const {
+  std::vector<std::string> out;
+  for (const auto& p : dp_.sidecar_pods()) {
+    std::string s = to_string(p);
+    out.push_back(s.substr(0, s.find('/')));
+  }
+  return out;
 }
 
 }  // namespace netaccel::sockmap

@@ -21,6 +21,11 @@ class SockmapService {
   uint64_t sockets() const { return dp_.sockets_in_map(); }
   const SockmapConfig& config() const { return cfg_; }
   void on_changed(std::function<void()> fn) { changed_ = std::move(fn); }
+  // Sidecar mode: a same-node pod (its IP, its network namespace) runs its own sidecar, so
+  // proxies' connections to it go to its inbound port.
+  Status add_sidecar_pod(const std::string& ip, const std::string& netns_path);
+  Status remove_sidecar_pod(const std::string& ip);
+  std::vector<std::string> sidecar_pods() const;
 
  private:
   Dataplane& dp_;

@@ -27,6 +27,8 @@ const std::vector<StructLayout>& layouts() {
       {"sm_orig_key", sizeof(sm_orig_key),
        {{"netns_cookie", offsetof(sm_orig_key, netns_cookie)}, {"family", offsetof(sm_orig_key, family)},
         {"ip", offsetof(sm_orig_key, ip)}, {"port", offsetof(sm_orig_key, port)}, {"pad", offsetof(sm_orig_key, pad)}}},
+      {"sm_pod_key", sizeof(sm_pod_key), {{"family", offsetof(sm_pod_key, family)}, {"ip", offsetof(sm_pod_key, ip)}}},
+      {"sm_pod", sizeof(sm_pod), {{"netns_cookie", offsetof(sm_pod, netns_cookie)}}},
   };
   return l;
 }
@@ -62,6 +64,7 @@ TEST(SockmapAbiMaps, KeyAndValueSizesMatch) {
       {"sm_cgroups", {sizeof(__u64), sizeof(sm_cgroup)}},
       {"sm_orig_by_cookie", {sizeof(__u64), sizeof(sm_orig_dst)}},
       {"sm_orig_by_tuple", {sizeof(sm_orig_key), sizeof(sm_orig_dst)}},
+      {"sm_sidecar_pods", {sizeof(sm_pod_key), sizeof(sm_pod)}},
   });
 }
 }  // namespace

@@ -332,6 +332,31 @@ TEST(Sockmap, SidecarModeIpv6) {
   EXPECT_NE(orphan.status, 0) << "captured: with the proxy gone there is nowhere to connect";
 }
 
+// Inbound capture: pod A's application (nobody) -> A's sidecar (outbound, 127.0.0.1:15001) ->
+// pod B's sidecar (inbound, 15006: B is registered as a sidecar pod) -> B's server. Both
+// sidecars learn the original destination from SO_ORIGINAL_DST; B's sidecar reaching its own
+// application is not captured again.
+TEST(Sockmap, SidecarInboundToAPodWithItsOwnSidecar) {
+  NETACCEL_REQUIRE_ROOT();
+  SockmapLab lab("sidecar_mode = yes\nproxy_uid = 0\n");
+  ASSERT_TRUE(lab.ok());
+  auto add = lab.svc().busctl("call " + kDest + " AddSidecarPod ss 10.79.0.2 /run/netns/" + lab.ns("b"));
+  ASSERT_EQ(add.status, 0) << add.out;
+  EXPECT_NE(lab.svc().busctl("call " + kDest + " ListSidecarPods").out.find("10.79.0.2"), std::string::npos);
+  lab.spawn(helper() + " server 10.79.0.2 9950", "b");
+  ASSERT_TRUE(listening(lab, "b", 9950));
+  lab.spawn(helper() + " proxy 127.0.0.1 15001", "a");
+  lab.spawn(helper() + " proxy 10.79.0.2 15006", "b");
+  ASSERT_TRUE(listening(lab, "a", 15001));
+  ASSERT_TRUE(listening(lab, "b", 15006));
+  auto app = lab.run("runuser -u nobody -- " + helper() + " client 10.79.0.2 9950 200 262144 8", "a");
+  EXPECT_EQ(app.status, 0) << app.out;
+  EXPECT_GE(lab.stat("sidecar_redirected"), 1u);
+  EXPECT_GE(lab.stat("sidecar_inbound"), 1u);
+  EXPECT_GE(lab.stat("orig_dst_answered"), 2u) << "both sidecars asked";
+  EXPECT_EQ(lab.svc().busctl("call " + kDest + " RemoveSidecarPod s 10.79.0.2").status, 0);
+}
+
 TEST(Sockmap, BusApiNamedErrorsAndPermissions) {
   NETACCEL_REQUIRE_ROOT();
   SockmapLab lab;

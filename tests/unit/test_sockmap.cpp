@@ -25,6 +25,10 @@ class TableCgroups : public CgroupFs {
     return EnabledCgroup{it->second, p};
   }
   std::string root() const override { return "/cg"; }
+  Result<uint64_t> netns_cookie(const std::string& p) const override {
+    if (p == "/run/netns/pod") return uint64_t{4096};
+    return make_error(Errc::not_found, p);
+  }
 };
 
 class RecordingDataplane : public Dataplane {
@@ -52,6 +56,20 @@ class RecordingDataplane : public Dataplane {
   }
   std::array<uint64_t, SM_STAT__MAX> stats() const override { return {}; }
   uint64_t sockets_in_map() const override { return 0; }
+  std::map<std::string, uint64_t> pods;
+  Status add_sidecar_pod(const Prefix& ip, uint64_t cookie) override {
+    pods[to_string(ip)] = cookie;
+    return {};
+  }
+  Status remove_sidecar_pod(const Prefix& ip) override {
+    pods.erase(to_string(ip));
+    return {};
+  }
+  std::vector<Prefix> sidecar_pods() const override {
+    std::vector<Prefix> out;
+    for (const auto& [k, v] : pods) out.push_back(*parse_prefix(k));
+    return out;
+  }
 };
 }  // namespace
 
@@ -150,6 +168,22 @@ TEST(SockmapService, RestartAdoptsAndDoesNotDoubleEnable) {
   SockmapService svc(dp, fs, cfg);
   ASSERT_TRUE(svc.start());
   EXPECT_EQ(svc.list().size(), 1u);
+}
+
+TEST(SockmapService, SidecarPods) {
+  TableCgroups fs;
+  RecordingDataplane dp;
+  SockmapService svc(dp, fs, SockmapConfig{});
+  ASSERT_TRUE(svc.add_sidecar_pod("10.244.1.7", "/run/netns/pod"));
+  EXPECT_EQ(dp.pods["10.244.1.7/32"], 4096u);
+  EXPECT_EQ(svc.sidecar_pods(), std::vector<std::string>{"10.244.1.7"});
+  EXPECT_EQ(svc.add_sidecar_pod("10.244.1.0/24", "/run/netns/pod").error().code, Errc::invalid_argument);
+  EXPECT_EQ(svc.add_sidecar_pod("nonsense", "/run/netns/pod").error().code, Errc::invalid_argument);
+  EXPECT_EQ(svc.add_sidecar_pod("10.244.1.8", "relative").error().code, Errc::invalid_argument);
+  EXPECT_EQ(svc.add_sidecar_pod("10.244.1.8", "/run/netns/none").error().code, Errc::not_found);
+  EXPECT_EQ(svc.remove_sidecar_pod("10.244.1.8").error().code, Errc::not_found);
+  ASSERT_TRUE(svc.remove_sidecar_pod("10.244.1.7"));
+  EXPECT_TRUE(dp.pods.empty());
 }
 
 TEST(SockmapStats, OneNamePerSlot) {
