@@ -125,6 +125,14 @@ int sockmap_status(sd_bus* bus) {
   return sockmap_stats(bus);
 }
 
+int sockmap_add_pod(sd_bus* bus, const std::string& ip, const std::string& netns) {
+  sd_bus_error err = SD_BUS_ERROR_NULL;
+  int r = sd_bus_call_method(bus, sm::kBusName, sm::kObjectPath, sm::kInterface, "AddSidecarPod", &err, nullptr, "ss",
+                             ip.c_str(), netns.c_str());
+  if (r < 0) return report(r, err, "AddSidecarPod");
+  return 0;
+}
+
 int sockmap_call(sd_bus* bus, const char* method, const std::string& cgroup) {
   sd_bus_error err = SD_BUS_ERROR_NULL;
   int r = sd_bus_call_method(bus, sm::kBusName, sm::kObjectPath, sm::kInterface, method, &err, nullptr, "s", cgroup.c_str());
@@ -159,6 +167,12 @@ int main(int argc, char** argv) {
   sm_enable->add_option("cgroup", cgroup)->required();
   auto* sm_disable = smap->add_subcommand("disable", "stop accelerating new sockets of a cgroup");
   sm_disable->add_option("cgroup", cgroup)->required();
+  std::string pod_ip, pod_netns;
+  auto* sm_add_pod = smap->add_subcommand("add-sidecar-pod", "sidecar mode: a same-node pod with its own sidecar");
+  sm_add_pod->add_option("ip", pod_ip)->required();
+  sm_add_pod->add_option("netns", pod_netns, "its network namespace, e.g. /run/netns/cni-...")->required();
+  auto* sm_del_pod = smap->add_subcommand("remove-sidecar-pod", "sidecar mode: forget a sidecar pod");
+  sm_del_pod->add_option("ip", pod_ip)->required();
   CLI11_PARSE(app, argc, argv);
 
   Bus bus;
@@ -175,5 +189,7 @@ int main(int argc, char** argv) {
   if (*sm_stats) return sockmap_stats(bus.b);
   if (*sm_enable) return sockmap_call(bus.b, "Enable", cgroup);
   if (*sm_disable) return sockmap_call(bus.b, "Disable", cgroup);
+  if (*sm_add_pod) return sockmap_add_pod(bus.b, pod_ip, pod_netns);
+  if (*sm_del_pod) return sockmap_call(bus.b, "RemoveSidecarPod", pod_ip);
   return 1;
 }

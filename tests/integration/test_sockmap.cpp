@@ -340,7 +340,9 @@ TEST(Sockmap, SidecarInboundToAPodWithItsOwnSidecar) {
   NETACCEL_REQUIRE_ROOT();
   SockmapLab lab("sidecar_mode = yes\nproxy_uid = 0\n");
   ASSERT_TRUE(lab.ok());
-  auto add = lab.svc().busctl("call " + kDest + " AddSidecarPod ss 10.79.0.2 /run/netns/" + lab.ns("b"));
+  auto bad = lab.svc().ctl("sockmap add-sidecar-pod 10.79.0.0/24 /run/netns/" + lab.ns("b"));
+  EXPECT_NE(bad.out.find("(org.openeuler.NetAccel1.Error.InvalidArgument)"), std::string::npos) << bad.out;
+  auto add = lab.svc().ctl("sockmap add-sidecar-pod 10.79.0.2 /run/netns/" + lab.ns("b"));
   ASSERT_EQ(add.status, 0) << add.out;
   EXPECT_NE(lab.svc().busctl("call " + kDest + " ListSidecarPods").out.find("10.79.0.2"), std::string::npos);
   lab.spawn(helper() + " server 10.79.0.2 9950", "b");
@@ -354,7 +356,8 @@ TEST(Sockmap, SidecarInboundToAPodWithItsOwnSidecar) {
   EXPECT_GE(lab.stat("sidecar_redirected"), 1u);
   EXPECT_GE(lab.stat("sidecar_inbound"), 1u);
   EXPECT_GE(lab.stat("orig_dst_answered"), 2u) << "both sidecars asked";
-  EXPECT_EQ(lab.svc().busctl("call " + kDest + " RemoveSidecarPod s 10.79.0.2").status, 0);
+  EXPECT_EQ(lab.svc().ctl("sockmap remove-sidecar-pod 10.79.0.2").status, 0);
+  EXPECT_EQ(lab.svc().busctl("call " + kDest + " ListSidecarPods").out.find("10.79.0.2"), std::string::npos);
 }
 
 TEST(Sockmap, BusApiNamedErrorsAndPermissions) {
