@@ -8,14 +8,14 @@ DEB_PKGS=(
   libsystemd-dev libnl-3-dev libnl-route-3-dev libiniparser-dev
   libgtest-dev libgmock-dev libbenchmark-dev nlohmann-json3-dev libcli11-dev libyaml-cpp-dev
   systemd dbus procps util-linux iproute2 iputils-ping ethtool iptables iperf3 python3 redis-server redis-tools socat nginx-light wrk haproxy
-  rpm cpio selinux-policy-dev checkpolicy debootstrap systemd-container
+  rpm cpio selinux-policy-dev checkpolicy debootstrap systemd-container dpkg-dev
 )
 RPM_PKGS=(
   gcc-c++ cmake make pkgconf clang llvm bpftool libbpf-devel libxdp-devel xdp-tools
   systemd-devel libnl3-devel iniparser-devel
   gtest-devel gmock-devel google-benchmark-devel json-devel cli11-devel yaml-cpp-devel
   systemd dbus-daemon procps-ng util-linux iproute iputils ethtool iptables iperf3 python3 redis socat nginx wrk haproxy
-  rpm-build cpio selinux-policy-devel checkpolicy systemd-container
+  rpm-build cpio selinux-policy-devel checkpolicy systemd-container dnf-plugins-core
 )
 
 if [ "$(id -u)" -ne 0 ]; then
@@ -28,10 +28,19 @@ if command -v apt-get >/dev/null; then
   for p in "${DEB_PKGS[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
   done
-  if [ ${#missing[@]} -gt 0 ]; then
+  # lwIP comes as the distribution's source package (libgazelle): enable deb-src entries that
+  # mirror the configured binary ones.
+  src_list=/etc/apt/sources.list.d/netaccel-src.sources
+  fresh_src=0
+  if [ ! -f "$src_list" ] && [ -f /etc/apt/sources.list.d/debian.sources ] &&
+     ! grep -qs '^Types:.*deb-src' /etc/apt/sources.list.d/debian.sources; then
+    sed 's/^Types: deb$/Types: deb-src/' /etc/apt/sources.list.d/debian.sources > "$src_list"
+    fresh_src=1
+  fi
+  if [ ${#missing[@]} -gt 0 ] || [ $fresh_src -eq 1 ]; then
     echo "install-deps: installing ${missing[*]}"
     apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+    [ ${#missing[@]} -eq 0 ] || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
   fi
 elif command -v dnf >/dev/null; then
   dnf install -y -q "${RPM_PKGS[@]}"

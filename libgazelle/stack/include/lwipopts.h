@@ -1,0 +1,59 @@
+/* libgazelle's lwIP configuration: the raw API polled run-to-completion inside the
+ * application's own calls (NO_SYS), large windows with scaling for bulk transfer, and room
+ * for thousands of connections. */
+#ifndef GAZELLE_LWIPOPTS_H
+#define GAZELLE_LWIPOPTS_H
+
+/* No OS layer: one stack per application thread, polled from its epoll_wait/read calls. */
+#define NO_SYS 1
+#define SYS_LIGHTWEIGHT_PROT 0
+#define LWIP_SOCKET 0
+#define LWIP_NETCONN 0
+#define LWIP_TIMERS 1
+
+/* Memory: heap for TX segments, pools for RX pbufs and PCBs. */
+#define MEM_ALIGNMENT 8
+#define MEM_SIZE (32 * 1024 * 1024)
+#define PBUF_POOL_SIZE 16384
+#define PBUF_POOL_BUFSIZE 1600
+#define MEMP_NUM_PBUF 8192
+#define MEMP_NUM_TCP_PCB 4096        /* >= 1,000 concurrent connections with headroom */
+#define MEMP_NUM_TCP_PCB_LISTEN 64
+#define MEMP_NUM_TCP_SEG 16384
+#define MEMP_NUM_UDP_PCB 64
+
+/* Protocols. */
+#define LWIP_IPV4 1
+#define LWIP_IPV6 0
+#define LWIP_ARP 1
+#define LWIP_ETHERNET 1
+#define LWIP_ICMP 1
+#define LWIP_UDP 1
+#define LWIP_TCP 1
+#define LWIP_RAW 0
+#define LWIP_DHCP 0
+
+/* TCP: MSS for a 1500-byte MTU; 1 MiB windows need window scaling. */
+#define TCP_MSS 1460
+#define LWIP_WND_SCALE 1
+#define TCP_RCV_SCALE 5
+#define TCP_WND (1024 * 1024)
+#define TCP_SND_BUF (1024 * 1024)
+#define TCP_SND_QUEUELEN (4 * TCP_SND_BUF / TCP_MSS)
+#define TCP_SNDLOWAT (32 * 1024) /* lwIP checks it fits in 16 bits; its default, derived from TCP_SND_BUF, would not */
+#define TCP_QUEUE_OOSEQ 1
+#define LWIP_TCP_SACK_OUT 0
+
+/* Checksums in software: a veth peer or AF_XDP gives no offload we can rely on. */
+#define CHECKSUM_GEN_IP 1
+#define CHECKSUM_GEN_TCP 1
+#define CHECKSUM_GEN_UDP 1
+#define CHECKSUM_CHECK_IP 1
+#define CHECKSUM_CHECK_TCP 1
+#define CHECKSUM_CHECK_UDP 1
+
+#define LWIP_NETIF_TX_SINGLE_PBUF 1
+#define LWIP_STATS 1 /* per-process counters for gazellectl */
+#define LWIP_STATS_DISPLAY 0
+
+#endif
