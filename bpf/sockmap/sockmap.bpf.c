@@ -283,25 +283,30 @@ static __always_inline enum sm_capture sm_capture(struct bpf_sock_addr *ctx, __u
 	return how;
 }
 
+/* The port a captured connection is sent to; 0 when it is not captured. */
+static __always_inline __u16 sm_capture_port(enum sm_capture how)
+{
+	if (how == SM_CAPTURE_OUTBOUND)
+		return sm_outbound_port;
+	if (how == SM_CAPTURE_INBOUND)
+		return sm_inbound_port; /* same pod IP, its sidecar's inbound listener */
+	return 0;
+}
+
 SEC("cgroup/connect4")
 int sm_connect4(struct bpf_sock_addr *ctx)
 {
 	/* Each context field is read once: the verifier rejects loads through derived pointers. */
 	__u32 dst[4] = { ctx->user_ip4 };
 	__u16 port_be = (__u16)ctx->user_port;
-	int to_proxy = (bpf_ntohl(dst[0]) >> 24) == 127 && bpf_ntohs(port_be) == sm_outbound_port;
+	int to_proxy = sm_is_loopback(SM_AF_INET, dst) && bpf_ntohs(port_be) == sm_outbound_port;
+	enum sm_capture how = sm_capture(ctx, SM_AF_INET, dst, port_be, to_proxy);
+	__u16 port = sm_capture_port(how);
 
-	switch (sm_capture(ctx, SM_AF_INET, dst, port_be, to_proxy)) {
-	case SM_CAPTURE_OUTBOUND:
+	if (how == SM_CAPTURE_OUTBOUND)
 		ctx->user_ip4 = bpf_htonl(0x7f000001);
-		ctx->user_port = bpf_htons(sm_outbound_port);
-		break;
-	case SM_CAPTURE_INBOUND:
-		ctx->user_port = bpf_htons(sm_inbound_port);
-		break;
-	default:
-		break;
-	}
+	if (port)
+		ctx->user_port = bpf_htons(port);
 	return 1;
 }
 
@@ -310,7 +315,8 @@ int sm_connect6(struct bpf_sock_addr *ctx)
 {
 	__u32 dst[4];
 	__u16 port_be = (__u16)ctx->user_port;
-	int to_proxy;
+	enum sm_capture how;
+	__u16 port;
 
 	dst[0] = ctx->user_ip6[0];
 	dst[1] = ctx->user_ip6[1];
@@ -319,21 +325,17 @@ int sm_connect6(struct bpf_sock_addr *ctx)
 	/* IPv4-mapped destinations of dual-stack sockets are left alone. */
 	if (sm_is_v4_mapped(dst))
 		return 1;
-	to_proxy = sm_is_loopback(SM_AF_INET6, dst) && bpf_ntohs(port_be) == sm_outbound_port;
-	switch (sm_capture(ctx, SM_AF_INET6, dst, port_be, to_proxy)) {
-	case SM_CAPTURE_OUTBOUND:
+	how = sm_capture(ctx, SM_AF_INET6, dst, port_be,
+			 sm_is_loopback(SM_AF_INET6, dst) && bpf_ntohs(port_be) == sm_outbound_port);
+	port = sm_capture_port(how);
+	if (how == SM_CAPTURE_OUTBOUND) {
 		ctx->user_ip6[0] = 0;
 		ctx->user_ip6[1] = 0;
 		ctx->user_ip6[2] = 0;
 		ctx->user_ip6[3] = bpf_htonl(1);
-		ctx->user_port = bpf_htons(sm_outbound_port);
-		break;
-	case SM_CAPTURE_INBOUND:
-		ctx->user_port = bpf_htons(sm_inbound_port);
-		break;
-	default:
-		break;
 	}
+	if (port)
+		ctx->user_port = bpf_htons(port);
 	return 1;
 }
 

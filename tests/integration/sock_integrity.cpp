@@ -91,13 +91,21 @@ bool write_all(int fd, const char* buf, size_t n, int mode) {
   return true;
 }
 
-int server(const char* ip, int port, int slow_ms) {
+// A listening TCP socket on ip:port, or -1.
+int listen_on(const char* ip, int port, int* family = nullptr) {
   socklen_t len;
   auto addr = make_addr(ip, port, &len);
+  if (family) *family = addr.ss_family;
   int l = socket(addr.ss_family, SOCK_STREAM, 0);
   int one = 1;
   setsockopt(l, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-  if (bind(l, reinterpret_cast<sockaddr*>(&addr), len) || listen(l, 16)) return fail("bind/listen");
+  if (bind(l, reinterpret_cast<sockaddr*>(&addr), len) || listen(l, 16)) return -1;
+  return l;
+}
+
+int server(const char* ip, int port, int slow_ms) {
+  int l = listen_on(ip, port);
+  if (l < 0) return fail("bind/listen");
   std::printf("listening\n");
   std::fflush(stdout);
   while (true) {
@@ -165,18 +173,15 @@ void relay(int from, int to) {
 }
 
 int proxy(const char* ip, int port) {
-  socklen_t len;
-  auto addr = make_addr(ip, port, &len);
-  int l = socket(addr.ss_family, SOCK_STREAM, 0);
-  int one = 1;
-  setsockopt(l, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-  if (bind(l, reinterpret_cast<sockaddr*>(&addr), len) || listen(l, 16)) return fail("proxy bind/listen");
+  int family = AF_INET;
+  int l = listen_on(ip, port, &family);
+  if (l < 0) return fail("proxy bind/listen");
   while (true) {
     int c = accept(l, nullptr, nullptr);
     if (c < 0) return fail("accept");
     sockaddr_storage orig{};
     socklen_t olen = sizeof(orig);
-    bool v6 = addr.ss_family == AF_INET6;
+    bool v6 = family == AF_INET6;
     if (getsockopt(c, v6 ? SOL_IPV6 : SOL_IP, 80 /* SO_ORIGINAL_DST */, &orig, &olen) != 0) {
       std::fprintf(stderr, "sock_integrity proxy: no original destination: %s\n", std::strerror(errno));
       close(c);
