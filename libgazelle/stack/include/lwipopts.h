@@ -53,7 +53,23 @@
 #define CHECKSUM_CHECK_UDP 1
 
 #define LWIP_NETIF_TX_SINGLE_PBUF 1
+#define LWIP_CHECKSUM_CTRL_PER_NETIF 1 /* rx_csum_check = 0 trusts the link */
+#define LWIP_DONT_PROVIDE_BYTEORDER_FUNCTIONS 1 /* the C library has htons() and friends */
 #define LWIP_STATS 1 /* per-process counters for gazellectl */
 #define LWIP_STATS_DISPLAY 0
+#define MIB2_STATS 1 /* tcpretranssegs: retransmissions for gazellectl */
+
+/* Neighbours: a pod talks to a handful of MACs; packets wait (queued) while ARP resolves. */
+#define ARP_TABLE_SIZE 64
+#define ARP_QUEUEING 1
+#define MEMP_NUM_ARP_QUEUE 256
+#define ETHARP_SUPPORT_STATIC_ENTRIES 0
+
+/* A restarted server binds its port again while old connections sit in TIME_WAIT. */
+#define SO_REUSE 1
+#define LWIP_TCP_KEEPALIVE 1
+#define TCP_LISTEN_BACKLOG 0
+#define IP_REASSEMBLY 1
+#define IP_FRAG 1
 
 #endif

@@ -48,12 +48,15 @@ Status check_syntax(const std::string& text, const std::string& origin) {
 }
 }  // namespace
 
-Result<IniConfig> IniConfig::parse_string(const std::string& text, const std::string& origin) {
+Result<IniConfig> IniConfig::parse_string(const std::string& text, const std::string& origin,
+                                          const std::string& implicit_section) {
   if (auto st = check_syntax(text, origin); !st) return st.error();
+  // Syntax was checked on the original text, so line numbers in errors match the file.
+  const std::string body = implicit_section.empty() ? text : "[" + implicit_section + "]\n" + text;
   char tmpl[] = "/tmp/netaccel-ini-XXXXXX";
   int fd = mkstemp(tmpl);
   if (fd < 0) return errno_error(errno, "temporary file for " + origin);
-  if (::write(fd, text.data(), text.size()) != static_cast<ssize_t>(text.size())) {
+  if (::write(fd, body.data(), body.size()) != static_cast<ssize_t>(body.size())) {
     close(fd);
     unlink(tmpl);
     return errno_error(errno, "write temporary file for " + origin);
@@ -81,7 +84,9 @@ Result<IniConfig> IniConfig::parse_string(const std::string& text, const std::st
   return cfg;
 }
 
-Result<IniConfig> IniConfig::load(const std::string& path) {
+Result<IniConfig> IniConfig::load(const std::string& path) { return load(path, ""); }
+
+Result<IniConfig> IniConfig::load(const std::string& path, const std::string& implicit_section) {
   std::ifstream f(path);
   if (!f) {
     if (access(path.c_str(), F_OK) != 0) {
@@ -93,7 +98,7 @@ Result<IniConfig> IniConfig::load(const std::string& path) {
   }
   std::stringstream ss;
   ss << f.rdbuf();
-  return parse_string(ss.str(), path);
+  return parse_string(ss.str(), path, implicit_section);
 }
 
 namespace {

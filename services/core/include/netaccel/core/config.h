@@ -15,7 +15,11 @@ class IniConfig {
  public:
   // A missing file is an empty config (all defaults); an unreadable or malformed one is an error.
   static Result<IniConfig> load(const std::string& path);
-  static Result<IniConfig> parse_string(const std::string& text, const std::string& origin);
+  // implicit_section: files in the style of Gazelle's lstack.conf have keys before any
+  // section header; they are read as if under [implicit_section].
+  static Result<IniConfig> load(const std::string& path, const std::string& implicit_section);
+  static Result<IniConfig> parse_string(const std::string& text, const std::string& origin,
+                                        const std::string& implicit_section = "");
 
   const std::string& origin() const { return origin_; }
   std::optional<std::string> get(const std::string& section, const std::string& key) const;
