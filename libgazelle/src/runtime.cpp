@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <ctime>
 
+#include "if_lock.h"
 #include "real_calls.h"
 
 namespace gazelle {
@@ -62,6 +63,16 @@ bool Runtime::in_child() const { return getpid() != owner_; }
 bool Runtime::ensure_stack() {
   if (stack_) return true;
   if (!cfg_ || stack_failed_ || in_child()) return false;
+  if (std::string ifname = interface_of(cfg_->dpdk_args, cfg_->xdp_eth_name); !ifname.empty()) {
+    auto lock = lock_interface(cfg_->stats_dir, ifname);
+    if (!lock) {
+      stack_failed_ = true;
+      say("cannot start the user stack, sockets stay on the kernel stack: " + lock.error().what());
+      return false;
+    }
+    if_lock_ = std::move(*lock);
+    remove_stale_steering(ifname);
+  }
   auto io = cfg_->backend == Backend::dpdk ? open_dpdk(*cfg_) : open_af_xdp(*cfg_);
   if (!io) {
     stack_failed_ = true;
@@ -132,6 +143,7 @@ void Runtime::on_fork_child() {
   // fds only close (see README, "fork and exec"); the parent keeps the stack and its stats file.
   if (stats_) stats_->forget();
   set_counters(nullptr);
+  real().close(if_lock_.release());  // the lock is the parent's
 }
 
 void Runtime::shutdown_at_exit() {

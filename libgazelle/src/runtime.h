@@ -14,6 +14,7 @@
 #include <unordered_map>
 
 #include "config.h"
+#include "netaccel/core/unique_fd.h"
 #include "signals.h"
 #include "socket.h"
 #include "stack.h"
@@ -33,6 +34,7 @@ struct EpollInterest {
 
 struct EpollSet {
   std::map<int, EpollInterest> user;
+  int resume_fd = 0;  // next scan starts here (round robin)
   bool wait_fd_added = false;
 };
 
@@ -89,6 +91,7 @@ class Runtime {
   bool stack_failed_ = false;
   pid_t owner_ = 0;
   std::mutex mu_;
+  netaccel::UniqueFd if_lock_;
   std::unique_ptr<StatsFile> stats_;
   std::unique_ptr<Stack> stack_;
   std::unordered_map<int, std::shared_ptr<Sock>> fds_;

@@ -42,11 +42,16 @@ void idle_round(unsigned* idle) {
   nanosleep(&ts, nullptr);
 }
 
-// Collects ready user sockets of set into out[0..max); lock held, stack just polled.
+// Collects ready user sockets of set into out[0..max); lock held, stack just polled. The scan
+// starts where the previous one stopped, so with more ready sockets than `max` none starves
+// (the kernel keeps a FIFO ready list for the same reason).
 int collect_user(Runtime& rt, EpollSet& set, epoll_event* out, int max) {
   int n = 0;
-  for (auto& [fd, in] : set.user) {
-    if (n == max) break;
+  auto start = set.user.lower_bound(set.resume_fd);
+  auto it = start;
+  for (size_t seen = 0; seen < set.user.size() && n < max; ++seen, ++it) {
+    if (it == set.user.end()) it = set.user.begin();
+    auto& [fd, in] = *it;
     if (in.disarmed) continue;
     auto s = rt.sock(fd);
     if (!s) continue;
@@ -61,6 +66,7 @@ int collect_user(Runtime& rt, EpollSet& set, epoll_event* out, int max) {
     out[n].events = got;
     out[n].data = in.ev.data;
     ++n;
+    set.resume_fd = fd + 1;
   }
   return n;
 }

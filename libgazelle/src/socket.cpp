@@ -8,6 +8,10 @@
 
 #include "stats.h"
 
+extern "C" {
+#include "lwip/netif.h"
+}
+
 namespace gazelle {
 
 namespace {
@@ -210,6 +214,8 @@ int Sock::connect(const sockaddr_in& addr) {
     if (err != ERR_OK) return -errno_from_lwip(err);
     peer_ = addr;
     local_ = from_lwip(&upcb_->local_ip, upcb_->local_port);
+    if (local_.sin_addr.s_addr == INADDR_ANY && netif_default)  // as Linux: the route's source
+      local_.sin_addr.s_addr = netif_ip4_addr(netif_default)->addr;
     bound_ = true;
     return 0;
   }

@@ -1,5 +1,6 @@
 #include "stack.h"
 
+#include <cstdio>
 #include <cstring>
 
 extern "C" {
@@ -80,6 +81,17 @@ void Stack::on_frame(void* ctx, const uint8_t* frame, uint32_t len) {
   if (memcmp(frame + 6, self->netif_.hwaddr, 6) == 0) return;  // our own frames, echoed
   ++self->rx_packets_;
   self->rx_bytes_ += len;
+  if (frame[12] == 0x08 && frame[13] == 0x00 && len >= 18 && 14u + ((frame[16] << 8) | frame[17]) > len) {
+    // Cut short by the back end: a packet socket (DPDK af_packet) hands over GRO/TSO
+    // super-frames only up to its frame size.
+    ++self->rx_nomem_;
+    if (!self->warned_truncated_) {
+      self->warned_truncated_ = true;
+      fprintf(stderr, "libgazelle: received frames larger than the MTU arrive truncated; turn off GRO on %s "
+                      "(and TSO/GSO on a veth peer)\n", self->io_->name().c_str());
+    }
+    return;
+  }
   pbuf* p = pbuf_alloc(PBUF_RAW, static_cast<u16_t>(len), PBUF_POOL);
   if (!p) {
     ++self->rx_nomem_;

@@ -40,6 +40,7 @@ class Stack {
   std::unique_ptr<PacketIo> io_;
   StatsFile* stats_;
   netif netif_{};
+  bool warned_truncated_ = false;
   uint64_t rx_packets_ = 0, rx_bytes_ = 0, tx_packets_ = 0, tx_bytes_ = 0, rx_nomem_ = 0, tx_drops_ = 0;
 };
 

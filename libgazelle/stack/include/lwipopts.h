@@ -62,7 +62,7 @@
 /* Neighbours: a pod talks to a handful of MACs; packets wait (queued) while ARP resolves. */
 #define ARP_TABLE_SIZE 64
 #define ARP_QUEUEING 1
-#define MEMP_NUM_ARP_QUEUE 256
+#define MEMP_NUM_ARP_QUEUE 4096 /* a burst of SYN-ACKs to a peer not yet resolved */
 #define ETHARP_SUPPORT_STATIC_ENTRIES 0
 
 /* A restarted server binds its port again while old connections sit in TIME_WAIT. */
