@@ -6,5 +6,3 @@
 enum gz_stat gz_abi_stat;
 struct gz_steer_config gz_abi_steer_config;
 struct gz_stats gz_abi_stats;
-
-char LICENSE[] SEC("license") = "GPL";
