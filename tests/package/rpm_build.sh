@@ -6,7 +6,7 @@ command -v rpmbuild >/dev/null || { echo "SKIP: rpmbuild not installed"; exit 77
 rm -rf "$OUT/rpm"
 "$SRC/spec/build-rpm.sh" "$OUT/rpm" > "$OUT.rpmbuild.log" 2>&1 || { tail -40 "$OUT.rpmbuild.log"; exit 1; }
 fail=0
-for p in netaccel netaccel-fwd netaccel-sockmap netaccel-selinux; do
+for p in netaccel netaccel-fwd netaccel-sockmap netaccel-selinux libgazelle libgazelle-dpdk libgazelle-devel; do
   ls "$OUT/rpm/$p-0"*.rpm >/dev/null 2>&1 || { echo "FAIL: no $p package"; fail=1; }
 done
 fwd=$(ls "$OUT"/rpm/netaccel-fwd-0*.rpm)
@@ -25,5 +25,12 @@ for f in /usr/sbin/netaccel-sockmap /usr/lib/systemd/system/netaccel-sockmap.ser
   rpm -qpl "$smap" | grep -qx "$f" || { echo "FAIL: $f not in netaccel-sockmap"; fail=1; }
 done
 rpm -qp --scripts "$smap" | grep -q 'netaccel-sockmap --purge' || { echo "FAIL: sockmap uninstall does not purge"; fail=1; }
+gz=$(ls "$OUT"/rpm/libgazelle-0*.rpm)
+for f in /usr/lib64/libgazelle.so.0 /usr/bin/gazellectl /etc/gazelle/lstack.conf; do
+  rpm -qpl "$gz" | grep -qx "$f" || { echo "FAIL: $f not in libgazelle"; fail=1; }
+done
+for f in /usr/include/gazelle/gazelle.h /usr/include/gazelle/stats_abi.h /usr/lib64/libgazelle.so; do
+  rpm -qpl "$(ls "$OUT"/rpm/libgazelle-devel-0*.rpm)" | grep -qx "$f" || { echo "FAIL: $f not in libgazelle-devel"; fail=1; }
+done
 [ $fail -eq 0 ] && echo "rpm build: $(ls "$OUT/rpm" | tr '\n' ' ')"
 exit $fail
