@@ -142,7 +142,9 @@ Result<Config> from_ini(const IniConfig& ini_cfg) {
   c.tcp_conn_count = static_cast<uint32_t>(*conns);
   auto shadow = ini->get_bool(kSection, "listen_shadow", false);
   if (!shadow) return shadow.error();
-  c.listen_shadow = *shadow;
+  if (*shadow)
+    return make_error(Errc::unsupported, ini->where(kSection, "listen_shadow") +
+                                             ": listening on both stacks is not supported; bind host_addr explicitly");
   auto csum = ini->get_bool(kSection, "rx_csum_check", true);
   if (!csum) return csum.error();
   c.rx_csum_check = *csum;

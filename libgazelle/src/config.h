@@ -29,7 +29,6 @@ struct Config {
   std::vector<std::string> dpdk_args;
   uint32_t num_cpus = 1;          // stacks per process; only 1 is supported (see README)
   uint32_t tcp_conn_count = 1500; // max concurrent TCP connections of the process
-  bool listen_shadow = false;     // listeners on 0.0.0.0 listen on the user and kernel stack
   bool rx_csum_check = true;      // verify IP/TCP/UDP checksums of received frames
   std::string stats_dir = "/run/gazelle";
 

@@ -85,6 +85,7 @@ bool Runtime::ensure_stack() {
   stats_.reset(StatsFile::create(cfg_->stats_dir, (*io)->kind(), (*io)->name(), cfg_->host_addr));
   set_counters(stats_ ? stats_->data() : nullptr);
   stack_ = std::make_unique<Stack>(*cfg_, std::move(*io), stats_.get());
+  set_connection_limit(cfg_->tcp_conn_count);
   say(std::string("user stack up: ") + ip + " on " + stack_->io().kind() + " " + stack_->io().name());
   return true;
 }

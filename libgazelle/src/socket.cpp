@@ -16,6 +16,8 @@ namespace gazelle {
 
 namespace {
 
+uint64_t g_connection_limit = UINT64_MAX;
+
 // tcp_write and tcp_recved take 16-bit lengths.
 constexpr size_t kMaxChunk = 0xffff;
 
@@ -51,6 +53,8 @@ void copy_to_iov(pbuf* p, size_t off, size_t len, const iovec* iov, int iovcnt, 
 }
 
 }  // namespace
+
+void set_connection_limit(uint64_t limit) { g_connection_limit = limit; }
 
 int errno_from_lwip(err_t err) {
   switch (err) {
@@ -178,6 +182,10 @@ int Sock::listen(int backlog) {
 err_t Sock::on_accept(void* arg, tcp_pcb* newpcb, err_t err) {
   auto* self = static_cast<Sock*>(arg);
   if (!self || err != ERR_OK || !newpcb) return ERR_VAL;
+  if (counters().tcp_conns >= g_connection_limit) {
+    tcp_abort(newpcb);
+    return ERR_ABRT;
+  }
   auto s = std::make_shared<Sock>(SOCK_STREAM, false);
   s->attach_tcp(newpcb);
   s->connected_ = s->was_connected_ = true;
@@ -223,6 +231,7 @@ int Sock::connect(const sockaddr_in& addr) {
   if (connected_) return -EISCONN;
   if (connecting_) return -EALREADY;
   if (fatal_) return -fatal_;
+  if (counters().tcp_conns >= g_connection_limit) return -ENOBUFS;
   if (int rc = ensure_pcb()) return rc;
   err_t err = tcp_connect(pcb_, &ip, ntohs(addr.sin_port), on_connected);
   if (err != ERR_OK) return -errno_from_lwip(err);

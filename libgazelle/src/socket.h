@@ -114,6 +114,9 @@ class Sock {
   uint64_t gen_ = 0;
 };
 
+// tcp_conn_count: connections beyond it are refused (accept: RST; connect: ENOBUFS).
+void set_connection_limit(uint64_t limit);
+
 // Maps lwIP errors to errno for the caller.
 int errno_from_lwip(err_t err);
 

@@ -71,6 +71,7 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{"bad_backend", kBase + "backend = rdma\n", "backend: 'rdma' is not af_xdp or dpdk"},
         BadCase{"bad_mac", kBase + "xdp_eth_name = e\ndevices = aa:bb\n", "devices: 'aa:bb' is not a MAC address"},
         BadCase{"bad_bool", kBase + "xdp_eth_name = e\nrx_csum_check = maybe\n", "rx_csum_check: expected yes/no"},
+        BadCase{"listen_shadow", kBase + "xdp_eth_name = e\nlisten_shadow = 1\n", "listen_shadow: listening on both stacks is not supported"},
         BadCase{"syntax", kBase + "xdp_eth_name e\n", "lstack.conf:3: expected 'key = value'"}),
     [](const auto& info) { return info.param.name; });
 
