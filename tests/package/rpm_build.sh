@@ -25,6 +25,7 @@ for f in /usr/sbin/netaccel-sockmap /usr/lib/systemd/system/netaccel-sockmap.ser
   rpm -qpl "$smap" | grep -qx "$f" || { echo "FAIL: $f not in netaccel-sockmap"; fail=1; }
 done
 rpm -qp --scripts "$smap" | grep -q 'netaccel-sockmap --purge' || { echo "FAIL: sockmap uninstall does not purge"; fail=1; }
+rpm -qpl "$(ls "$OUT"/rpm/libgazelle-dpdk-0*.rpm)" | grep -qx /usr/share/gazelle/gazelle_steer.bpf.o || { echo "FAIL: steering object not in libgazelle-dpdk"; fail=1; }
 gz=$(ls "$OUT"/rpm/libgazelle-0*.rpm)
 for f in /usr/lib64/libgazelle.so.0 /usr/bin/gazellectl /etc/gazelle/lstack.conf; do
   rpm -qpl "$gz" | grep -qx "$f" || { echo "FAIL: $f not in libgazelle"; fail=1; }
