@@ -20,18 +20,25 @@ grep -q '%systemd' <<<"$scripts" && { echo "FAIL: systemd macros left unexpanded
 grep -q 'systemctl --no-reload preset netaccel-fwd.service' <<<"$scripts" || { echo "FAIL: no preset in %post"; fail=1; }
 grep -q 'netaccel-fwd --purge' <<<"$scripts" || { echo "FAIL: uninstall does not purge"; fail=1; }
 smap=$(ls "$OUT"/rpm/netaccel-sockmap-0*.rpm)
+smap_files=$(rpm -qpl "$smap")
 for f in /usr/sbin/netaccel-sockmap /usr/lib/systemd/system/netaccel-sockmap.service \
          /usr/share/dbus-1/system.d/org.openeuler.NetAccel1.Sockmap.conf /etc/netaccel/sockmap.conf; do
-  rpm -qpl "$smap" | grep -qx "$f" || { echo "FAIL: $f not in netaccel-sockmap"; fail=1; }
+  grep -qx "$f" <<<"$smap_files" || { echo "FAIL: $f not in netaccel-sockmap"; fail=1; }
 done
-rpm -qp --scripts "$smap" | grep -q 'netaccel-sockmap --purge' || { echo "FAIL: sockmap uninstall does not purge"; fail=1; }
-rpm -qpl "$(ls "$OUT"/rpm/libgazelle-dpdk-0*.rpm)" | grep -qx /usr/share/gazelle/gazelle_steer.bpf.o || { echo "FAIL: steering object not in libgazelle-dpdk"; fail=1; }
-gz=$(ls "$OUT"/rpm/libgazelle-0*.rpm)
+smap_scripts=$(rpm -qp --scripts "$smap")
+grep -q 'netaccel-sockmap --purge' <<<"$smap_scripts" || { echo "FAIL: sockmap uninstall does not purge"; fail=1; }
+# File lists are read into variables first: `rpm -qpl | grep -q` under pipefail fails
+# whenever grep exits before rpm has written everything (SIGPIPE).
+files_of() { rpm -qpl "$(ls "$OUT"/rpm/"$1"-0*.rpm)"; }
+dpdk_files=$(files_of libgazelle-dpdk)
+grep -qx /usr/share/gazelle/gazelle_steer.bpf.o <<<"$dpdk_files" || { echo "FAIL: steering object not in libgazelle-dpdk"; fail=1; }
+gz_files=$(files_of libgazelle)
 for f in /usr/lib64/libgazelle.so.0 /usr/bin/gazellectl /etc/gazelle/lstack.conf; do
-  rpm -qpl "$gz" | grep -qx "$f" || { echo "FAIL: $f not in libgazelle"; fail=1; }
+  grep -qx "$f" <<<"$gz_files" || { echo "FAIL: $f not in libgazelle"; fail=1; }
 done
+devel_files=$(files_of libgazelle-devel)
 for f in /usr/include/gazelle/gazelle.h /usr/include/gazelle/stats_abi.h /usr/lib64/libgazelle.so; do
-  rpm -qpl "$(ls "$OUT"/rpm/libgazelle-devel-0*.rpm)" | grep -qx "$f" || { echo "FAIL: $f not in libgazelle-devel"; fail=1; }
+  grep -qx "$f" <<<"$devel_files" || { echo "FAIL: $f not in libgazelle-devel"; fail=1; }
 done
 [ $fail -eq 0 ] && echo "rpm build: $(ls "$OUT/rpm" | tr '\n' ' ')"
 exit $fail

@@ -1,0 +1,164 @@
+// The ruleset netaccel-iptables holds: tables, chains and rules as iptables-restore reads them
+// and iptables-save prints them. Pure data; parsing, printing and compiling live elsewhere.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+namespace netaccel::ipt {
+
+enum class TableId { filter, nat };
+inline constexpr TableId kTables[] = {TableId::filter, TableId::nat};
+const char* table_name(TableId t);
+
+struct Prefix {
+  uint32_t addr = 0;  // host byte order, already masked
+  uint8_t len = 0;
+  bool contains(uint32_t a) const { return len == 0 || ((a ^ addr) >> (32 - len)) == 0; }
+};
+
+struct PortRange {
+  uint16_t lo = 0, hi = 0;
+  bool contains(uint16_t p) const { return p >= lo && p <= hi; }
+};
+
+// -p tcp/udp/sctp (implicit or -m tcp|udp|sctp): ports, and TCP flags for tcp.
+struct PortMatch {
+  uint8_t proto = 0;  // 6, 17, 132: which module (-m tcp, -m udp, -m sctp)
+  std::optional<PortRange> sport, dport;
+  bool sport_neg = false, dport_neg = false;
+  std::optional<std::pair<uint8_t, uint8_t>> tcp_flags;  // mask, compare
+  bool tcp_flags_neg = false;
+};
+
+struct MultiportMatch {
+  enum Dir { src, dst, any } dir = dst;
+  std::vector<PortRange> ports;
+  bool neg = false;
+};
+
+// Conntrack states as -m conntrack --ctstate / -m state --state name them.
+enum CtState : uint8_t {
+  kCtInvalid = 1, kCtNew = 2, kCtRelated = 4, kCtEstablished = 8, kCtUntracked = 16, kCtSnat = 32, kCtDnat = 64,
+};
+struct StateMatch {
+  bool conntrack_module = true;  // -m conntrack --ctstate vs -m state --state
+  uint8_t states = 0;
+  bool neg = false;
+};
+
+struct CommentMatch {
+  std::string text;
+};
+
+struct MarkMatch {
+  uint32_t value = 0, mask = 0xffffffff;
+  bool neg = false;
+};
+
+struct StatisticMatch {
+  bool random = true;
+  uint32_t probability = 0;  // random: p * 2^31, rounded as iptables does
+  uint32_t every = 0, packet = 0;  // nth
+  bool neg = false;
+};
+
+struct AddrtypeMatch {
+  // Only LOCAL is modelled (what kube-proxy, Docker and host firewalls use).
+  bool src_local = false, src_set = false, src_neg = false;
+  bool dst_local = false, dst_set = false, dst_neg = false;
+  bool limit_iface_in = false, limit_iface_out = false;
+};
+
+struct IcmpMatch {
+  uint8_t type = 0;
+  std::optional<uint8_t> code;
+  bool any = false;  // --icmp-type any
+  bool neg = false;
+};
+
+using Match = std::variant<PortMatch, MultiportMatch, StateMatch, CommentMatch, MarkMatch, StatisticMatch, AddrtypeMatch,
+                           IcmpMatch>;
+
+// Targets.
+struct Verdict {
+  enum Kind { accept, drop, ret } kind = accept;
+};
+struct Jump {
+  std::string chain;
+  bool is_goto = false;  // -g
+};
+struct Reject {
+  std::string with = "icmp-port-unreachable";
+};
+struct NatTarget {  // DNAT --to-destination, SNAT --to-source
+  bool dnat = true;
+  uint32_t addr_lo = 0, addr_hi = 0;  // host order; 0 = keep (port-only)
+  std::optional<PortRange> ports;
+  bool random = false, persistent = false;
+};
+struct Masquerade {
+  std::optional<PortRange> ports;
+  bool random = false, random_fully = false;
+};
+struct Redirect {
+  std::optional<PortRange> ports;
+  bool random = false;
+};
+struct Log {
+  std::string prefix;
+  int level = 4;  // warning, iptables' default (not printed)
+};
+struct MarkTarget {  // every MARK form is --set-xmark value/mask: mark = (mark & ~mask) ^ value
+  uint32_t value = 0, mask = 0;
+};
+struct NoTarget {};  // no -j: the rule only counts
+
+using Target = std::variant<NoTarget, Verdict, Jump, Reject, NatTarget, Masquerade, Redirect, Log, MarkTarget>;
+
+struct Rule {
+  std::optional<Prefix> src, dst;
+  bool src_neg = false, dst_neg = false;
+  std::string in_if, out_if;  // "" = any; trailing '+' = prefix
+  bool in_neg = false, out_neg = false;
+  uint8_t proto = 0;  // 0 = all
+  bool proto_neg = false;
+  std::vector<Match> matches;
+  Target target;
+  uint64_t packets = 0, bytes = 0;
+};
+
+enum class Policy { accept, drop, none };  // none: user chain ("-")
+
+struct Chain {
+  std::string name;
+  bool builtin = false;
+  Policy policy = Policy::none;
+  uint64_t packets = 0, bytes = 0;  // policy counters of a built-in chain
+  std::vector<Rule> rules;
+};
+
+struct Table {
+  TableId id = TableId::filter;
+  std::vector<Chain> chains;  // built-ins in hook order, then user chains
+  bool present = false;       // restored at least once: iptables-save prints it
+
+  Chain* find(const std::string& name);
+  const Chain* find(const std::string& name) const;
+};
+
+struct Ruleset {
+  Table filter{TableId::filter, {}}, nat{TableId::nat, {}};
+  Table& table(TableId t) { return t == TableId::filter ? filter : nat; }
+  const Table& table(TableId t) const { return t == TableId::filter ? filter : nat; }
+};
+
+// The built-in chains of a table, in the order iptables lists them.
+const std::vector<std::string>& builtin_chains(TableId t);
+Table empty_table(TableId t);
+Ruleset empty_ruleset();
+
+}  // namespace netaccel::ipt
