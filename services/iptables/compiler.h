@@ -1,0 +1,45 @@
+// Compiles a Ruleset into the tables the classifier walks (ipt_abi.h): chains with their
+// tuples, rules with residual checks, buckets keyed by tuple and exact fields, interface
+// patterns. Knows nothing of maps or the kernel: the data path loader copies these into maps,
+// and CompiledEvaluator walks them exactly as the BPF program does.
+#pragma once
+
+#include <array>
+#include <cstring>
+#include <map>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "netaccel/core/result.h"
+#include "packet.h"
+#include "ruleset.h"
+
+namespace netaccel::ipt {
+
+struct KeyHash {
+  size_t operator()(const ipt_key& k) const;
+};
+struct KeyEq {
+  bool operator()(const ipt_key& a, const ipt_key& b) const { return memcmp(&a, &b, sizeof(a)) == 0; }
+};
+
+struct Compiled {
+  std::vector<ipt_chain> chains;                 // by chain id
+  std::vector<std::string> chain_names;          // by chain id: "filter/INPUT"
+  std::vector<ipt_rule> rules;                   // by rule id
+  std::vector<RuleRef> rule_refs;                // by rule id: where it came from
+  std::unordered_map<ipt_key, ipt_bucket, KeyHash, KeyEq> buckets;
+  std::vector<std::string> iface_patterns;       // by pattern id
+  std::array<uint32_t, IPT_HOOK_MAX * 2> hook_chain{};  // [hook*2 + table] -> chain id or IPT_NONE
+  size_t max_bucket = 0;                         // longest bucket (rules filed under one key)
+};
+
+// Errors name the table, chain and rule ("filter/FORWARD rule 3: ...").
+Result<Compiled> compile(const Ruleset& rs);
+// Which patterns an interface name matches (for ipt_ifaces).
+ipt_iface iface_entry(const Compiled& c, const std::string& ifname);
+// The bucket key of a packet for one tuple of a chain.
+ipt_key packet_key(uint32_t chain, uint32_t tuple_index, const ipt_tuple& t, const Packet& p, const Compiled& c);
+
+}  // namespace netaccel::ipt
