@@ -39,7 +39,8 @@ function(netaccel_bpf_object name)
   add_custom_command(
     OUTPUT ${obj}
     COMMAND ${CMAKE_COMMAND} -E make_directory ${out_dir}
-    COMMAND ${CLANG_BPF} -target bpf -O2 -g -Wall -Werror
+    # -mcpu=v3: atomics that return a value (netaccel-iptables' nth counters); kernels >= 5.12.
+    COMMAND ${CLANG_BPF} -target bpf -mcpu=v3 -O2 -g -Wall -Werror
             -D__TARGET_ARCH_${NETACCEL_BPF_ARCH}
             -I${NETACCEL_BPF_GEN_DIR}/vmlinux -I${PROJECT_SOURCE_DIR}/bpf/include
             -I${PROJECT_SOURCE_DIR}/bpf

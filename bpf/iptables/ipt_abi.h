@@ -15,7 +15,7 @@
 #include <linux/types.h>
 #endif
 
-#define IPT_MAX_RULES 262144
+#define IPT_MAX_RULES 262144   /* two generations of 131,072 during an atomic swap */
 #define IPT_MAX_CHAINS 65536
 #define IPT_MAX_TUPLES 16       /* per chain; more distinct shapes -> the compiler merges */
 #define IPT_MAX_DEPTH 16        /* nested jumps */
@@ -206,6 +206,29 @@ struct ipt_config {
 struct ipt_counter {
 	__u64 packets;
 	__u64 bytes;
+};
+
+/* What one classification decided (test entry point: ipt_last_decision[0]). */
+#define IPT_MAX_PATH 32
+struct ipt_decision {
+	__u32 verdict;        /* enum ipt_verdict: ACCEPT, DROP, REJECT or a NAT target */
+	__u32 by;             /* deciding rule id; IPT_NONE for a chain policy */
+	__u32 mark;           /* after MARK targets */
+	__u32 steps;          /* candidate rules examined */
+	__u32 flags;          /* IPT_D_* */
+	__u32 npath;
+	__u32 path[IPT_MAX_PATH]; /* matched rule ids in order */
+};
+#define IPT_D_CACHEABLE (1u << 0)
+#define IPT_D_STEPS_EXCEEDED (1u << 1)
+
+/* cb[] of a BPF_PROG_RUN context for ipt_classify_test: what a real hook knows. */
+enum ipt_test_cb {
+	IPT_TCB_HOOK_TABLE = 0, /* hook * 2 + table */
+	IPT_TCB_OUT_IFINDEX,
+	IPT_TCB_CTSTATE,
+	IPT_TCB_LOCAL,          /* bit 0 src local, bit 1 dst local */
+	IPT_TCB_RANDOM31,
 };
 
 #endif

@@ -53,10 +53,8 @@ bool CompiledEvaluator::residual(uint32_t id, const Packet& p, const ipt_iface& 
   }
   if ((ck & IPT_C_RANDOM) && !(p.random31 < r.probability)) return false;
   if (ck & IPT_C_NTH) {  // last: only packets that pass everything else advance the counter
-    uint32_t& n = nth_[id];
-    bool hit = n == r.nth_packet;
-    n = n >= r.nth_every ? 0 : n + 1;
-    if (!hit) return false;
+    uint32_t e = ++nth_[id];  // xt_statistic: starts at --packet, matches when it wraps to 0
+    if ((static_cast<uint64_t>(r.nth_packet) + e) % (static_cast<uint64_t>(r.nth_every) + 1) != 0) return false;
   }
   return true;
 }

@@ -50,11 +50,10 @@ bool ReferenceEvaluator::matches(const Rule& r, const Packet& p, const RuleRef& 
     }
     if (!ok) return false;
   }
-  if (nth_pending) {
-    uint32_t& c = nth_[{ref.table, ref.chain, ref.index}];
-    bool hit = c == nth->packet;
-    c = c >= nth->every ? 0 : c + 1;
-    if (!hit) return false;
+  if (nth_pending) {  // xt_statistic: the counter starts at --packet and matches when it wraps to 0
+    uint32_t& e = nth_[{ref.table, ref.chain, ref.index}];
+    ++e;
+    if ((static_cast<uint64_t>(nth->packet) + e) % (static_cast<uint64_t>(nth->every) + 1) != 0) return false;
   }
   return true;
 }

@@ -1,0 +1,94 @@
+#include "map_loader.h"
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include <vector>
+
+namespace netaccel::ipt {
+
+namespace {
+
+uint32_t rule_base(uint32_t slot) { return slot * kRulesPerSlot; }
+uint32_t chain_base(uint32_t slot) { return slot * kChainsPerSlot; }
+
+Status update(int fd, const void* key, const void* value, const std::string& what) {
+  if (bpf_map_update_elem(fd, key, value, BPF_ANY) < 0) return errno_error(errno, what);
+  return {};
+}
+
+}  // namespace
+
+Status MapLoader::load(const Compiled& c, uint32_t slot) {
+  slot &= 1;
+  if (c.rules.size() > kRulesPerSlot) return make_error(Errc::unsupported, "more than " + std::to_string(kRulesPerSlot) + " rules");
+  if (c.chains.size() > kChainsPerSlot) return make_error(Errc::unsupported, "more than " + std::to_string(kChainsPerSlot) + " chains");
+  if (auto st = clear(slot); !st) return st;
+  const uint32_t rb = rule_base(slot), cb = chain_base(slot);
+  int ncpu = libbpf_num_possible_cpus();
+  std::vector<ipt_counter> zero_counters(static_cast<size_t>(ncpu > 0 ? ncpu : 1));
+  const uint32_t zero = 0;
+  for (uint32_t i = 0; i < c.rules.size(); ++i) {
+    ipt_rule r = c.rules[i];
+    r.chain += cb;
+    if (r.next != IPT_NONE) r.next += rb;
+    if (r.verdict == IPT_V_JUMP || r.verdict == IPT_V_GOTO) r.arg += cb;
+    if (r.verdict == IPT_V_LOG) r.arg += rb;
+    uint32_t id = rb + i;
+    if (auto st = update(m_.rules, &id, &r, "write rule " + std::to_string(i)); !st) return st;
+    if (auto st = update(m_.counters, &id, zero_counters.data(), "zero counters"); !st) return st;
+    if (auto st = update(m_.nth, &id, &zero, "zero nth state"); !st) return st;
+  }
+  for (uint32_t i = 0; i < c.chains.size(); ++i) {
+    uint32_t id = cb + i, pid = IPT_MAX_RULES + id;
+    if (auto st = update(m_.chains, &id, &c.chains[i], "write chain " + c.chain_names[i]); !st) return st;
+    if (auto st = update(m_.counters, &pid, zero_counters.data(), "zero policy counters"); !st) return st;
+  }
+  for (const auto& [key, bucket] : c.buckets) {
+    ipt_key k = key;
+    k.chain += cb;
+    ipt_bucket b{bucket.first + rb};
+    if (auto st = update(m_.buckets, &k, &b, "write bucket"); !st) return st;
+    loaded_keys_[slot].push_back(k);
+  }
+  return {};
+}
+
+Status MapLoader::activate(uint32_t slot, const Compiled& c) {
+  slot &= 1;
+  const uint32_t zero = 0;
+  ipt_config cfg{};
+  if (bpf_map_lookup_elem(m_.config, &zero, &cfg) < 0) return errno_error(errno, "read ipt_config");
+  for (size_t i = 0; i < c.hook_chain.size(); ++i)
+    cfg.hook_chain[slot][i] = c.hook_chain[i] == IPT_NONE ? IPT_NONE : c.hook_chain[i] + chain_base(slot);
+  cfg.active = slot;
+  cfg.generation++;
+  return update(m_.config, &zero, &cfg, "switch ipt_config");
+}
+
+Status MapLoader::clear(uint32_t slot) {
+  for (const auto& k : loaded_keys_[slot & 1]) bpf_map_delete_elem(m_.buckets, &k);
+  loaded_keys_[slot & 1].clear();
+  return {};
+}
+
+Status MapLoader::set_interfaces(const Compiled& c, const std::map<std::string, int>& ifindex_by_name) {
+  for (const auto& [name, ifindex] : ifindex_by_name) {
+    uint32_t key = static_cast<uint32_t>(ifindex);
+    ipt_iface e = iface_entry(c, name);
+    if (auto st = update(m_.ifaces, &key, &e, "interface " + name); !st) return st;
+  }
+  return {};
+}
+
+Result<ipt_counter> MapLoader::counter(uint32_t slot, uint32_t rule_id) const {
+  int ncpu = libbpf_num_possible_cpus();
+  std::vector<ipt_counter> per(static_cast<size_t>(ncpu > 0 ? ncpu : 1));
+  uint32_t id = rule_base(slot & 1) + rule_id;
+  if (bpf_map_lookup_elem(m_.counters, &id, per.data()) < 0) return errno_error(errno, "read counters");
+  ipt_counter sum{};
+  for (const auto& c : per) sum.packets += c.packets, sum.bytes += c.bytes;
+  return sum;
+}
+
+}  // namespace netaccel::ipt

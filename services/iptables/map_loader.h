@@ -1,0 +1,40 @@
+// Writes a Compiled ruleset into the classifier's maps, into one of two id ranges (slots) so a
+// new ruleset can be loaded beside the live one and switched to with one ipt_config update.
+#pragma once
+
+#include <map>
+#include <string>
+
+#include "compiler.h"
+#include "netaccel/core/result.h"
+
+namespace netaccel::ipt {
+
+struct ClassifierMaps {
+  int config = -1, chains = -1, rules = -1, buckets = -1, ifaces = -1, counters = -1, nth = -1;
+};
+
+// Ids of slot s start at s * (max / 2).
+inline constexpr uint32_t kRulesPerSlot = IPT_MAX_RULES / 2;
+inline constexpr uint32_t kChainsPerSlot = IPT_MAX_CHAINS / 2;
+
+class MapLoader {
+ public:
+  explicit MapLoader(ClassifierMaps maps) : m_(maps) {}
+  // Loads c into `slot` (zeroing its counters and nth state) without making it live.
+  Status load(const Compiled& c, uint32_t slot);
+  // Makes `slot` live: one update of ipt_config.
+  Status activate(uint32_t slot, const Compiled& c);
+  // Removes the buckets a previous load of `slot` left (after the other slot went live).
+  Status clear(uint32_t slot);
+  // ipt_ifaces for the interfaces present now (name -> ifindex).
+  Status set_interfaces(const Compiled& c, const std::map<std::string, int>& ifindex_by_name);
+  // Summed per-CPU counters of a rule id (slot-relative) or, with policy_of_chain, a chain policy.
+  Result<ipt_counter> counter(uint32_t slot, uint32_t rule_id) const;
+
+ private:
+  ClassifierMaps m_;
+  std::vector<ipt_key> loaded_keys_[2];
+};
+
+}  // namespace netaccel::ipt
