@@ -231,4 +231,109 @@ enum ipt_test_cb {
 	IPT_TCB_RANDOM31,
 };
 
+/* ---- Connection tracking ---- */
+
+#define IPT_CT_MAX 262144
+#define IPT_CACHE_PATH 8
+
+/* Key of ipt_ct: a packet's tuple as one hook sees it. ICMP echo: sport = identifier, dport 0. */
+struct ipt_ct_key {
+	__u32 src, dst;     /* be */
+	__u16 sport, dport; /* host order */
+	__u8 proto;
+	__u8 pad[3];
+};
+
+/* A rewrite: zero fields are kept. */
+struct ipt_rewrite {
+	__u32 src, dst;     /* be */
+	__u16 sport, dport; /* host order */
+};
+
+#define IPT_DIR_ORIG 0
+#define IPT_DIR_REPLY 1
+
+/* ipt_ct_entry.flags */
+#define IPT_CTE_INGRESS (1u << 0) /* an ingress hook sees this tuple */
+#define IPT_CTE_EGRESS (1u << 1)  /* an egress hook sees this tuple */
+#define IPT_CTE_LOCAL (1u << 2)   /* this direction starts or ends on this host (INPUT/OUTPUT) */
+
+/* Value of ipt_ct: what a hook does with a tracked tuple. */
+struct ipt_ct_entry {
+	__u64 conn;                /* ipt_conns key */
+	__u8 dir;                  /* IPT_DIR_* */
+	__u8 flags;                /* IPT_CTE_* */
+	__u8 pad[6];
+	struct ipt_rewrite ingress;      /* before the filter (DNAT; un-SNAT of replies) */
+	struct ipt_rewrite ingress_late; /* after the filter, local delivery (un-DNAT of replies) */
+	struct ipt_rewrite egress;       /* SNAT; un-DNAT of replies */
+};
+
+/* ipt_conn.flags */
+#define IPT_CONN_SEEN_REPLY (1u << 0)
+#define IPT_CONN_DNAT (1u << 1)
+#define IPT_CONN_SNAT (1u << 2)
+#define IPT_CONN_POST_DONE (1u << 3)  /* nat POSTROUTING decided */
+#define IPT_CONN_LOCAL_OUT (1u << 4)  /* started on this host */
+#define IPT_CONN_CLOSING (1u << 5)    /* FIN or RST seen */
+
+/* Value of ipt_conns: one connection's shared state. */
+struct ipt_conn {
+	__u64 last_seen_ns;
+	__u32 flags;          /* IPT_CONN_* */
+	__u32 pad;
+	/* Filter verdicts cached per direction for packets without per-packet checks. */
+	__u32 cache_gen[2];   /* ipt_config.generation + 1 when valid, 0 when not */
+	__u32 cache_hook[2];
+	__u32 cache_state[2];
+	__u32 cache_verdict[2];
+	__u32 cache_mark[2];
+	__u32 cache_npath[2];
+	__u32 cache_path[2][IPT_CACHE_PATH];
+	/* Keys of this connection (to re-key on SNAT, delete on close). */
+	struct ipt_ct_key reply_key; /* the ingress key replies arrive with */
+};
+
+/* Value of ipt_local_addrs[be address]: the host owns it (addrtype LOCAL, local origin). */
+struct ipt_local_addr {
+	__u32 ifindex;
+};
+
+/* Value of ipt_iface_addrs[ifindex]: primary IPv4 of an interface (MASQUERADE, REDIRECT). */
+struct ipt_iface_addr {
+	__u32 addr; /* be */
+};
+
+/* Ring buffer record for -j LOG (the daemon writes it to the journal). */
+struct ipt_log_event {
+	__u32 rule;           /* rule id */
+	__u32 hook;
+	__u32 src, dst;       /* be */
+	__u16 sport, dport;
+	__u8 proto;
+	__u8 pad[3];
+	__u32 in_ifindex, out_ifindex;
+	__u32 len;
+};
+
+/* Per-CPU slots of ipt_stats. */
+enum ipt_stat {
+	IPT_STAT_PACKETS = 0,     /* IPv4 packets seen */
+	IPT_STAT_CT_NEW,          /* connections created */
+	IPT_STAT_CT_HIT,          /* packets of tracked connections */
+	IPT_STAT_CACHED,          /* filter verdicts taken from the connection */
+	IPT_STAT_CLASSIFIED,      /* filter or nat classifications run */
+	IPT_STAT_DROPPED,
+	IPT_STAT_REJECTED,
+	IPT_STAT_NATTED,
+	IPT_STAT_INVALID,
+	IPT_STAT_STEPS_EXCEEDED,  /* classification gave up: the packet passed */
+	IPT_STAT_NAT_NO_PORT,     /* no free source port for SNAT */
+	IPT_STAT_MAX,
+};
+
+struct ipt_stats {
+	__u64 v[IPT_STAT_MAX];
+};
+
 #endif

@@ -13,6 +13,7 @@ struct ipt_pkt {
 	__u16 sport, dport; /* host order */
 	__u8 proto, tcp_flags, icmp_type, icmp_code;
 	__u8 ctstate, src_local, dst_local, pad;
+	__u16 icmp_id, pad2; /* echo request/reply identifier (conntrack key) */
 	__u32 mark;
 	__u32 random31;     /* IPT_NONE: draw from bpf_get_prandom_u32 */
 	__u32 len;
@@ -38,6 +39,9 @@ struct ipt_scratch {
 	__u32 done;
 	struct ipt_pkt pkt;
 	struct ipt_decision d;
+	/* Room for the data path's larger temporaries (the BPF stack has 512 bytes). */
+	struct ipt_conn conn;
+	struct ipt_ct_entry ent;
 };
 
 struct {
@@ -284,12 +288,15 @@ static long ipt_step(__u32 index, void *ctx)
 }
 
 /* Classifies s->pkt in table (0 filter, 1 nat) at hook; the answer is in s->d. Returns 0, or
- * -1 when the table has no chain there (everything passes). */
-static __always_inline int ipt_classify(struct ipt_scratch *s, __u32 hook, __u32 table)
+ * -1 when the table has no chain there (everything passes). A global function: the verifier
+ * checks it once, not at every call site. */
+__noinline int ipt_classify(struct ipt_scratch *s, __u32 hook, __u32 table)
 {
 	__u32 zero = 0, slot, start, idx = hook * 2 + table;
 	struct ipt_config *cfg = bpf_map_lookup_elem(&ipt_config, &zero);
 
+	if (!s)
+		return -1;
 	s->d.verdict = IPT_V_ACCEPT;
 	s->d.by = IPT_NONE;
 	s->d.mark = s->pkt.mark;

@@ -34,6 +34,7 @@ static __always_inline int ipt_parse(struct __sk_buff *skb, struct ipt_pkt *p)
 	p->proto = ip->protocol;
 	p->sport = p->dport = 0;
 	p->tcp_flags = p->icmp_type = p->icmp_code = 0;
+	p->icmp_id = 0;
 	p->len = skb->len;
 	/* Non-first fragments carry no L4 header: ports stay 0, as netfilter sees them. */
 	if (ip->frag_off & bpf_htons(NA_IP_OFFSET))
@@ -53,11 +54,13 @@ static __always_inline int ipt_parse(struct __sk_buff *skb, struct ipt_pkt *p)
 				p->tcp_flags = *flags & 0x3f;
 		}
 	} else if (p->proto == IPT_IPPROTO_ICMP) {
-		__u8 *icmp = na_hdr(data, data_end, l4off, 2);
+		__u8 *icmp = na_hdr(data, data_end, l4off, 6);
 
 		if (icmp) {
 			p->icmp_type = icmp[0];
 			p->icmp_code = icmp[1];
+			if (icmp[0] == 0 || icmp[0] == 8)
+				p->icmp_id = ((__u16)icmp[4] << 8) | icmp[5];
 		}
 	}
 	return 0;

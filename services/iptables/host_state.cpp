@@ -1,0 +1,43 @@
+#include "host_state.h"
+
+#include <bpf/bpf.h>
+#include <ifaddrs.h>
+#include <net/if.h>
+#include <netinet/in.h>
+
+#include "bpf/iptables/ipt_abi.h"
+
+namespace netaccel::ipt {
+
+Result<HostState> read_host_state() {
+  HostState h;
+  ifaddrs* list = nullptr;
+  if (getifaddrs(&list) < 0) return errno_error(errno, "getifaddrs");
+  for (ifaddrs* a = list; a; a = a->ifa_next) {
+    if (!a->ifa_name) continue;
+    int idx = static_cast<int>(if_nametoindex(a->ifa_name));
+    if (!idx) continue;
+    h.ifindex[a->ifa_name] = idx;
+    if (!a->ifa_addr || a->ifa_addr->sa_family != AF_INET) continue;
+    uint32_t addr = reinterpret_cast<sockaddr_in*>(a->ifa_addr)->sin_addr.s_addr;
+    h.local_addrs[addr] = idx;
+    h.primary_addr.emplace(idx, addr);  // the first address listed is the primary one
+  }
+  freeifaddrs(list);
+  return h;
+}
+
+Status write_host_state(const HostState& h, int local_addrs_fd, int iface_addrs_fd) {
+  for (const auto& [addr, idx] : h.local_addrs) {
+    ipt_local_addr v{static_cast<uint32_t>(idx)};
+    if (bpf_map_update_elem(local_addrs_fd, &addr, &v, BPF_ANY) < 0) return errno_error(errno, "ipt_local_addrs");
+  }
+  for (const auto& [idx, addr] : h.primary_addr) {
+    uint32_t key = static_cast<uint32_t>(idx);
+    ipt_iface_addr v{addr};
+    if (bpf_map_update_elem(iface_addrs_fd, &key, &v, BPF_ANY) < 0) return errno_error(errno, "ipt_iface_addrs");
+  }
+  return {};
+}
+
+}  // namespace netaccel::ipt

@@ -1,0 +1,23 @@
+// The host facts the data path needs besides the ruleset: which addresses are local
+// (addrtype LOCAL, local origin), each interface's primary address (MASQUERADE, REDIRECT) and
+// index (interface patterns). Read with getifaddrs; the daemon refreshes them on link events.
+#pragma once
+
+#include <map>
+#include <string>
+
+#include "netaccel/core/result.h"
+
+namespace netaccel::ipt {
+
+struct HostState {
+  std::map<std::string, int> ifindex;             // name -> ifindex
+  std::map<int, uint32_t> primary_addr;           // ifindex -> be address
+  std::map<uint32_t, int> local_addrs;            // be address -> ifindex
+};
+
+Result<HostState> read_host_state();
+// Writes ipt_local_addrs and ipt_iface_addrs.
+Status write_host_state(const HostState& h, int local_addrs_fd, int iface_addrs_fd);
+
+}  // namespace netaccel::ipt
