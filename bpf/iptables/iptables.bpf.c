@@ -141,6 +141,16 @@ static __always_inline __u32 ipt_generation(void)
 	return cfg ? cfg->generation : 0;
 }
 
+/* MARK targets of a nat chain mark this packet (kube-proxy's KUBE-MARK-MASQ is read by the
+ * filter and by POSTROUTING). */
+static __always_inline void ipt_take_mark(struct __sk_buff *skb, struct ipt_scratch *s)
+{
+	if (s->d.mark != s->pkt.mark) {
+		skb->mark = s->d.mark;
+		s->pkt.mark = s->d.mark;
+	}
+}
+
 /* Filter table at hook, from the connection's cache when possible. Returns the verdict. */
 static __always_inline __u32 ipt_filter(struct __sk_buff *skb, struct ipt_scratch *s, struct ipt_conn *c, __u32 dir,
 					__u32 hook, __u32 in_if, __u32 out_if)
@@ -162,10 +172,7 @@ static __always_inline __u32 ipt_filter(struct __sk_buff *skb, struct ipt_scratc
 			ipt_cache(s, c, dir, hook, gen);
 	}
 	ipt_log_matches(s, hook, in_if, out_if);
-	if (s->d.mark != s->pkt.mark) {
-		skb->mark = s->d.mark;
-		s->pkt.mark = s->d.mark;
-	}
+	ipt_take_mark(skb, s);
 	return s->d.verdict;
 }
 
@@ -188,13 +195,15 @@ static __always_inline __u32 ipt_pick_addr(__u32 lo_be, __u32 hi_be)
 }
 
 /* nat PREROUTING (ingress) or OUTPUT (egress, local): where a new connection's packets go. */
-static __always_inline int ipt_nat_destination(struct ipt_scratch *s, __u32 hook, __u32 in_if, struct ipt_rewrite *dnat)
+static __always_inline int ipt_nat_destination(struct __sk_buff *skb, struct ipt_scratch *s, __u32 hook, __u32 in_if,
+					       struct ipt_rewrite *dnat)
 {
 	__u32 id;
 	struct ipt_rule *r;
 
 	if (ipt_classify(s, hook, IPT_TABLE_NAT) || (s->d.flags & IPT_D_STEPS_EXCEEDED))
 		return 0;
+	ipt_take_mark(skb, s);
 	ipt_log_matches(s, hook, in_if, 0);
 	if (s->d.verdict != IPT_V_DNAT && s->d.verdict != IPT_V_REDIRECT)
 		return 0;
@@ -218,13 +227,14 @@ static __always_inline int ipt_nat_destination(struct ipt_scratch *s, __u32 hook
 }
 
 /* nat POSTROUTING: the new source of a connection's first packet leaving on out_if. */
-static __always_inline int ipt_nat_source(struct ipt_scratch *s, __u32 out_if, struct ipt_rewrite *snat)
+static __always_inline int ipt_nat_source(struct __sk_buff *skb, struct ipt_scratch *s, __u32 out_if, struct ipt_rewrite *snat)
 {
 	__u32 id;
 	struct ipt_rule *r;
 
 	if (ipt_classify(s, IPT_HOOK_POSTROUTING, IPT_TABLE_NAT) || (s->d.flags & IPT_D_STEPS_EXCEEDED))
 		return 0;
+	ipt_take_mark(skb, s);
 	ipt_log_matches(s, IPT_HOOK_POSTROUTING, 0, out_if);
 	if (s->d.verdict != IPT_V_SNAT && s->d.verdict != IPT_V_MASQUERADE)
 		return 0;
@@ -345,7 +355,7 @@ static __always_inline int ipt_postrouting(struct __sk_buff *skb, struct ipt_scr
 	struct ipt_ct_entry *re, *rcopy = &s->ent;
 
 	c->flags |= IPT_CONN_POST_DONE;
-	if (!ipt_nat_source(s, out_if, &snat))
+	if (!ipt_nat_source(skb, s, out_if, &snat))
 		return 0;
 	old_reply = c->reply_key;
 	new_reply = old_reply;
@@ -442,7 +452,7 @@ static __always_inline int ipt_ingress(struct __sk_buff *skb)
 		struct ipt_rewrite dnat = {};
 
 		s->pkt.ctstate = IPT_CT_NEW;
-		ipt_nat_destination(s, IPT_HOOK_PREROUTING, in_if, &dnat);
+		ipt_nat_destination(skb, s, IPT_HOOK_PREROUTING, in_if, &dnat);
 		c = ipt_ct_create(s, &key, &dnat, 0, &id);
 		if (dnat.dst || dnat.dport) {
 			ipt_stat(IPT_STAT_NATTED);
@@ -457,7 +467,7 @@ static __always_inline int ipt_ingress(struct __sk_buff *skb)
 	fib.ipv4_src = s->pkt.src;
 	fib.ipv4_dst = s->pkt.dst;
 	fib.l4_protocol = s->pkt.proto;
-	fib.tot_len = bpf_ntohs((__u16)s->pkt.len);
+	fib.tot_len = (__u16)(s->pkt.len > IPT_ETH_LEN ? s->pkt.len - IPT_ETH_LEN : 0); /* host order: the MTU check */
 	rc = bpf_fib_lookup(skb, &fib, sizeof(fib), 0);
 	if (rc == BPF_FIB_LKUP_RET_NOT_FWDED || s->pkt.dst_local) {
 		hook = IPT_HOOK_INPUT;
@@ -525,7 +535,7 @@ static __always_inline int ipt_egress(struct __sk_buff *skb)
 	{
 		struct ipt_rewrite dnat = {};
 
-		ipt_nat_destination(s, IPT_HOOK_OUTPUT, out_if, &dnat);
+		ipt_nat_destination(skb, s, IPT_HOOK_OUTPUT, out_if, &dnat);
 		c = ipt_ct_create(s, &key, &dnat, 1, &id);
 		if (dnat.dst || dnat.dport) {
 			ipt_stat(IPT_STAT_NATTED);
