@@ -35,7 +35,7 @@ static __always_inline int ipt_parse(struct __sk_buff *skb, struct ipt_pkt *p)
 	p->sport = p->dport = 0;
 	p->tcp_flags = p->icmp_type = p->icmp_code = 0;
 	p->icmp_id = 0;
-	p->len = skb->len;
+	p->len = skb->len > sizeof(*eth) ? skb->len - sizeof(*eth) : 0; /* IP bytes, as iptables counts */
 	/* Non-first fragments carry no L4 header: ports stay 0, as netfilter sees them. */
 	if (ip->frag_off & bpf_htons(NA_IP_OFFSET))
 		return 0;

@@ -467,7 +467,7 @@ static __always_inline int ipt_ingress(struct __sk_buff *skb)
 	fib.ipv4_src = s->pkt.src;
 	fib.ipv4_dst = s->pkt.dst;
 	fib.l4_protocol = s->pkt.proto;
-	fib.tot_len = (__u16)(s->pkt.len > IPT_ETH_LEN ? s->pkt.len - IPT_ETH_LEN : 0); /* host order: the MTU check */
+	fib.tot_len = (__u16)s->pkt.len; /* host order: the MTU check */
 	rc = bpf_fib_lookup(skb, &fib, sizeof(fib), 0);
 	if (rc == BPF_FIB_LKUP_RET_NOT_FWDED || s->pkt.dst_local) {
 		hook = IPT_HOOK_INPUT;

@@ -36,10 +36,7 @@ int FwdBus::list(sd_bus_message* m, void* u, sd_bus_error*) {
     r = sd_bus_message_append(reply, "(sisssb)", a.name.c_str(), a.ifindex, to_string(a.spec.mode).c_str(),
                               to_string(a.spec.hook).c_str(), a.bridge.c_str(), a.automatic);
   }
-  if (r >= 0) r = sd_bus_message_close_container(reply);
-  if (r >= 0) r = sd_bus_send(nullptr, reply, nullptr);
-  sd_bus_message_unref(reply);
-  return r;
+  return bus_finish_container_reply(reply, r);
 }
 
 int FwdBus::get_stats(sd_bus_message* m, void* u, sd_bus_error* e) {
@@ -56,10 +53,7 @@ int FwdBus::get_stats(sd_bus_message* m, void* u, sd_bus_error* e) {
   for (size_t i = 0; i < names.size() && r >= 0; ++i)
     r = sd_bus_message_append(reply, "{st}", std::string(names[i]).c_str(), s->packets[i]);
   if (r >= 0) r = sd_bus_message_append(reply, "{st}", "forwarded_bytes", s->forwarded_bytes);
-  if (r >= 0) r = sd_bus_message_close_container(reply);
-  if (r >= 0) r = sd_bus_send(nullptr, reply, nullptr);
-  sd_bus_message_unref(reply);
-  return r;
+  return bus_finish_container_reply(reply, r);
 }
 
 int FwdBus::prop(sd_bus*, const char*, const char*, const char* name, sd_bus_message* reply, void* u, sd_bus_error*) {

@@ -67,9 +67,44 @@ Status MapLoader::activate(uint32_t slot, const Compiled& c) {
 }
 
 Status MapLoader::clear(uint32_t slot) {
-  for (const auto& k : loaded_keys_[slot & 1]) bpf_map_delete_elem(m_.buckets, &k);
-  loaded_keys_[slot & 1].clear();
+  slot &= 1;
+  if (known_[slot]) {
+    for (const auto& k : loaded_keys_[slot]) bpf_map_delete_elem(m_.buckets, &k);
+  } else {
+    std::vector<ipt_key> doomed;
+    ipt_key k{}, next{};
+    const void* prev = nullptr;
+    while (bpf_map_get_next_key(m_.buckets, prev, &next) == 0) {
+      if (next.chain / kChainsPerSlot == slot) doomed.push_back(next);
+      k = next;
+      prev = &k;
+    }
+    for (const auto& d : doomed) bpf_map_delete_elem(m_.buckets, &d);
+  }
+  loaded_keys_[slot].clear();
+  known_[slot] = true;
   return {};
+}
+
+Result<uint32_t> MapLoader::active_slot() const {
+  const uint32_t zero = 0;
+  ipt_config cfg{};
+  if (bpf_map_lookup_elem(m_.config, &zero, &cfg) < 0) return errno_error(errno, "read ipt_config");
+  return cfg.active & 1;
+}
+
+Status MapLoader::init_config_if_new() {
+  const uint32_t zero = 0;
+  ipt_config cfg{};
+  if (bpf_map_lookup_elem(m_.config, &zero, &cfg) < 0) return errno_error(errno, "read ipt_config");
+  if (cfg.generation != 0) return {};  // adopted from a previous run
+  for (auto& slot : cfg.hook_chain)
+    for (auto& c : slot) c = IPT_NONE;
+  return update(m_.config, &zero, &cfg, "initialise ipt_config");
+}
+
+Result<ipt_counter> MapLoader::policy_counter(uint32_t slot, uint32_t chain_id) const {
+  return counter_at(IPT_MAX_RULES + chain_base(slot & 1) + chain_id);
 }
 
 Status MapLoader::set_interfaces(const Compiled& c, const std::map<std::string, int>& ifindex_by_name) {
@@ -82,9 +117,12 @@ Status MapLoader::set_interfaces(const Compiled& c, const std::map<std::string, 
 }
 
 Result<ipt_counter> MapLoader::counter(uint32_t slot, uint32_t rule_id) const {
+  return counter_at(rule_base(slot & 1) + rule_id);
+}
+
+Result<ipt_counter> MapLoader::counter_at(uint32_t id) const {
   int ncpu = libbpf_num_possible_cpus();
   std::vector<ipt_counter> per(static_cast<size_t>(ncpu > 0 ? ncpu : 1));
-  uint32_t id = rule_base(slot & 1) + rule_id;
   if (bpf_map_lookup_elem(m_.counters, &id, per.data()) < 0) return errno_error(errno, "read counters");
   ipt_counter sum{};
   for (const auto& c : per) sum.packets += c.packets, sum.bytes += c.bytes;

@@ -25,16 +25,23 @@ class MapLoader {
   Status load(const Compiled& c, uint32_t slot);
   // Makes `slot` live: one update of ipt_config.
   Status activate(uint32_t slot, const Compiled& c);
-  // Removes the buckets a previous load of `slot` left (after the other slot went live).
+  // Removes the buckets a previous load of `slot` left (after the other slot went live); after
+  // a daemon restart this process does not know them and scans the map.
   Status clear(uint32_t slot);
+  // The live slot according to ipt_config (after a restart), and a fresh ipt_config's setup.
+  Result<uint32_t> active_slot() const;
+  Status init_config_if_new();
+  Result<ipt_counter> policy_counter(uint32_t slot, uint32_t chain_id) const;
   // ipt_ifaces for the interfaces present now (name -> ifindex).
   Status set_interfaces(const Compiled& c, const std::map<std::string, int>& ifindex_by_name);
   // Summed per-CPU counters of a rule id (slot-relative) or, with policy_of_chain, a chain policy.
   Result<ipt_counter> counter(uint32_t slot, uint32_t rule_id) const;
 
  private:
+  Result<ipt_counter> counter_at(uint32_t id) const;
   ClassifierMaps m_;
   std::vector<ipt_key> loaded_keys_[2];
+  bool known_[2] = {false, false};
 };
 
 }  // namespace netaccel::ipt

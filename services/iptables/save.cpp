@@ -172,7 +172,7 @@ std::vector<const Chain*> print_order(const Table& t) {
 
 }  // namespace
 
-std::string rule_spec(const Rule& r) {
+std::pair<std::string, std::string> rule_parts(const Rule& r) {
   std::string s;
   if (r.src) s += neg(r.src_neg) + " -s " + ip(r.src->addr) + "/" + std::to_string(r.src->len);
   if (r.dst) s += neg(r.dst_neg) + " -d " + ip(r.dst->addr) + "/" + std::to_string(r.dst->len);
@@ -180,7 +180,12 @@ std::string rule_spec(const Rule& r) {
   if (!r.out_if.empty()) s += neg(r.out_neg) + " -o " + r.out_if;
   if (r.proto) s += neg(r.proto_neg) + " -p " + protocol_name(r.proto);
   for (const auto& m : r.matches) s += match_text(m);
-  s += target_text(r.target);
+  return {s, target_text(r.target)};
+}
+
+std::string rule_spec(const Rule& r) {
+  auto [m, t] = rule_parts(r);
+  std::string s = m + t;
   return s.empty() ? s : s.substr(1);
 }
 
@@ -223,10 +228,9 @@ std::string list_rules(const Table& t, const std::string& chain, bool counters) 
   for (const Chain* c : order) {
     if (!chain.empty() && c->name != chain) continue;
     for (const auto& r : c->rules) {
-      std::string spec = rule_spec(r);
-      out += "-A " + c->name + (spec.empty() ? "" : " " + spec);
-      if (counters) out += " -c " + std::to_string(r.packets) + " " + std::to_string(r.bytes);
-      out += "\n";
+      auto [m, t] = rule_parts(r);
+      // iptables -S -v: the counters stand between the matches and the target.
+      out += "-A " + c->name + m + (counters ? " -c " + std::to_string(r.packets) + " " + std::to_string(r.bytes) : "") + t + "\n";
     }
   }
   return out;

@@ -19,6 +19,8 @@ struct SaveOptions {
 std::string save(const Ruleset& rs, const SaveOptions& opt);
 // One rule's specification as -save prints it after "-A CHAIN" (no leading space).
 std::string rule_spec(const Rule& r);
+// The same, split into " <matches>" and " <target>" (each with a leading space, or empty).
+std::pair<std::string, std::string> rule_parts(const Rule& r);
 // iptables -S [CHAIN] for one table.
 std::string list_rules(const Table& t, const std::string& chain, bool counters);
 

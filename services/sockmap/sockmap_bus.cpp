@@ -74,10 +74,7 @@ int SockmapBus::get_stats(sd_bus_message* m, void* u, sd_bus_error*) {
   if (r >= 0) r = sd_bus_message_open_container(reply, 'a', "{st}");
   if (r >= 0) r = sd_bus_message_append(reply, "{st}", "sockets_in_map", self->svc_.sockets());
   for (size_t i = 0; i < s.size() && r >= 0; ++i) r = sd_bus_message_append(reply, "{st}", stat_names()[i], s[i]);
-  if (r >= 0) r = sd_bus_message_close_container(reply);
-  if (r >= 0) r = sd_bus_send(nullptr, reply, nullptr);
-  sd_bus_message_unref(reply);
-  return r;
+  return bus_finish_container_reply(reply, r);
 }
 
 int SockmapBus::prop(sd_bus*, const char*, const char*, const char* name, sd_bus_message* reply, void* u, sd_bus_error*) {

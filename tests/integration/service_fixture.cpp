@@ -23,12 +23,14 @@ ServiceUnderTest::~ServiceUnderTest() {
   sh(source_dir() + "/tests/lib/private-bus.sh stop " + dir_ + "/bus");
 }
 
-std::string ServiceUnderTest::binary() const { return binary_dir() + "/services/" + name_ + "/netaccel-" + name_; }
+std::string ServiceUnderTest::binary() const {
+  return binary_.empty() ? binary_dir() + "/services/" + name_ + "/netaccel-" + name_ : binary_;
+}
 
-bool ServiceUnderTest::start(const std::string& config_path, const std::string& netns_path) {
+bool ServiceUnderTest::start(const std::string& config_path, const std::string& netns_path, int timeout_ms) {
   daemon_.start({binary(), "-c", config_path}, {"DBUS_SYSTEM_BUS_ADDRESS=" + address_, "NETACCEL_LOG=stderr"},
                 netns_path, dir_ + "/daemon.log");
-  bool up = wait_until([&] { return busctl("status " + bus_name_).status == 0; }, 10000);
+  bool up = wait_until([&] { return busctl("status " + bus_name_).status == 0; }, timeout_ms);
   if (!up) ADD_FAILURE() << "netaccel-" << name_ << " did not come up:\n" << log();
   return up;
 }

@@ -21,7 +21,9 @@ class ServiceUnderTest {
   bool bus_ok() const { return !address_.empty(); }
   const std::string& bus_address() const { return address_; }
   // Starts <build>/services/<name>/netaccel-<name> -c config; waits for its bus name.
-  bool start(const std::string& config_path, const std::string& netns_path = "");
+  bool start(const std::string& config_path, const std::string& netns_path = "", int timeout_ms = 10000);
+  // A daemon whose binary is not netaccel-<name> (netaccel-iptablesd).
+  void set_binary(std::string path) { binary_ = std::move(path); }
   int stop();
   std::string log() const;
   std::string binary() const;
@@ -30,7 +32,7 @@ class ServiceUnderTest {
   CmdResult ctl(const std::string& args) const;
 
  private:
-  std::string name_, bus_name_, dir_, address_;
+  std::string name_, bus_name_, dir_, address_, binary_;
   Process daemon_;
 };
 

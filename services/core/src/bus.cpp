@@ -95,4 +95,11 @@ void BusService::properties_changed(const std::string& path, const std::string& 
   if (r < 0) log::warn("emit PropertiesChanged on " + path + ": " + std::to_string(r));
 }
 
+int bus_finish_container_reply(sd_bus_message* reply, int r) {
+  if (r >= 0) r = sd_bus_message_close_container(reply);
+  if (r >= 0) r = sd_bus_send(nullptr, reply, nullptr);
+  sd_bus_message_unref(reply);
+  return r;
+}
+
 }  // namespace netaccel

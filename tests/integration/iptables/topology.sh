@@ -26,6 +26,8 @@ for port in 22 80 443 8080; do listen s TCP $port; done
 here=$(cd "$(dirname "$0")" && pwd)
 for port in 53 5000; do ip netns exec "$P-s" python3 "$here/udp_echo.py" $port >/dev/null 2>&1 & done
 for port in 80 8080; do listen c TCP $port; done
+# A plain echo for long-lived connections (not part of the flow matrix).
+ip netns exec "$P-s" socat TCP-LISTEN:7777,fork,reuseaddr PIPE >/dev/null 2>&1 &
 listen r TCP 2222
 ip netns exec "$P-r" python3 "$here/udp_echo.py" 5353 >/dev/null 2>&1 &
 for i in $(seq 1 50); do

@@ -26,6 +26,10 @@ int bus_fail(sd_bus_error* ret_error, const Error& e);
 // the boundary, with `what` naming the call).
 int bus_reply_status(sd_bus_message* m, sd_bus_error* ret_error, const Status& st, const std::string& what);
 
+// Ends a reply built into an open top-level container: closes it, sends, frees. r is the
+// status so far; returns the final one (handlers return it).
+int bus_finish_container_reply(sd_bus_message* reply, int r);
+
 // Root, or a member of kAdminGroup. Reads from the message's sender credentials.
 Status authorize_change(sd_bus_message* m);
 

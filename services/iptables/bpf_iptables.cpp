@@ -1,0 +1,129 @@
+#include "bpf_iptables.h"
+
+#include <bpf/bpf.h>
+#include <net/if.h>
+
+#include "netaccel/core/map_pinning.h"
+
+namespace netaccel::ipt {
+
+namespace {
+std::string pin_in(const std::string& ifname) { return "link_in_" + ifname; }
+std::string pin_out(const std::string& ifname) { return "link_out_" + ifname; }
+}  // namespace
+
+BpfIptables::BpfIptables(Skeleton<iptables> skel, PinDir pins)
+    : skel_(std::move(skel)), pins_(std::move(pins)), loader_(classifier_maps(skel_.get())) {}
+
+Result<std::unique_ptr<BpfIptables>> BpfIptables::open(const std::string& pin_root) {
+  auto pins = PinDir::prepare(pin_root, "iptables");
+  if (!pins) return pins.error();
+  auto skel = Skeleton<iptables>::open("iptables");
+  if (!skel) return skel.error();
+  if (auto st = reuse_or_pin_maps(skel->get()->obj, *pins); !st) return st.error();
+  if (auto st = skel->load(); !st) return st.error();
+  std::unique_ptr<BpfIptables> dp(new BpfIptables(std::move(*skel), std::move(*pins)));
+  if (auto st = dp->loader_.init_config_if_new(); !st) return st.error();
+  auto slot = dp->loader_.active_slot();
+  if (!slot) return slot.error();
+  dp->slot_ = *slot;
+  // Links of a previous run keep the data path up meanwhile: re-point them at this run's programs.
+  for (const auto& name : dp->pins_.list("link_in_")) {
+    std::string ifname = name.substr(8);
+    auto in = Link::open_pinned(dp->pins_.entry(name));
+    auto out = Link::open_pinned(dp->pins_.entry(pin_out(ifname)));
+    if (!in || !out) continue;
+    (void)in->update_program(bpf_program__fd(dp->skel_->progs.ipt_tc_ingress));
+    (void)out->update_program(bpf_program__fd(dp->skel_->progs.ipt_tc_egress));
+    dp->links_.emplace(ifname, std::make_pair(std::move(*in), std::move(*out)));
+  }
+  return dp;
+}
+
+Status BpfIptables::purge(const std::string& pin_root) {
+  auto pins = PinDir::prepare(pin_root, "iptables");
+  if (!pins) return pins.error();
+  for (const auto& name : pins->list("link_"))
+    if (auto l = Link::open_pinned(pins->entry(name))) bpf_link_detach(l->fd());
+  return pins->remove_all();
+}
+
+Status BpfIptables::refresh_host() {
+  auto host = read_host_state();
+  if (!host) return host.error();
+  if (auto st = write_host_state(*host, bpf_map__fd(skel_->maps.ipt_local_addrs), bpf_map__fd(skel_->maps.ipt_iface_addrs)); !st)
+    return st;
+  return loader_.set_interfaces(live_, host->ifindex);
+}
+
+Status BpfIptables::load(const Compiled& c) {
+  uint32_t next = slot_ ^ 1;
+  auto host = read_host_state();
+  if (!host) return host.error();
+  if (auto st = loader_.load(c, next); !st) return st;
+  if (auto st = loader_.set_interfaces(c, host->ifindex); !st) return st;
+  if (auto st = write_host_state(*host, bpf_map__fd(skel_->maps.ipt_local_addrs), bpf_map__fd(skel_->maps.ipt_iface_addrs)); !st)
+    return st;
+  if (auto st = loader_.activate(next, c); !st) return st;
+  slot_ = next;
+  live_ = c;
+  return loader_.clear(next ^ 1);
+}
+
+ipt_counter BpfIptables::rule_counter(uint32_t id) {
+  auto c = loader_.counter(slot_, id);
+  return c ? *c : ipt_counter{};
+}
+
+ipt_counter BpfIptables::policy_counter(uint32_t chain_id) {
+  auto c = loader_.policy_counter(slot_, chain_id);
+  return c ? *c : ipt_counter{};
+}
+
+Status BpfIptables::attach(const std::string& ifname) {
+  if (links_.count(ifname)) return {};
+  int idx = static_cast<int>(if_nametoindex(ifname.c_str()));
+  if (!idx) return errno_error(errno, "interface " + ifname);
+  auto in = Link::create(bpf_program__fd(skel_->progs.ipt_tc_ingress), idx, kAttachTcxIngress);
+  if (!in) return Error{in.error().code, "attach to " + ifname + " ingress: " + in.error().message};
+  auto out = Link::create(bpf_program__fd(skel_->progs.ipt_tc_egress), idx, kAttachTcxEgress);
+  if (!out) return Error{out.error().code, "attach to " + ifname + " egress: " + out.error().message};
+  if (auto st = in->pin(pins_.entry(pin_in(ifname))); !st) return st;
+  if (auto st = out->pin(pins_.entry(pin_out(ifname))); !st) {
+    (void)pins_.remove(pin_in(ifname));
+    return st;
+  }
+  links_.emplace(ifname, std::make_pair(std::move(*in), std::move(*out)));
+  return {};
+}
+
+Status BpfIptables::detach(const std::string& ifname) {
+  auto it = links_.find(ifname);
+  if (it != links_.end()) {
+    bpf_link_detach(it->second.first.fd());
+    bpf_link_detach(it->second.second.fd());
+    links_.erase(it);
+  }
+  (void)pins_.remove(pin_in(ifname));
+  (void)pins_.remove(pin_out(ifname));
+  return {};
+}
+
+std::vector<std::string> BpfIptables::attached() const {
+  std::vector<std::string> v;
+  for (const auto& [n, l] : links_) v.push_back(n);
+  return v;
+}
+
+std::array<uint64_t, IPT_STAT_MAX> BpfIptables::stats() const {
+  std::array<uint64_t, IPT_STAT_MAX> sum{};
+  int ncpu = libbpf_num_possible_cpus();
+  std::vector<ipt_stats> per(static_cast<size_t>(ncpu > 0 ? ncpu : 1));
+  uint32_t zero = 0;
+  if (bpf_map_lookup_elem(bpf_map__fd(skel_->maps.ipt_stats), &zero, per.data()) == 0)
+    for (const auto& s : per)
+      for (int i = 0; i < IPT_STAT_MAX; ++i) sum[i] += s.v[i];
+  return sum;
+}
+
+}  // namespace netaccel::ipt

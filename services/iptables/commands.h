@@ -1,0 +1,27 @@
+// netaccel-iptables' single commands (-A -I -D -R -N -X -F -Z -P -L -S) on the model, with
+// iptables' argument syntax and errors. Transport-free: the daemon runs them on its ruleset.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "netaccel/core/result.h"
+#include "ruleset.h"
+
+namespace netaccel::ipt {
+
+struct CommandResult {
+  std::string output;  // -L / -S text
+  bool changed = false;
+};
+
+// args: the command line after the program name, e.g. {"-t", "nat", "-A", "X", "-j", "DNAT", ...}.
+// rs is changed only when the whole command succeeds.
+Result<CommandResult> run_command(Ruleset& rs, const std::vector<std::string>& args);
+// True for commands that only read (-L, -S): unprivileged callers may run them.
+bool is_read_only(const std::vector<std::string>& args);
+
+// iptables -L [-v] [-n] [--line-numbers] for one table.
+std::string list_table(const Table& t, const std::string& chain, bool verbose, bool line_numbers);
+
+}  // namespace netaccel::ipt

@@ -1,0 +1,34 @@
+// org.openeuler.NetAccel1.Iptables on the bus: marshalling only.
+#pragma once
+
+#include "iptables_service.h"
+#include "netaccel/core/bus.h"
+
+namespace netaccel::ipt {
+
+inline constexpr const char* kBusName = "org.openeuler.NetAccel1.Iptables";
+inline constexpr const char* kObjectPath = "/org/openeuler/NetAccel1/Iptables";
+inline constexpr const char* kInterface = "org.openeuler.NetAccel1.Iptables";
+
+// Restore flags on the bus (u).
+inline constexpr uint32_t kRestoreNoflush = 1u << 0;
+inline constexpr uint32_t kRestoreCounters = 1u << 1;
+inline constexpr uint32_t kRestoreTest = 1u << 2;
+
+class IptablesBus {
+ public:
+  IptablesBus(BusService& bus, IptablesService& svc) : bus_(bus), svc_(svc) {}
+  Status register_object();
+
+ private:
+  static int restore(sd_bus_message* m, void* u, sd_bus_error* e);
+  static int save(sd_bus_message* m, void* u, sd_bus_error* e);
+  static int command(sd_bus_message* m, void* u, sd_bus_error* e);
+  static int get_counters(sd_bus_message* m, void* u, sd_bus_error* e);
+  static int prop(sd_bus*, const char*, const char*, const char* name, sd_bus_message* reply, void* u, sd_bus_error*);
+
+  BusService& bus_;
+  IptablesService& svc_;
+};
+
+}  // namespace netaccel::ipt

@@ -1,0 +1,21 @@
+// /etc/netaccel/iptables.conf: which interfaces get the data path, where the ruleset is kept.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "netaccel/core/config.h"
+#include "netaccel/core/result.h"
+
+namespace netaccel::ipt {
+
+struct IptablesConfig {
+  std::vector<std::string> interfaces = {"*"};  // names or "eth+" patterns; "*": all but lo
+  std::string state_file = "/var/lib/netaccel/iptables.rules";
+  std::string pin_root;
+  bool wants(const std::string& ifname) const;
+};
+
+Result<IptablesConfig> parse_iptables_config(const IniConfig& ini);
+
+}  // namespace netaccel::ipt

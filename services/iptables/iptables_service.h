@@ -1,0 +1,70 @@
+// netaccel-iptables' logic, transport-free: the ruleset model, restores and single commands
+// on it, counters (the model's baseline plus the live generation's), persistence of the
+// ruleset across daemon restarts. The data path is behind IptablesDataplane.
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "commands.h"
+#include "compiler.h"
+#include "netaccel/core/result.h"
+#include "restore.h"
+#include "ruleset.h"
+
+namespace netaccel::ipt {
+
+class IptablesDataplane {
+ public:
+  virtual ~IptablesDataplane() = default;
+  // Loads c beside the live ruleset and switches to it in one step.
+  virtual Status load(const Compiled& c) = 0;
+  // Counters of the live generation.
+  virtual ipt_counter rule_counter(uint32_t rule_id) = 0;
+  virtual ipt_counter policy_counter(uint32_t chain_id) = 0;
+};
+
+struct RestoreFlags {
+  bool noflush = false;
+  bool counters = false;
+  bool test = false;  // check only, change nothing
+};
+
+class IptablesService {
+ public:
+  IptablesService(IptablesDataplane& dp, std::string state_file) : dp_(dp), state_file_(std::move(state_file)) {}
+
+  // Loads the saved ruleset (with its counters), or an empty one.
+  Status start();
+  Status restore(const std::string& text, const RestoreFlags& f);
+  std::string save(std::optional<TableId> table, bool counters);
+  Result<CommandResult> command(const std::vector<std::string>& args);
+  // The model with live counters folded in.
+  Ruleset current();
+  // Saves the ruleset with live counters (at shutdown: the next start continues from them).
+  Status persist_now();
+
+  uint32_t rule_count() const;
+  uint32_t chain_count() const;
+  uint32_t generation() const { return generation_; }
+  // LOG target of a live rule id (prefix, level), for the journal.
+  std::optional<Log> log_target(uint32_t rule_id) const;
+  std::optional<RuleRef> rule_ref(uint32_t rule_id) const;
+  void on_changed(std::function<void()> cb) { changed_ = std::move(cb); }
+
+ private:
+  Status apply(Ruleset next);
+  Status persist() const;
+  static Result<Ruleset> restore_fn(const Ruleset& base, const std::string& text);
+
+  IptablesDataplane& dp_;
+  std::string state_file_;
+  Ruleset model_ = empty_ruleset();
+  Compiled compiled_;
+  uint32_t generation_ = 0;
+  std::function<void()> changed_;
+};
+
+}  // namespace netaccel::ipt
