@@ -6,7 +6,7 @@ command -v rpmbuild >/dev/null || { echo "SKIP: rpmbuild not installed"; exit 77
 rm -rf "$OUT/rpm"
 "$SRC/spec/build-rpm.sh" "$OUT/rpm" > "$OUT.rpmbuild.log" 2>&1 || { tail -40 "$OUT.rpmbuild.log"; exit 1; }
 fail=0
-for p in netaccel netaccel-fwd netaccel-sockmap netaccel-selinux libgazelle libgazelle-dpdk libgazelle-devel; do
+for p in netaccel netaccel-fwd netaccel-sockmap netaccel-iptables netaccel-selinux libgazelle libgazelle-dpdk libgazelle-devel; do
   ls "$OUT/rpm/$p-0"*.rpm >/dev/null 2>&1 || { echo "FAIL: no $p package"; fail=1; }
 done
 fwd=$(ls "$OUT"/rpm/netaccel-fwd-0*.rpm)
@@ -27,6 +27,15 @@ for f in /usr/sbin/netaccel-sockmap /usr/lib/systemd/system/netaccel-sockmap.ser
 done
 smap_scripts=$(rpm -qp --scripts "$smap")
 grep -q 'netaccel-sockmap --purge' <<<"$smap_scripts" || { echo "FAIL: sockmap uninstall does not purge"; fail=1; }
+ipt=$(ls "$OUT"/rpm/netaccel-iptables-0*.rpm)
+ipt_files=$(rpm -qpl "$ipt")
+for f in /usr/sbin/netaccel-iptablesd /usr/sbin/netaccel-iptables-restore /usr/sbin/netaccel-iptables-save /usr/sbin/netaccel-iptables \
+         /usr/lib/systemd/system/netaccel-iptables.service /usr/share/dbus-1/system.d/org.openeuler.NetAccel1.Iptables.conf \
+         /etc/netaccel/iptables.conf; do
+  grep -qx "$f" <<<"$ipt_files" || { echo "FAIL: $f not in netaccel-iptables"; fail=1; }
+done
+ipt_scripts=$(rpm -qp --scripts "$ipt")
+grep -q 'netaccel-iptablesd --purge' <<<"$ipt_scripts" || { echo "FAIL: iptables uninstall does not purge"; fail=1; }
 # File lists are read into variables first: `rpm -qpl | grep -q` under pipefail fails
 # whenever grep exits before rpm has written everything (SIGPIPE).
 files_of() { rpm -qpl "$(ls "$OUT"/rpm/"$1"-0*.rpm)"; }
