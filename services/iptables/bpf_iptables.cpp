@@ -53,7 +53,7 @@ Status BpfIptables::refresh_host() {
   if (!host) return host.error();
   if (auto st = write_host_state(*host, bpf_map__fd(skel_->maps.ipt_local_addrs), bpf_map__fd(skel_->maps.ipt_iface_addrs)); !st)
     return st;
-  return loader_.set_interfaces(live_, host->ifindex);
+  return loader_.set_interfaces(live_patterns_, host->ifindex);
 }
 
 Status BpfIptables::load(const Compiled& c) {
@@ -66,8 +66,15 @@ Status BpfIptables::load(const Compiled& c) {
     return st;
   if (auto st = loader_.activate(next, c); !st) return st;
   slot_ = next;
-  live_ = c;
+  live_patterns_.iface_patterns = c.iface_patterns;
   return loader_.clear(next ^ 1);
+}
+
+Status BpfIptables::insert(const Compiled& c, const RuleInsert& ins) {
+  if (auto st = loader_.apply_insert(slot_, c, ins); !st) return st;
+  if (ins.patterns_changed) live_patterns_.iface_patterns = c.iface_patterns;
+  if (ins.patterns_changed) return refresh_host();
+  return {};
 }
 
 ipt_counter BpfIptables::rule_counter(uint32_t id) {

@@ -23,6 +23,7 @@ class BpfIptables final : public IptablesDataplane {
   static Status purge(const std::string& pin_root);
 
   Status load(const Compiled& c) override;
+  Status insert(const Compiled& c, const RuleInsert& ins) override;
   ipt_counter rule_counter(uint32_t rule_id) override;
   ipt_counter policy_counter(uint32_t chain_id) override;
 
@@ -40,7 +41,7 @@ class BpfIptables final : public IptablesDataplane {
   PinDir pins_;
   MapLoader loader_;
   uint32_t slot_ = 0;
-  Compiled live_;
+  Compiled live_patterns_;  // only iface_patterns: what refresh_host needs of the live ruleset
   std::map<std::string, std::pair<Link, Link>> links_;
 };
 

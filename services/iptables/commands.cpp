@@ -163,6 +163,26 @@ std::string list_table(const Table& t, const std::string& only, bool verbose, bo
   return out;
 }
 
+std::optional<Result<InsertCommand>> parse_insert(const std::vector<std::string>& args) {
+  auto p = parse_args(args);
+  if (!p || (p->cmd != "-A" && p->cmd != "-I")) return std::nullopt;
+  InsertCommand ic;
+  ic.table = p->table;
+  ic.chain = p->chain;
+  ic.append = p->cmd == "-A";
+  std::vector<std::string> spec = p->rest;
+  if (!ic.append && !spec.empty() && is_number(spec[0])) {
+    long n = strtol(spec[0].c_str(), nullptr, 10);
+    if (n < 1) return Result<InsertCommand>(bad("-I " + p->chain + ": '" + spec[0] + "' is not a rule number"));
+    ic.position = static_cast<size_t>(n - 1);
+    spec.erase(spec.begin());
+  }
+  auto r = parse_rule(spec, p->table);
+  if (!r) return Result<InsertCommand>(r.error());
+  ic.rule = std::move(*r);
+  return Result<InsertCommand>(std::move(ic));
+}
+
 bool is_read_only(const std::vector<std::string>& args) {
   auto p = parse_args(args);
   return p && (p->cmd == "-L" || p->cmd == "-S" || p->cmd == "-C");

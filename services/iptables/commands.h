@@ -2,6 +2,7 @@
 // iptables' argument syntax and errors. Transport-free: the daemon runs them on its ruleset.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -18,6 +19,16 @@ struct CommandResult {
 // args: the command line after the program name, e.g. {"-t", "nat", "-A", "X", "-j", "DNAT", ...}.
 // rs is changed only when the whole command succeeds.
 Result<CommandResult> run_command(Ruleset& rs, const std::vector<std::string>& args);
+// -A or -I, parsed: where the rule goes and the rule. nullopt for any other command.
+struct InsertCommand {
+  TableId table = TableId::filter;
+  std::string chain;
+  std::optional<size_t> position;  // -I N (0-based); nullopt: -A, or -I without a number (top)
+  bool append = false;
+  Rule rule;
+};
+std::optional<Result<InsertCommand>> parse_insert(const std::vector<std::string>& args);
+
 // True for commands that only read (-L, -S): unprivileged callers may run them.
 bool is_read_only(const std::vector<std::string>& args);
 

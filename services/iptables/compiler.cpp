@@ -312,6 +312,7 @@ Result<Compiled> compile(const Ruleset& rs) {
       chain.policy = ch.builtin ? (ch.policy == Policy::drop ? IPT_V_DROP : IPT_V_ACCEPT) : IPT_V_RETURN;
       c.chains.push_back(chain);
       c.chain_names.push_back(std::string(table_name(tid)) + "/" + ch.name);
+      c.chain_rules.emplace_back();
     }
     if (t.present || !t.chains.empty()) {
       static const std::map<std::string, int> filter_hooks = {{"INPUT", IPT_HOOK_INPUT}, {"FORWARD", IPT_HOOK_FORWARD}, {"OUTPUT", IPT_HOOK_OUTPUT}};
@@ -341,6 +342,7 @@ Result<Compiled> compile(const Ruleset& rs) {
         r.chain = chain_id;
         c.rules.push_back(r);
         c.rule_refs.push_back(RuleRef{table_index, ch.name, static_cast<uint32_t>(i)});
+        c.chain_rules[chain_id].push_back(id);
         if (never) continue;  // filed nowhere: it can never match
         pending.push_back({id, sh});
         used[sh.full]++;
@@ -387,6 +389,107 @@ Result<Compiled> compile(const Ruleset& rs) {
     }
   }
   return c;
+}
+
+Result<RuleInsert> insert_rule(Compiled& c, TableId t, const std::string& chain, size_t index, const Rule& rule) {
+  const std::string prefix = std::string(table_name(t)) + "/";
+  const int table_index = t == TableId::filter ? 0 : 1;
+  std::map<std::string, uint32_t> ids;
+  for (uint32_t i = 0; i < c.chain_names.size(); ++i)
+    if (c.chain_names[i].rfind(prefix, 0) == 0) ids[c.chain_names[i].substr(prefix.size())] = i;
+  auto it = ids.find(chain);
+  if (it == ids.end()) return make_error(Errc::not_found, "chain " + chain + " is not compiled");
+  const uint32_t chain_id = it->second;
+  // The chain's rules by index, to find the neighbours' positions.
+  const std::vector<uint32_t>& order = c.chain_rules[chain_id];
+  if (index > order.size()) return make_error(Errc::invalid_argument, "insert position past the end of " + chain);
+  uint64_t lo = index > 0 ? c.rules[order[index - 1]].pos : 0;
+  std::optional<uint64_t> hi;
+  if (index < order.size()) hi = c.rules[order[index]].pos;
+  uint64_t pos = hi ? lo + (*hi - lo) / 2 : lo + kPosStep;
+  if (pos <= lo || (hi && pos >= *hi)) return make_error(Errc::unsupported, "no position left between two rules");
+  if (c.rules.size() >= IPT_MAX_RULES / 2) return make_error(Errc::unsupported, "rule table full");
+
+  // Build on a copy of the pattern list: nothing in c changes until we know it fits.
+  Compiled scratch;
+  scratch.iface_patterns = c.iface_patterns;
+  std::map<std::string, uint32_t> patterns;
+  for (uint32_t i = 0; i < c.iface_patterns.size(); ++i) patterns[c.iface_patterns[i]] = i;
+  RuleCompiler rc(scratch, patterns);
+  RuleInsert ins;
+  ins.rule_id = static_cast<uint32_t>(c.rules.size());
+  ins.chain_id = chain_id;
+  ipt_rule r{};
+  Shape sh;
+  bool never = false;
+  if (auto st = rc.build(rule, where(t, chain, index), ids, ins.rule_id, r, sh, never); !st) return st.error();
+  // A tuple of the chain that the rule's exact fields cover, the most specific one.
+  ipt_chain ch = c.chains[chain_id];
+  int best = -1;
+  for (uint32_t k = 0; k < ch.ntuples; ++k) {
+    const ipt_tuple& tu = ch.tuples[k];
+    if (tu.src_len > sh.full.src_len || tu.dst_len > sh.full.dst_len || (tu.use & ~sh.full.use)) continue;
+    if (best < 0 || specificity(tu) > specificity(ch.tuples[best])) best = static_cast<int>(k);
+  }
+  if (!never && (best < 0 || specificity(ch.tuples[best]) < specificity(sh.full))) {
+    if (ch.ntuples < IPT_MAX_TUPLES) {  // its own shape is new to the chain: add it
+      ch.tuples[ch.ntuples] = sh.full;
+      best = static_cast<int>(ch.ntuples++);
+      ins.chain_changed = true;
+    } else if (best < 0) {
+      return make_error(Errc::unsupported, "chain " + chain + " has no tuple slot left for this rule's shape");
+    }
+  }
+  r.pos = pos;
+  r.next = IPT_NONE;
+  r.chain = chain_id;
+  if (never) {
+    ins.linked = false;
+  } else {
+    const ipt_tuple& tu = ch.tuples[best];
+    if (sh.full.src_len > tu.src_len) r.check |= IPT_C_SRC;
+    if (sh.full.dst_len > tu.dst_len) r.check |= IPT_C_DST;
+    uint8_t lost = sh.full.use & ~tu.use;
+    if (lost & IPT_USE_PROTO) r.check |= IPT_C_PROTO;
+    if (lost & IPT_USE_SPORT) r.check |= IPT_C_SPORT;
+    if (lost & IPT_USE_DPORT) r.check |= IPT_C_DPORT;
+    if (lost & IPT_USE_IN) r.check |= IPT_C_IN;
+    if (lost & IPT_USE_OUT) r.check |= IPT_C_OUT;
+    ipt_key& k = ins.key;
+    k.chain = chain_id;
+    k.tuple = static_cast<uint32_t>(best);
+    k.src = sh.src & be_mask(tu.src_len);
+    k.dst = sh.dst & be_mask(tu.dst_len);
+    if (tu.use & IPT_USE_PROTO) k.proto = sh.proto;
+    if (tu.use & IPT_USE_SPORT) k.sport = sh.sport;
+    if (tu.use & IPT_USE_DPORT) k.dport = sh.dport;
+    if (tu.use & IPT_USE_IN) k.in_if = sh.in_id;
+    if (tu.use & IPT_USE_OUT) k.out_if = sh.out_id;
+  }
+  // Everything fits: change c.
+  ins.patterns_changed = scratch.iface_patterns.size() != c.iface_patterns.size();
+  c.iface_patterns = scratch.iface_patterns;
+  c.chains[chain_id] = ch;
+  for (size_t k = index; k < order.size(); ++k) c.rule_refs[order[k]].index++;
+  if (ins.linked) {
+    auto b = c.buckets.find(ins.key);
+    uint32_t cur = b == c.buckets.end() ? IPT_NONE : b->second.first;
+    size_t len = 1;
+    while (cur != IPT_NONE && c.rules[cur].pos < pos) {
+      ins.pred = cur;
+      cur = c.rules[cur].next;
+      ++len;
+    }
+    r.next = cur;
+    for (uint32_t x = cur; x != IPT_NONE; x = c.rules[x].next) ++len;
+    if (ins.pred) c.rules[*ins.pred].next = ins.rule_id;
+    else c.buckets[ins.key] = ipt_bucket{ins.rule_id};
+    c.max_bucket = std::max(c.max_bucket, len);
+  }
+  c.rules.push_back(r);
+  c.rule_refs.push_back(RuleRef{table_index, chain, static_cast<uint32_t>(index)});
+  c.chain_rules[chain_id].insert(c.chain_rules[chain_id].begin() + static_cast<long>(index), ins.rule_id);
+  return ins;
 }
 
 }  // namespace netaccel::ipt

@@ -7,6 +7,7 @@
 #include <array>
 #include <cstring>
 #include <map>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -29,6 +30,7 @@ struct Compiled {
   std::vector<std::string> chain_names;          // by chain id: "filter/INPUT"
   std::vector<ipt_rule> rules;                   // by rule id
   std::vector<RuleRef> rule_refs;                // by rule id: where it came from
+  std::vector<std::vector<uint32_t>> chain_rules; // by chain id: its rule ids in order
   std::unordered_map<ipt_key, ipt_bucket, KeyHash, KeyEq> buckets;
   std::vector<std::string> iface_patterns;       // by pattern id
   std::array<uint32_t, IPT_HOOK_MAX * 2> hook_chain{};  // [hook*2 + table] -> chain id or IPT_NONE
@@ -37,6 +39,23 @@ struct Compiled {
 
 // Errors name the table, chain and rule ("filter/FORWARD rule 3: ...").
 Result<Compiled> compile(const Ruleset& rs);
+// One rule inserted into a compiled ruleset in place, without recompiling the rest: what the
+// data path must write, in this order (the rule, then its link), to make it live.
+struct RuleInsert {
+  uint32_t rule_id = 0;
+  bool linked = true;                 // false: the rule can never match, it is in no bucket
+  ipt_key key{};                      // its bucket
+  std::optional<uint32_t> pred;       // rule whose next now points at it; none: it heads the bucket
+  bool chain_changed = false;         // a tuple was added to the chain
+  uint32_t chain_id = 0;
+  bool patterns_changed = false;      // a new interface name: ipt_ifaces needs refreshing
+};
+
+// Inserts rule r at `index` of table/chain into c (rule ids and positions of the others stay).
+// Fails with Errc::unsupported when only a full compile can place it (no position gap left, no
+// tuple slot); c is unchanged then.
+Result<RuleInsert> insert_rule(Compiled& c, TableId t, const std::string& chain, size_t index, const Rule& r);
+
 // Which patterns an interface name matches (for ipt_ifaces).
 ipt_iface iface_entry(const Compiled& c, const std::string& ifname);
 // The bucket key of a packet for one tuple of a chain.

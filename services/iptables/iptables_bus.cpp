@@ -1,5 +1,6 @@
 #include "iptables_bus.h"
 
+#include <chrono>
 #include <cstring>
 
 #ifndef NETACCEL_VERSION
@@ -19,6 +20,10 @@ Result<std::optional<TableId>> table_arg(const char* name) {
 
 int reply_string(sd_bus_message* m, const std::string& s) { return sd_bus_reply_method_return(m, "s", s.c_str()); }
 
+uint32_t micros_since(std::chrono::steady_clock::time_point t0) {
+  return static_cast<uint32_t>(std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - t0).count());
+}
+
 }  // namespace
 
 int IptablesBus::restore(sd_bus_message* m, void* u, sd_bus_error* e) {
@@ -32,7 +37,10 @@ int IptablesBus::restore(sd_bus_message* m, void* u, sd_bus_error* e) {
   if (!(flags & kRestoreTest))
     if (auto st = authorize_change(m); !st) return bus_fail(e, st.error());
   RestoreFlags f{(flags & kRestoreNoflush) != 0, (flags & kRestoreCounters) != 0, (flags & kRestoreTest) != 0};
-  return bus_reply_status(m, e, self->svc_.restore(text, f), "Restore");
+  auto t0 = std::chrono::steady_clock::now();
+  Status st = self->svc_.restore(text, f);
+  self->last_change_us_ = micros_since(t0);
+  return bus_reply_status(m, e, st, "Restore");
 }
 
 int IptablesBus::save(sd_bus_message* m, void* u, sd_bus_error* e) {
@@ -57,7 +65,9 @@ int IptablesBus::command(sd_bus_message* m, void* u, sd_bus_error* e) {
   free(strv);
   if (!is_read_only(args))
     if (auto st = authorize_change(m); !st) return bus_fail(e, st.error());
+  auto t0 = std::chrono::steady_clock::now();
   auto r = self->svc_.command(args);
+  if (r && r->changed) self->last_change_us_ = micros_since(t0);
   if (!r) return bus_fail(e, r.error());
   return reply_string(m, r->output);
 }
@@ -90,6 +100,7 @@ int IptablesBus::prop(sd_bus*, const char*, const char*, const char* name, sd_bu
   if (std::strcmp(name, "RuleCount") == 0) return sd_bus_message_append(reply, "u", self->svc_.rule_count());
   if (std::strcmp(name, "ChainCount") == 0) return sd_bus_message_append(reply, "u", self->svc_.chain_count());
   if (std::strcmp(name, "Generation") == 0) return sd_bus_message_append(reply, "u", self->svc_.generation());
+  if (std::strcmp(name, "LastChangeMicros") == 0) return sd_bus_message_append(reply, "u", self->last_change_us_);
   return -ENOENT;
 }
 
@@ -108,6 +119,7 @@ Status IptablesBus::register_object() {
       SD_BUS_PROPERTY("RuleCount", "u", &IptablesBus::prop, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
       SD_BUS_PROPERTY("ChainCount", "u", &IptablesBus::prop, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
       SD_BUS_PROPERTY("Generation", "u", &IptablesBus::prop, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+      SD_BUS_PROPERTY("LastChangeMicros", "u", &IptablesBus::prop, 0, 0),
       SD_BUS_VTABLE_END};
   if (auto st = bus_.add_object(kObjectPath, kInterface, vtable, this); !st) return st;
   svc_.on_changed([this] { bus_.properties_changed(kObjectPath, kInterface, {"RuleCount", "ChainCount", "Generation"}); });

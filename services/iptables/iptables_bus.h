@@ -29,6 +29,7 @@ class IptablesBus {
 
   BusService& bus_;
   IptablesService& svc_;
+  uint32_t last_change_us_ = 0;  // the daemon's own time for the last change (LastChangeMicros)
 };
 
 }  // namespace netaccel::ipt

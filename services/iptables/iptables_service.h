@@ -21,6 +21,8 @@ class IptablesDataplane {
   virtual ~IptablesDataplane() = default;
   // Loads c beside the live ruleset and switches to it in one step.
   virtual Status load(const Compiled& c) = 0;
+  // Makes an in-place insert of the live compiled ruleset `c` live (RuleInsert says what changed).
+  virtual Status insert(const Compiled& c, const RuleInsert& ins) = 0;
   // Counters of the live generation.
   virtual ipt_counter rule_counter(uint32_t rule_id) = 0;
   virtual ipt_counter policy_counter(uint32_t chain_id) = 0;
@@ -56,7 +58,11 @@ class IptablesService {
 
  private:
   Status apply(Ruleset next);
+  // -A/-I of a plain rule into a large ruleset, without recompiling: false when not applicable.
+  std::optional<Result<CommandResult>> fast_insert(const std::vector<std::string>& args);
   Status persist() const;
+  Status append_journal(const std::vector<std::string>& args) const;
+  Status replay_journal();
   static Result<Ruleset> restore_fn(const Ruleset& base, const std::string& text);
 
   IptablesDataplane& dp_;

@@ -29,13 +29,8 @@ Status MapLoader::load(const Compiled& c, uint32_t slot) {
   std::vector<ipt_counter> zero_counters(static_cast<size_t>(ncpu > 0 ? ncpu : 1));
   const uint32_t zero = 0;
   for (uint32_t i = 0; i < c.rules.size(); ++i) {
-    ipt_rule r = c.rules[i];
-    r.chain += cb;
-    if (r.next != IPT_NONE) r.next += rb;
-    if (r.verdict == IPT_V_JUMP || r.verdict == IPT_V_GOTO) r.arg += cb;
-    if (r.verdict == IPT_V_LOG) r.arg += rb;
     uint32_t id = rb + i;
-    if (auto st = update(m_.rules, &id, &r, "write rule " + std::to_string(i)); !st) return st;
+    if (auto st = write_rule(slot, c, i); !st) return st;
     if (auto st = update(m_.counters, &id, zero_counters.data(), "zero counters"); !st) return st;
     if (auto st = update(m_.nth, &id, &zero, "zero nth state"); !st) return st;
   }
@@ -52,6 +47,53 @@ Status MapLoader::load(const Compiled& c, uint32_t slot) {
     loaded_keys_[slot].push_back(k);
   }
   return {};
+}
+
+// A compiled rule with its ids moved into the slot's range.
+Status MapLoader::write_rule(uint32_t slot, const Compiled& c, uint32_t i) {
+  const uint32_t rb = rule_base(slot), cb = chain_base(slot);
+  ipt_rule r = c.rules[i];
+  r.chain += cb;
+  if (r.next != IPT_NONE) r.next += rb;
+  if (r.verdict == IPT_V_JUMP || r.verdict == IPT_V_GOTO) r.arg += cb;
+  if (r.verdict == IPT_V_LOG) r.arg += rb;
+  uint32_t id = rb + i;
+  return update(m_.rules, &id, &r, "write rule " + std::to_string(i));
+}
+
+Status MapLoader::bump_generation() {
+  const uint32_t zero = 0;
+  ipt_config cfg{};
+  if (bpf_map_lookup_elem(m_.config, &zero, &cfg) < 0) return errno_error(errno, "read ipt_config");
+  cfg.generation++;
+  return update(m_.config, &zero, &cfg, "bump ipt_config generation");
+}
+
+Status MapLoader::apply_insert(uint32_t slot, const Compiled& c, const RuleInsert& ins) {
+  slot &= 1;
+  const uint32_t rb = rule_base(slot), cb = chain_base(slot);
+  int ncpu = libbpf_num_possible_cpus();
+  std::vector<ipt_counter> zero_counters(static_cast<size_t>(ncpu > 0 ? ncpu : 1));
+  const uint32_t zero = 0, id = rb + ins.rule_id;
+  if (auto st = update(m_.counters, &id, zero_counters.data(), "zero counters"); !st) return st;
+  if (auto st = update(m_.nth, &id, &zero, "zero nth state"); !st) return st;
+  if (auto st = write_rule(slot, c, ins.rule_id); !st) return st;
+  if (ins.chain_changed) {
+    uint32_t chain = cb + ins.chain_id;
+    if (auto st = update(m_.chains, &chain, &c.chains[ins.chain_id], "write chain"); !st) return st;
+  }
+  if (ins.linked) {
+    if (ins.pred) {
+      if (auto st = write_rule(slot, c, *ins.pred); !st) return st;
+    } else {
+      ipt_key k = ins.key;
+      k.chain += cb;
+      ipt_bucket b{id};
+      if (auto st = update(m_.buckets, &k, &b, "write bucket"); !st) return st;
+      loaded_keys_[slot].push_back(k);
+    }
+  }
+  return bump_generation();
 }
 
 Status MapLoader::activate(uint32_t slot, const Compiled& c) {

@@ -23,6 +23,9 @@ class MapLoader {
   explicit MapLoader(ClassifierMaps maps) : m_(maps) {}
   // Loads c into `slot` (zeroing its counters and nth state) without making it live.
   Status load(const Compiled& c, uint32_t slot);
+  // Applies an in-place insert (insert_rule) to the live `slot`: the rule first, then its link,
+  // then a generation bump so connections re-classify.
+  Status apply_insert(uint32_t slot, const Compiled& c, const RuleInsert& ins);
   // Makes `slot` live: one update of ipt_config.
   Status activate(uint32_t slot, const Compiled& c);
   // Removes the buckets a previous load of `slot` left (after the other slot went live); after
@@ -39,6 +42,8 @@ class MapLoader {
 
  private:
   Result<ipt_counter> counter_at(uint32_t id) const;
+  Status write_rule(uint32_t slot, const Compiled& c, uint32_t id);
+  Status bump_generation();
   ClassifierMaps m_;
   std::vector<ipt_key> loaded_keys_[2];
   bool known_[2] = {false, false};

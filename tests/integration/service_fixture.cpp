@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <signal.h>
+
 #include <fstream>
 #include <sstream>
 
@@ -36,6 +38,11 @@ bool ServiceUnderTest::start(const std::string& config_path, const std::string& 
 }
 
 int ServiceUnderTest::stop() { return daemon_.stop(); }
+
+void ServiceUnderTest::kill_hard() {
+  if (daemon_.pid() > 0) kill(daemon_.pid(), SIGKILL);
+  daemon_.stop();
+}
 
 std::string ServiceUnderTest::log() const {
   std::ifstream f(dir_ + "/daemon.log");

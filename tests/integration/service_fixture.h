@@ -25,6 +25,8 @@ class ServiceUnderTest {
   // A daemon whose binary is not netaccel-<name> (netaccel-iptablesd).
   void set_binary(std::string path) { binary_ = std::move(path); }
   int stop();
+  // SIGKILL: the daemon gets no chance to save anything.
+  void kill_hard();
   std::string log() const;
   std::string binary() const;
   CmdResult busctl(const std::string& args, const std::string& as_user = "") const;
