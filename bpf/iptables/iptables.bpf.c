@@ -14,6 +14,7 @@
 
 #include "iptables/ipt_rewrite.h"
 #include "iptables/ipt_ct_maps.h"
+#include "iptables/ipt_reject.h"
 
 #define IPT_AF_INET 2
 #define IPT_TABLE_FILTER 0
@@ -118,7 +119,8 @@ static __always_inline void ipt_cache(struct ipt_scratch *s, struct ipt_conn *c,
 {
 	__u32 d = dir & 1, i;
 
-	if (!(s->d.flags & IPT_D_CACHEABLE) || s->d.npath > IPT_CACHE_PATH)
+	/* REJECT needs its rule (the reject kind): it is classified every time. */
+	if (!(s->d.flags & IPT_D_CACHEABLE) || s->d.npath > IPT_CACHE_PATH || s->d.verdict == IPT_V_REJECT)
 		return;
 	for (i = 0; i < IPT_CACHE_PATH; i++) {
 		if (i >= s->d.npath)
@@ -410,7 +412,7 @@ static __always_inline int ipt_verdict_to_tc(__u32 v)
 		ipt_stat(IPT_STAT_DROPPED);
 		return IPT_TC_ACT_SHOT;
 	}
-	if (v == IPT_V_REJECT) { /* the reject packet is not generated yet: dropped */
+	if (v == IPT_V_REJECT) { /* at egress (OUTPUT) the answer cannot reach the local socket: dropped */
 		ipt_stat(IPT_STAT_REJECTED);
 		return IPT_TC_ACT_SHOT;
 	}
@@ -485,6 +487,8 @@ static __always_inline int ipt_ingress(struct __sk_buff *skb)
 	verdict = ipt_filter(skb, s, c, dir, hook, in_if, out_if);
 	if (verdict == IPT_V_ACCEPT && hook == IPT_HOOK_INPUT && e && c && ipt_apply(skb, &s->pkt, &e->ingress_late))
 		return IPT_TC_ACT_SHOT;
+	if (verdict == IPT_V_REJECT)
+		return ipt_reject(skb, s, in_if, hook == IPT_HOOK_INPUT);
 	return ipt_verdict_to_tc(verdict);
 }
 
