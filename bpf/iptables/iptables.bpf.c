@@ -277,6 +277,50 @@ static __always_inline __u8 ipt_state(struct ipt_conn *c, __u32 dir)
 	return (c->flags & IPT_CONN_SEEN_REPLY) ? IPT_CT_ESTABLISHED : IPT_CT_NEW;
 }
 
+/* An ICMP error about a tracked connection: the quoted header, reversed, is one of its
+ * ingress keys (the error travels toward the quoted packet's sender). 1 when RELATED. */
+static __always_inline int ipt_icmp_related(struct __sk_buff *skb, const struct ipt_pkt *p)
+{
+	void *data = (void *)(long)skb->data;
+	void *data_end = (void *)(long)skb->data_end;
+	struct iphdr *ip = na_hdr(data, data_end, IPT_ETH_LEN, sizeof(*ip));
+	struct iphdr *inner;
+	struct ipt_ct_key k = {}, rev;
+	__u32 off;
+
+	if (p->proto != IPT_IPPROTO_ICMP || (p->icmp_type != 3 && p->icmp_type != 4 && p->icmp_type != 5 &&
+					      p->icmp_type != 11 && p->icmp_type != 12))
+		return 0;
+	if (!ip)
+		return 0;
+	off = IPT_ETH_LEN + (ip->ihl & 0xf) * 4 + 8;
+	inner = na_hdr(data, data_end, off, sizeof(*inner));
+	if (!inner)
+		return 0;
+	k.src = inner->saddr;
+	k.dst = inner->daddr;
+	k.proto = inner->protocol;
+	off += (inner->ihl & 0xf) * 4;
+	if (k.proto == IPT_IPPROTO_TCP || k.proto == IPT_IPPROTO_UDP || k.proto == IPT_IPPROTO_SCTP) {
+		__be16 *ports = na_hdr(data, data_end, off & 0xffff, 4);
+
+		if (!ports)
+			return 0;
+		k.sport = bpf_ntohs(ports[0]);
+		k.dport = bpf_ntohs(ports[1]);
+	} else if (k.proto == IPT_IPPROTO_ICMP) {
+		__u8 *icmp = na_hdr(data, data_end, off & 0xffff, 6);
+
+		if (!icmp)
+			return 0;
+		k.sport = ((__u16)icmp[4] << 8) | icmp[5];
+	}
+	rev = ipt_ct_reverse(&k);
+	if (k.proto == IPT_IPPROTO_ICMP)
+		rev.sport = k.sport;
+	return bpf_map_lookup_elem(&ipt_ct, &rev) != NULL;
+}
+
 /* A first packet that conntrack refuses to start a connection with. */
 static __always_inline int ipt_invalid_start(const struct ipt_pkt *p)
 {
@@ -447,6 +491,9 @@ static __always_inline int ipt_ingress(struct __sk_buff *skb)
 		ipt_tcp_track(c, &s->pkt);
 		if (ipt_apply(skb, &s->pkt, &e->ingress))
 			return IPT_TC_ACT_SHOT;
+	} else if (ipt_icmp_related(skb, &s->pkt)) {
+		/* Passed on as is: the quoted header of a NAT'ed connection is not translated. */
+		s->pkt.ctstate = IPT_CT_RELATED;
 	} else if (ipt_invalid_start(&s->pkt)) {
 		s->pkt.ctstate = IPT_CT_INVALID;
 		ipt_stat(IPT_STAT_INVALID);

@@ -66,7 +66,7 @@ TEST_P(IptablesDifferential, SameFateForEveryFlow) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Rulesets, IptablesDifferential,
-                         ::testing::Values("forward_nat.rules", "kube_proxy.rules", "host_firewall.rules", "reject.rules"),
+                         ::testing::Values("forward_nat.rules", "kube_proxy.rules", "host_firewall.rules", "reject.rules", "related.rules"),
                          [](const auto& info) {
                            std::string n = info.param.substr(0, info.param.find('.'));
                            return n;
