@@ -49,6 +49,8 @@ GazelleLab::GazelleLab(GazelleBackend backend, const std::string& config_overrid
 
 GazelleLab::~GazelleLab() {
   procs_.clear();  // SIGTERM, then SIGKILL, by pid
+  // Children our processes forked (socat's per-connection ones) live in the namespaces too.
+  for (const char* n : {"a", "b"}) sh("ip netns pids " + ns(n) + " 2>/dev/null | xargs -r kill -9");
   sh("ip netns del " + ns("a") + "; ip netns del " + ns("b") + "; rm -rf " + dir_);
 }
 
