@@ -18,6 +18,23 @@ std::shared_ptr<Sock> lookup(Runtime& rt, int fd) {
   return rt.sock(fd);
 }
 
+namespace {
+// The part of iov after its first `skip` bytes (a partial transfer's remainder), in rest.
+int iov_after(const iovec* iov, int iovcnt, size_t skip, std::vector<iovec>& rest, const iovec** out) {
+  rest.clear();
+  for (int i = 0; i < iovcnt; ++i) {
+    if (skip >= iov[i].iov_len) {
+      skip -= iov[i].iov_len;
+      continue;
+    }
+    rest.push_back({static_cast<char*>(iov[i].iov_base) + skip, iov[i].iov_len - skip});
+    skip = 0;
+  }
+  *out = rest.data();
+  return static_cast<int>(rest.size());
+}
+}  // namespace
+
 int wait_for(Locked& l, Sock& s, uint32_t events, int timeout_ms) {
   auto& rt = Runtime::get();
   return rt.wait(l.lock(), timeout_ms, [&] { return (s.ready() & events) != 0; });
@@ -41,19 +58,7 @@ ssize_t user_recv(int fd, const iovec* iov, int iovcnt, int flags, sockaddr* fro
     std::vector<iovec> rest;
     const iovec* v = iov;
     int n = iovcnt;
-    if (got > 0) {
-      size_t skip = static_cast<size_t>(got);
-      for (int i = 0; i < iovcnt; ++i) {
-        if (skip >= iov[i].iov_len) {
-          skip -= iov[i].iov_len;
-          continue;
-        }
-        rest.push_back({static_cast<char*>(iov[i].iov_base) + skip, iov[i].iov_len - skip});
-        skip = 0;
-      }
-      v = rest.data();
-      n = static_cast<int>(rest.size());
-    }
+    if (got > 0) n = iov_after(iov, iovcnt, static_cast<size_t>(got), rest, &v);
     ssize_t rc = s->recv(v, n, flags & ~MSG_DONTWAIT, &peer, &trunc);
     if (rc >= 0) {
       if (from && fromlen) {
@@ -92,20 +97,7 @@ ssize_t user_send(int fd, const iovec* iov, int iovcnt, int flags, const sockadd
   for (;;) {
     const iovec* v = iov;
     int n = iovcnt;
-    if (sent) {
-      rest.clear();
-      size_t skip = sent;
-      for (int i = 0; i < iovcnt; ++i) {
-        if (skip >= iov[i].iov_len) {
-          skip -= iov[i].iov_len;
-          continue;
-        }
-        rest.push_back({static_cast<char*>(iov[i].iov_base) + skip, iov[i].iov_len - skip});
-        skip = 0;
-      }
-      v = rest.data();
-      n = static_cast<int>(rest.size());
-    }
+    if (sent) n = iov_after(iov, iovcnt, sent, rest, &v);
     ssize_t rc = s->send(v, n, dstp);
     rt.stack()->flush();
     if (rc > 0) sent += static_cast<size_t>(rc);

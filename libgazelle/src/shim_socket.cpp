@@ -301,22 +301,23 @@ static int user_fcntl(int fd, int cmd, long arg) {
   return rc;
 }
 
+static int any_fcntl(int fd, int cmd, long arg) { return is_user(fd) ? user_fcntl(fd, cmd, arg) : real().fcntl(fd, cmd, arg); }
+
 int fcntl(int fd, int cmd, ...) {
   va_list ap;
   va_start(ap, cmd);
   long arg = va_arg(ap, long);
   va_end(ap);
-  if (!is_user(fd)) return real().fcntl(fd, cmd, arg);
-  return user_fcntl(fd, cmd, arg);
+  return any_fcntl(fd, cmd, arg);
 }
 
+// glibc's name for the same call in programs built with 64-bit file offsets.
 int fcntl64(int fd, int cmd, ...) {
   va_list ap;
   va_start(ap, cmd);
   long arg = va_arg(ap, long);
   va_end(ap);
-  if (!is_user(fd)) return real().fcntl(fd, cmd, arg);
-  return user_fcntl(fd, cmd, arg);
+  return any_fcntl(fd, cmd, arg);
 }
 
 int ioctl(int fd, unsigned long req, ...) {

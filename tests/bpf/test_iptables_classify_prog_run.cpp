@@ -17,6 +17,7 @@
 #include "netaccel/core/skeleton.h"
 #include "packet_builder.h"
 #include "restore.h"
+#include "random_packet.h"
 #include "ruleset_generator.h"
 
 template <>
@@ -39,50 +40,12 @@ std::string ip_text(uint32_t host) {
   return b;
 }
 
-uint32_t ip(const std::string& s) {
-  in_addr a{};
-  inet_pton(AF_INET, s.c_str(), &a);
-  return ntohl(a.s_addr);
-}
-
 // Interfaces get fixed fake ifindexes: the classifier only looks them up in ipt_ifaces.
 int ifindex_of(const std::string& name) {
   const auto& ifs = generator_interfaces();
   for (size_t i = 0; i < ifs.size(); ++i)
     if (ifs[i] == name) return 101 + static_cast<int>(i);
   return 0;
-}
-
-Packet random_packet(std::mt19937& rng) {
-  auto chance = [&](int pct) { return static_cast<int>(rng() % 100) < pct; };
-  const auto& addrs = generator_addresses();
-  const auto& ports = generator_ports();
-  const auto& ifs = generator_interfaces();
-  Packet p;
-  p.src = chance(80) ? ip(addrs[rng() % addrs.size()]) + static_cast<uint32_t>(rng() % 4) : static_cast<uint32_t>(rng() | 0x01000000);
-  p.dst = chance(80) ? ip(addrs[rng() % addrs.size()]) + static_cast<uint32_t>(rng() % 4) : static_cast<uint32_t>(rng() | 0x01000000);
-  static const uint8_t protos[] = {6, 17, 1};
-  p.proto = protos[rng() % 3];
-  if (p.proto != 1) {
-    p.sport = chance(70) ? static_cast<uint16_t>(ports[rng() % ports.size()] + rng() % 3) : static_cast<uint16_t>(rng() | 1);
-    p.dport = chance(70) ? static_cast<uint16_t>(ports[rng() % ports.size()] + rng() % 3) : static_cast<uint16_t>(rng() | 1);
-  }
-  p.tcp_flags = p.proto == 6 ? static_cast<uint8_t>(rng() & 0x3f) : 0;
-  if (p.proto == 1) {
-    static const uint8_t types[] = {0, 3, 8, 11};
-    p.icmp_type = types[rng() % 4];
-    p.icmp_code = static_cast<uint8_t>(rng() % 4);
-  }
-  p.in_if = chance(70) ? ifs[rng() % ifs.size()] : "";
-  p.out_if = chance(70) ? ifs[rng() % ifs.size()] : "";
-  static const uint8_t states[] = {IPT_CT_NEW, IPT_CT_ESTABLISHED, IPT_CT_RELATED, IPT_CT_INVALID, IPT_CT_DNAT};
-  p.ctstate = states[rng() % 5];
-  static const uint32_t marks[] = {0, 0x1, 0x4000, 0x4010, 0x10};
-  p.mark = marks[rng() % 5];
-  p.src_local = chance(30);
-  p.dst_local = chance(30);
-  p.random31 = static_cast<uint32_t>(rng() & 0x7fffffff);
-  return p;
 }
 
 std::vector<uint8_t> frame_of(const Packet& p) {
@@ -171,7 +134,7 @@ TEST_F(IptablesClassifyProgRun, BpfAgreesWithCompiledEvaluatorOnRandomRulesets) 
                                        : std::vector<int>{IPT_HOOK_INPUT, IPT_HOOK_FORWARD, IPT_HOOK_OUTPUT};
     std::vector<uint64_t> expected_hits(c->rules.size(), 0);
     for (int i = 0; i < 150; ++i) {
-      Packet p = random_packet(rng);
+      Packet p = random_packet(rng, true);
       for (int hook : hooks) {
         Decision want = cev.evaluate(table, hook, p);
         ipt_decision got = run(p, hook, table);
@@ -209,8 +172,8 @@ TEST_F(IptablesClassifyProgRun, FiftyThousandRulesStillOneLookup) {
   ASSERT_TRUE(loader.load(*c, 0));
   ASSERT_TRUE(loader.activate(0, *c));
   Packet last;
-  last.src = ip("10.10.199.250");
-  last.dst = ip("10.20.0.1");
+  last.src = ipv4_host("10.10.199.250");
+  last.dst = ipv4_host("10.20.0.1");
   last.proto = 17;
   last.sport = 4000;
   last.dport = 5000;
@@ -219,7 +182,7 @@ TEST_F(IptablesClassifyProgRun, FiftyThousandRulesStillOneLookup) {
   EXPECT_EQ(d.by, 49999u);
   EXPECT_EQ(d.steps, 1u) << "one candidate examined for the last of 50,000 rules";
   Packet miss = last;
-  miss.src = ip("10.99.0.1");
+  miss.src = ipv4_host("10.99.0.1");
   d = run(miss, IPT_HOOK_FORWARD, 0);
   EXPECT_EQ(d.verdict, static_cast<uint32_t>(IPT_V_DROP));  // the policy
   EXPECT_EQ(d.by, IPT_NONE);

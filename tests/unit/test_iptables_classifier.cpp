@@ -11,50 +11,13 @@
 #include "reference_eval.h"
 #include "restore.h"
 #include "ruleset.h"
+#include "random_packet.h"
 #include "ruleset_generator.h"
 
 using namespace netaccel::ipt;
 using namespace netaccel::test;
 
 namespace {
-
-uint32_t ip(const std::string& s) {
-  in_addr a{};
-  inet_pton(AF_INET, s.c_str(), &a);
-  return ntohl(a.s_addr);
-}
-
-Packet random_packet(std::mt19937& rng) {
-  auto chance = [&](int pct) { return static_cast<int>(rng() % 100) < pct; };
-  const auto& addrs = generator_addresses();
-  const auto& ports = generator_ports();
-  const auto& ifs = generator_interfaces();
-  Packet p;
-  p.src = chance(80) ? ip(addrs[rng() % addrs.size()]) + static_cast<uint32_t>(rng() % 4) : static_cast<uint32_t>(rng());
-  p.dst = chance(80) ? ip(addrs[rng() % addrs.size()]) + static_cast<uint32_t>(rng() % 4) : static_cast<uint32_t>(rng());
-  static const uint8_t protos[] = {6, 17, 1, 132, 47};
-  p.proto = protos[rng() % 5];
-  if (p.proto != 1 && p.proto != 47) {
-    p.sport = chance(70) ? static_cast<uint16_t>(ports[rng() % ports.size()] + rng() % 3) : static_cast<uint16_t>(rng());
-    p.dport = chance(70) ? static_cast<uint16_t>(ports[rng() % ports.size()] + rng() % 3) : static_cast<uint16_t>(rng());
-  }
-  p.tcp_flags = p.proto == 6 ? static_cast<uint8_t>(rng() & 0x3f) : 0;
-  if (p.proto == 1) {
-    static const uint8_t types[] = {0, 3, 8, 11};
-    p.icmp_type = types[rng() % 4];
-    p.icmp_code = static_cast<uint8_t>(rng() % 4);
-  }
-  p.in_if = chance(70) ? ifs[rng() % ifs.size()] : "";
-  p.out_if = chance(70) ? ifs[rng() % ifs.size()] : "";
-  static const uint8_t states[] = {IPT_CT_NEW, IPT_CT_ESTABLISHED, IPT_CT_RELATED, IPT_CT_INVALID, IPT_CT_DNAT};
-  p.ctstate = states[rng() % 5];
-  static const uint32_t marks[] = {0, 0x1, 0x4000, 0x4010, 0x10};
-  p.mark = marks[rng() % 5];
-  p.src_local = chance(30);
-  p.dst_local = chance(30);
-  p.random31 = static_cast<uint32_t>(rng() & 0x7fffffff);
-  return p;
-}
 
 std::string describe(const Decision& d) {
   std::string s = "verdict " + std::to_string(d.verdict) + " by " + d.by.chain + "#" + std::to_string(d.by.index) + " mark " +
@@ -148,8 +111,8 @@ TEST(IptablesClassifier, LargeChainOfDistinctRulesHasShortBuckets) {
   EXPECT_EQ(c->chains[1].ntuples, 1u);  // filter/FORWARD: one shape
   CompiledEvaluator cev(*c);
   Packet p;
-  p.src = ip("10.10.199.250");  // the last rule
-  p.dst = ip("10.20.0.1");
+  p.src = ipv4_host("10.10.199.250");  // the last rule
+  p.dst = ipv4_host("10.20.0.1");
   p.proto = 17;
   p.dport = 1000 + 49999;
   Decision d = cev.evaluate(0, IPT_HOOK_FORWARD, p);
