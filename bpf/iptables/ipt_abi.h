@@ -16,7 +16,7 @@
 #endif
 
 #define IPT_MAX_RULES 262144   /* two generations of 131,072 during an atomic swap */
-#define IPT_MAX_CHAINS 65536
+#define IPT_MAX_CHAINS 131072  /* two generations of 65,536: 25,000 kube-proxy services make 50,000 */
 #define IPT_MAX_TUPLES 16       /* per chain; more distinct shapes -> the compiler merges */
 #define IPT_MAX_DEPTH 16        /* nested jumps */
 #define IPT_MAX_STEPS 512       /* rules examined per packet and hook, a safety bound */

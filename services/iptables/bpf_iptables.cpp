@@ -77,6 +77,8 @@ Status BpfIptables::insert(const Compiled& c, const RuleInsert& ins) {
   return {};
 }
 
+Status BpfIptables::add_chain(const Compiled& c, uint32_t chain_id) { return loader_.apply_new_chain(slot_, c, chain_id); }
+
 ipt_counter BpfIptables::rule_counter(uint32_t id) {
   auto c = loader_.counter(slot_, id);
   return c ? *c : ipt_counter{};

@@ -74,7 +74,6 @@ Result<size_t> rule_number(const std::string& s, size_t count, const std::string
   return static_cast<size_t>(n - 1);
 }
 
-bool is_number(const std::string& s) { return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return isdigit(static_cast<unsigned char>(c)); }); }
 
 std::string pad(const std::string& s, size_t w) { return s.size() >= w ? s + " " : s + std::string(w - s.size(), ' '); }
 
@@ -210,7 +209,7 @@ Result<CommandResult> run_command(Ruleset& rs_in, const std::vector<std::string>
     if (p->chain.empty()) return bad("-N: needs a chain name");
     if (chain) return make_error(Errc::already_exists, "chain " + p->chain + " already exists");
     if (p->chain.size() > 28 || p->chain.find_first_of(" \t\"'\\") != std::string::npos) return bad("'" + p->chain + "' is not a valid chain name");
-    t.chains.push_back(Chain{p->chain, false, Policy::none, 0, 0, {}});
+    t.add_chain(Chain{p->chain, false, Policy::none, 0, 0, {}});
   } else if (cmd == "-X") {
     if (p->chain.empty()) {  // every empty, unreferenced user chain
       std::vector<Chain> keep;
@@ -218,6 +217,7 @@ Result<CommandResult> run_command(Ruleset& rs_in, const std::vector<std::string>
       for (auto& c : t.chains)
         if (!c.builtin && !c.rules.empty()) return bad("-X: chain " + c.name + " is not empty");
       t.chains = keep;
+      t.drop_index();
     } else {
       if (auto st = need_chain(); !st) return st.error();
       if (chain->builtin) return bad("-X: cannot delete built-in chain " + p->chain);
@@ -226,7 +226,7 @@ Result<CommandResult> run_command(Ruleset& rs_in, const std::vector<std::string>
         for (const auto& r : c.rules)
           if (auto* j = std::get_if<Jump>(&r.target); j && j->chain == p->chain)
             return bad("-X: chain " + p->chain + " is still referenced from " + c.name);
-      t.chains.erase(t.chains.begin() + (chain - t.chains.data()));
+      t.erase_chain(p->chain);
     }
   } else if (cmd == "-F") {
     if (p->chain.empty()) for (auto& c : t.chains) c.rules.clear();

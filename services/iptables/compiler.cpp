@@ -75,7 +75,7 @@ class RuleCompiler {
   }
 
   // Fills rule (residual checks and target) and its shape; `never` when it cannot match.
-  Status build(const Rule& r, const std::string& w, const std::map<std::string, uint32_t>& chain_ids, uint32_t rule_id,
+  Status build(const Rule& r, const std::string& w, const ChainIds& chain_ids, uint32_t rule_id,
                ipt_rule& out, Shape& sh, bool& never) {
     out = ipt_rule{};
     sh = Shape{};
@@ -196,7 +196,7 @@ class RuleCompiler {
   }
 
  private:
-  Status target(const Target& tg, const std::string& w, const std::map<std::string, uint32_t>& chain_ids, uint32_t rule_id,
+  Status target(const Target& tg, const std::string& w, const ChainIds& chain_ids, uint32_t rule_id,
                 ipt_rule& out) {
     if (auto* v = std::get_if<Verdict>(&tg)) {
       out.verdict = v->kind == Verdict::accept ? IPT_V_ACCEPT : v->kind == Verdict::drop ? IPT_V_DROP : IPT_V_RETURN;
@@ -305,7 +305,7 @@ Result<Compiled> compile(const Ruleset& rs) {
     const Table& t = rs.table(tid);
     const int table_index = tid == TableId::filter ? 0 : 1;
     // Chain ids of this table (jumps stay within a table).
-    std::map<std::string, uint32_t> ids;
+    ChainIds& ids = c.chain_ids[table_index];
     for (const auto& ch : t.chains) {
       ids[ch.name] = static_cast<uint32_t>(c.chains.size());
       ipt_chain chain{};
@@ -319,11 +319,11 @@ Result<Compiled> compile(const Ruleset& rs) {
       static const std::map<std::string, int> nat_hooks = {{"PREROUTING", IPT_HOOK_PREROUTING}, {"INPUT", IPT_HOOK_INPUT},
                                                            {"OUTPUT", IPT_HOOK_OUTPUT}, {"POSTROUTING", IPT_HOOK_POSTROUTING}};
       for (const auto& [name, hook] : (tid == TableId::filter ? filter_hooks : nat_hooks))
-        if (ids.count(name)) c.hook_chain[hook * 2 + table_index] = ids[name];
+        if (auto it = ids.find(name); it != ids.end()) c.hook_chain[hook * 2 + table_index] = it->second;
     }
     RuleCompiler rc(c, patterns);
     for (const auto& ch : t.chains) {
-      const uint32_t chain_id = ids[ch.name];
+      const uint32_t chain_id = ids.at(ch.name);
       struct Pending {
         uint32_t id;
         Shape shape;
@@ -392,11 +392,8 @@ Result<Compiled> compile(const Ruleset& rs) {
 }
 
 Result<RuleInsert> insert_rule(Compiled& c, TableId t, const std::string& chain, size_t index, const Rule& rule) {
-  const std::string prefix = std::string(table_name(t)) + "/";
   const int table_index = t == TableId::filter ? 0 : 1;
-  std::map<std::string, uint32_t> ids;
-  for (uint32_t i = 0; i < c.chain_names.size(); ++i)
-    if (c.chain_names[i].rfind(prefix, 0) == 0) ids[c.chain_names[i].substr(prefix.size())] = i;
+  const ChainIds& ids = c.chain_ids[table_index];
   auto it = ids.find(chain);
   if (it == ids.end()) return make_error(Errc::not_found, "chain " + chain + " is not compiled");
   const uint32_t chain_id = it->second;
@@ -490,6 +487,20 @@ Result<RuleInsert> insert_rule(Compiled& c, TableId t, const std::string& chain,
   c.rule_refs.push_back(RuleRef{table_index, chain, static_cast<uint32_t>(index)});
   c.chain_rules[chain_id].insert(c.chain_rules[chain_id].begin() + static_cast<long>(index), ins.rule_id);
   return ins;
+}
+
+Result<uint32_t> add_chain(Compiled& c, TableId t, const std::string& name) {
+  const int table_index = t == TableId::filter ? 0 : 1;
+  if (c.chain_ids[table_index].count(name)) return make_error(Errc::already_exists, "chain " + name + " is compiled already");
+  if (c.chains.size() >= IPT_MAX_CHAINS / 2) return make_error(Errc::unsupported, "chain table full");
+  const uint32_t id = static_cast<uint32_t>(c.chains.size());
+  ipt_chain chain{};
+  chain.policy = IPT_V_RETURN;  // a user chain: falling off its end returns
+  c.chains.push_back(chain);
+  c.chain_names.push_back(std::string(table_name(t)) + "/" + name);
+  c.chain_rules.emplace_back();
+  c.chain_ids[table_index][name] = id;
+  return id;
 }
 
 }  // namespace netaccel::ipt

@@ -25,8 +25,11 @@ struct KeyEq {
   bool operator()(const ipt_key& a, const ipt_key& b) const { return memcmp(&a, &b, sizeof(a)) == 0; }
 };
 
+using ChainIds = std::unordered_map<std::string, uint32_t>;  // chain name -> id, one table
+
 struct Compiled {
   std::vector<ipt_chain> chains;                 // by chain id
+  ChainIds chain_ids[2];                         // [0 filter, 1 nat]
   std::vector<std::string> chain_names;          // by chain id: "filter/INPUT"
   std::vector<ipt_rule> rules;                   // by rule id
   std::vector<RuleRef> rule_refs;                // by rule id: where it came from
@@ -55,6 +58,9 @@ struct RuleInsert {
 // Fails with Errc::unsupported when only a full compile can place it (no position gap left, no
 // tuple slot); c is unchanged then.
 Result<RuleInsert> insert_rule(Compiled& c, TableId t, const std::string& chain, size_t index, const Rule& r);
+
+// A new, empty user chain (it returns) appended to c: its id. Nothing refers to it yet.
+Result<uint32_t> add_chain(Compiled& c, TableId t, const std::string& name);
 
 // Which patterns an interface name matches (for ipt_ifaces).
 ipt_iface iface_entry(const Compiled& c, const std::string& ifname);

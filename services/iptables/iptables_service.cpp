@@ -3,9 +3,11 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 
+#include "additions.h"
 #include "rule_parser.h"
 #include "save.h"
 
@@ -60,6 +62,9 @@ Status IptablesService::apply(Ruleset next) {
   if (auto st = dp_.load(*c); !st) return st;
   model_ = std::move(next);
   compiled_ = std::move(*c);
+  // Ready for in-place additions (kube-proxy adds services right after a full sync).
+  reach_[0] = chain_reach(model_.filter);
+  reach_[1] = chain_reach(model_.nat);
   ++generation_;
   if (auto st = persist(); !st) return st;
   if (changed_) changed_();
@@ -67,6 +72,7 @@ Status IptablesService::apply(Ruleset next) {
 }
 
 Status IptablesService::restore(const std::string& text, const RestoreFlags& f) {
+  if (auto in_place = restore_additions(text, f)) return *in_place;
   // Rules that survive (--noflush) keep their counts: start from the live totals.
   auto next = ipt::restore(current(), text, RestoreOptions{f.noflush, f.counters});
   if (!next) return next.error();
@@ -88,6 +94,7 @@ namespace {
 
 // Below this size a full compile takes about as long as the in-place path: keep one path.
 constexpr size_t kFastInsertMinRules = 1000;
+constexpr size_t kJournalFoldLines = 1000;
 
 std::string quote(const std::string& a) {
   std::string q = "\"";
@@ -98,59 +105,135 @@ std::string quote(const std::string& a) {
   return q + "\"";
 }
 
-bool needs_whole_table_checks(const Target& t) {
-  // A jump can close a loop; NAT targets depend on the hooks that reach the chain.
-  return std::holds_alternative<Jump>(t) || std::holds_alternative<NatTarget>(t) ||
-         std::holds_alternative<Masquerade>(t) || std::holds_alternative<Redirect>(t);
-}
-
 }  // namespace
 
 std::optional<Result<CommandResult>> IptablesService::fast_insert(const std::vector<std::string>& args) {
   if (compiled_.rules.size() < kFastInsertMinRules) return std::nullopt;
   auto parsed = parse_insert(args);
   if (!parsed || !*parsed) return std::nullopt;  // not -A/-I, or an error the full path words
-  const InsertCommand& ic = **parsed;
-  Chain* ch = model_.table(ic.table).find(ic.chain);
-  if (!ch || needs_whole_table_checks(ic.rule.target)) return std::nullopt;
-  if (!ic.rule.in_if.empty() && ch->builtin && (ic.chain == "OUTPUT" || ic.chain == "POSTROUTING")) return std::nullopt;
-  if (!ic.rule.out_if.empty() && ch->builtin && (ic.chain == "INPUT" || ic.chain == "PREROUTING")) return std::nullopt;
-  size_t index = ic.append ? ch->rules.size() : ic.position.value_or(0);
-  if (index > ch->rules.size()) return std::nullopt;
-  auto ins = insert_rule(compiled_, ic.table, ic.chain, index, ic.rule);
-  if (!ins) return std::nullopt;  // no room in place: recompile
-  ch->rules.insert(ch->rules.begin() + static_cast<long>(index), ic.rule);
-  model_.table(ic.table).present = true;
-  if (auto st = dp_.insert(compiled_, *ins); !st) {
-    // The maps may be half-written: rebuild everything from the model (which has the rule).
-    if (auto re = apply(model_); !re) return Result<CommandResult>(re.error());
-    return Result<CommandResult>(CommandResult{"", true});
-  }
-  ++generation_;
-  if (auto st = append_journal(args); !st) return Result<CommandResult>(st.error());
-  if (changed_) changed_();
+  InsertCommand& ic = **parsed;
+  Addition a;
+  a.table = ic.table;
+  a.chain = ic.chain;
+  a.index = ic.position;
+  a.top = !ic.append && !ic.position;
+  a.rule = std::move(ic.rule);
+  std::vector<Addition> adds;
+  adds.push_back(std::move(a));
+  auto st = apply_additions(adds);
+  if (!st) return std::nullopt;
+  if (!*st) return Result<CommandResult>(st->error());
   return Result<CommandResult>(CommandResult{"", true});
 }
 
-Status IptablesService::append_journal(const std::vector<std::string>& args) const {
+std::optional<Status> IptablesService::restore_additions(const std::string& text, const RestoreFlags& f) {
+  if (!f.noflush || f.test || compiled_.rules.size() < kFastInsertMinRules) return std::nullopt;
+  auto adds = parse_additions(model_, text);
+  if (!adds) return std::nullopt;
+  return apply_additions(*adds);
+}
+
+std::optional<Status> IptablesService::apply_additions(std::vector<Addition>& adds) {
+  if (!additions_valid(model_, adds, reach_)) return std::nullopt;
+  size_t new_chains = 0;
+  for (const Addition& a : adds) new_chains += a.new_chain;
+  if (compiled_.rules.size() + adds.size() - new_chains > IPT_MAX_RULES / 2 || compiled_.chains.size() + new_chains > IPT_MAX_CHAINS / 2)
+    return std::nullopt;  // the full path says which limit
+  // New chains, then their rules, then the rules that jump to them: the data path never sees a
+  // half-built chain reachable. (additions_valid() saw each chain created before its rules.)
+  std::stable_partition(adds.begin(), adds.end(), [&](const Addition& a) { return a.new_chain || !model_.table(a.table).find(a.chain); });
+  std::vector<std::vector<std::string>> journal;
+  size_t done = 0;
+  Status outcome;  // OK unless a step below fails
+  for (; done < adds.size() && outcome; ++done) {
+    const Addition& a = adds[done];
+    journal.push_back({"-t", table_name(a.table)});
+    if (a.new_chain) {
+      journal.back().insert(journal.back().end(), {"-N", a.chain});
+      auto id = add_chain(compiled_, a.table, a.chain);
+      if (!id) {
+        outcome = id.error();
+        break;
+      }
+      model_.table(a.table).add_chain(Chain{a.chain, false, Policy::none, 0, 0, {}});
+      outcome = dp_.add_chain(compiled_, *id);
+      continue;
+    }
+    journal.back().insert(journal.back().end(), {"-I", a.chain, std::to_string(*a.index + 1)});
+    if (auto words = split_words(rule_spec(a.rule)))  // save's canonical form, which restore reads back
+      journal.back().insert(journal.back().end(), words->begin(), words->end());
+    auto ins = insert_rule(compiled_, a.table, a.chain, *a.index, a.rule);
+    if (!ins) {
+      outcome = ins.error();
+      break;
+    }
+    Table& t = model_.table(a.table);
+    Chain* ch = t.find(a.chain);
+    ch->rules.insert(ch->rules.begin() + static_cast<long>(*a.index), a.rule);
+    t.present = true;
+    outcome = dp_.insert(compiled_, *ins);
+  }
+  if (outcome) {
+    ++generation_;
+    if (auto st = append_journal(journal); !st) return st;
+    if (changed_) changed_();
+    return Status{};
+  }
+  // No room in place (positions, tuple slots), or a map write failed: the model takes the rest
+  // and everything is recompiled from it.
+  for (; done < adds.size(); ++done) {
+    const Addition& a = adds[done];
+    Table& t = model_.table(a.table);
+    if (a.new_chain) {
+      t.add_chain(Chain{a.chain, false, Policy::none, 0, 0, {}});
+    } else {
+      Chain* ch = t.find(a.chain);
+      ch->rules.insert(ch->rules.begin() + static_cast<long>(*a.index), a.rule);
+      t.present = true;
+    }
+  }
+  return apply(model_);
+}
+
+Status IptablesService::append_journal(const std::vector<std::vector<std::string>>& commands) {
   if (state_file_.empty()) return {};
   std::ofstream f(state_file_ + ".journal", std::ios::app);
   if (!f) return errno_error(errno, "append to " + state_file_ + ".journal");
-  for (size_t i = 0; i < args.size(); ++i) f << (i ? " " : "") << quote(args[i]);
-  f << "\n";
+  for (const auto& args : commands) {
+    for (size_t i = 0; i < args.size(); ++i) f << (i ? " " : "") << quote(args[i]);
+    f << "\n";
+  }
   f.flush();
   if (!f) return errno_error(errno, "append to " + state_file_ + ".journal");
+  // Replaying a long journal at start costs a ruleset copy per line: fold it into the state
+  // file now and then.
+  journal_lines_ += commands.size();
+  if (journal_lines_ >= kJournalFoldLines) return persist_now();
   return {};
 }
 
 Status IptablesService::replay_journal() {
   std::ifstream f(state_file_ + ".journal");
   std::string line;
-  int n = 0;
   while (std::getline(f, line)) {
-    ++n;
     auto words = split_words(line);
     if (!words) continue;
+    // Inserts and new chains (nearly every line) in place; run_command copies the ruleset.
+    if (auto ins = parse_insert(*words); ins && *ins) {
+      Chain* ch = model_.table((*ins)->table).find((*ins)->chain);
+      size_t at = (*ins)->append ? (ch ? ch->rules.size() : 0) : (*ins)->position.value_or(0);
+      if (ch && at <= ch->rules.size()) {
+        ch->rules.insert(ch->rules.begin() + static_cast<long>(at), std::move((*ins)->rule));
+        model_.table((*ins)->table).present = true;
+      }
+      continue;
+    }
+    const auto& w = *words;
+    if (w.size() == 4 && w[0] == "-t" && (w[1] == "filter" || w[1] == "nat") && w[2] == "-N") {
+      Table& t = model_.table(w[1] == "nat" ? TableId::nat : TableId::filter);
+      if (!t.find(w[3])) t.add_chain(Chain{w[3], false, Policy::none, 0, 0, {}});
+      continue;
+    }
     auto r = run_command(model_, *words);
     (void)r;  // it applied once already; a line that no longer applies is skipped
   }
@@ -206,6 +289,7 @@ Status IptablesService::persist() const {
   }
   if (rename(tmp.c_str(), state_file_.c_str()) < 0) return errno_error(errno, "rename " + tmp);
   unlink((state_file_ + ".journal").c_str());  // the full file now has what the journal had
+  journal_lines_ = 0;
   return {};
 }
 

@@ -4,10 +4,12 @@
 #pragma once
 
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "additions.h"
 #include "commands.h"
 #include "compiler.h"
 #include "netaccel/core/result.h"
@@ -23,6 +25,8 @@ class IptablesDataplane {
   virtual Status load(const Compiled& c) = 0;
   // Makes an in-place insert of the live compiled ruleset `c` live (RuleInsert says what changed).
   virtual Status insert(const Compiled& c, const RuleInsert& ins) = 0;
+  // Makes a chain added in place (add_chain) exist in the data path; nothing refers to it yet.
+  virtual Status add_chain(const Compiled& c, uint32_t chain_id) = 0;
   // Counters of the live generation.
   virtual ipt_counter rule_counter(uint32_t rule_id) = 0;
   virtual ipt_counter policy_counter(uint32_t chain_id) = 0;
@@ -60,8 +64,13 @@ class IptablesService {
   Status apply(Ruleset next);
   // -A/-I of a plain rule into a large ruleset, without recompiling: false when not applicable.
   std::optional<Result<CommandResult>> fast_insert(const std::vector<std::string>& args);
+  // A --noflush restore that only adds chains and rules, applied in place (kube-proxy adding a
+  // service); nullopt when the full path must run.
+  std::optional<Status> restore_additions(const std::string& text, const RestoreFlags& f);
+  // Validates and applies additions in place; nullopt when only the full path can.
+  std::optional<Status> apply_additions(std::vector<Addition>& adds);
   Status persist() const;
-  Status append_journal(const std::vector<std::string>& args) const;
+  Status append_journal(const std::vector<std::vector<std::string>>& commands);
   Status replay_journal();
   static Result<Ruleset> restore_fn(const Ruleset& base, const std::string& text);
 
@@ -70,6 +79,8 @@ class IptablesService {
   Ruleset model_ = empty_ruleset();
   Compiled compiled_;
   uint32_t generation_ = 0;
+  ChainReach reach_[2];  // chain_reach() per table, for in-place additions
+  mutable size_t journal_lines_ = 0;
   std::function<void()> changed_;
 };
 

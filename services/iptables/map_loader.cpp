@@ -96,6 +96,16 @@ Status MapLoader::apply_insert(uint32_t slot, const Compiled& c, const RuleInser
   return bump_generation();
 }
 
+Status MapLoader::apply_new_chain(uint32_t slot, const Compiled& c, uint32_t chain_id) {
+  slot &= 1;
+  if (chain_id >= kChainsPerSlot) return make_error(Errc::unsupported, "more than " + std::to_string(kChainsPerSlot) + " chains");
+  int ncpu = libbpf_num_possible_cpus();
+  std::vector<ipt_counter> zero_counters(static_cast<size_t>(ncpu > 0 ? ncpu : 1));
+  uint32_t id = chain_base(slot) + chain_id, pid = IPT_MAX_RULES + id;
+  if (auto st = update(m_.counters, &pid, zero_counters.data(), "zero policy counters"); !st) return st;
+  return update(m_.chains, &id, &c.chains[chain_id], "write chain " + c.chain_names[chain_id]);
+}
+
 Status MapLoader::activate(uint32_t slot, const Compiled& c) {
   slot &= 1;
   const uint32_t zero = 0;

@@ -26,6 +26,8 @@ class MapLoader {
   // Applies an in-place insert (insert_rule) to the live `slot`: the rule first, then its link,
   // then a generation bump so connections re-classify.
   Status apply_insert(uint32_t slot, const Compiled& c, const RuleInsert& ins);
+  // Writes a chain added in place (add_chain) to the live `slot`: nothing jumps to it yet.
+  Status apply_new_chain(uint32_t slot, const Compiled& c, uint32_t chain_id);
   // Makes `slot` live: one update of ipt_config.
   Status activate(uint32_t slot, const Compiled& c);
   // Removes the buckets a previous load of `slot` left (after the other slot went live); after

@@ -27,15 +27,11 @@ Result<std::pair<uint64_t, uint64_t>> parse_counters(const std::string& s) {
   return std::make_pair(pv, bv);
 }
 
-bool is_builtin(TableId t, const std::string& name) {
-  for (const auto& b : builtin_chains(t))
-    if (b == name) return true;
-  return false;
-}
+}  // namespace
 
 // Which built-in hooks reach each chain (bit i = builtin_chains(t)[i]).
-std::map<std::string, unsigned> reachability(const Table& t) {
-  std::map<std::string, unsigned> reach;
+ChainReach chain_reach(const Table& t) {
+  ChainReach reach;
   const auto& hooks = builtin_chains(t.id);
   std::function<void(const std::string&, unsigned, int)> walk = [&](const std::string& name, unsigned bit, int depth) {
     if (depth > 64 || (reach[name] & bit)) return;
@@ -48,7 +44,20 @@ std::map<std::string, unsigned> reachability(const Table& t) {
   return reach;
 }
 
-}  // namespace
+
+std::string hook_violation(TableId table, const Target& tg, unsigned reach) {
+  if (table != TableId::nat) return "";
+  // nat hooks: bit 0 PREROUTING, 1 INPUT, 2 OUTPUT, 3 POSTROUTING
+  if (auto* n = std::get_if<NatTarget>(&tg)) {
+    if (n->dnat && (reach & ~0b0101u)) return "DNAT only works in PREROUTING and OUTPUT";
+    if (!n->dnat && (reach & ~0b1010u)) return "SNAT only works in POSTROUTING and INPUT";
+  } else if (std::holds_alternative<Redirect>(tg) && (reach & ~0b0101u)) {
+    return "REDIRECT only works in PREROUTING and OUTPUT";
+  } else if (std::holds_alternative<Masquerade>(tg) && (reach & ~0b1000u)) {
+    return "MASQUERADE only works in POSTROUTING";
+  }
+  return "";
+}
 
 Status validate_table(const Table& t) {
   const std::string where = std::string("table ") + table_name(t.id) + ": ";
@@ -77,28 +86,26 @@ Status validate_table(const Table& t) {
     if (state[c.name] == 0 && cyclic(c, path)) return make_error(Errc::parse_error, where + "chains loop: " + path);
   }
   // Targets bound to hooks, as the kernel enforces them.
-  auto reach = reachability(t);
+  auto reach = chain_reach(t);
   for (const auto& c : t.chains) {
     unsigned r = reach[c.name];
-    for (size_t i = 0; i < c.rules.size(); ++i) {
-      const Target& tg = c.rules[i].target;
-      std::string bad;
-      if (t.id == TableId::nat) {
-        // nat hooks: bit 0 PREROUTING, 1 INPUT, 2 OUTPUT, 3 POSTROUTING
-        if (auto* n = std::get_if<NatTarget>(&tg)) {
-          if (n->dnat && (r & ~0b0101u)) bad = "DNAT only works in PREROUTING and OUTPUT";
-          if (!n->dnat && (r & ~0b1010u)) bad = "SNAT only works in POSTROUTING and INPUT";
-        } else if (std::holds_alternative<Redirect>(tg) && (r & ~0b0101u)) {
-          bad = "REDIRECT only works in PREROUTING and OUTPUT";
-        } else if (std::holds_alternative<Masquerade>(tg) && (r & ~0b1000u)) {
-          bad = "MASQUERADE only works in POSTROUTING";
-        }
-      }
-      if (!bad.empty())
+    for (size_t i = 0; i < c.rules.size(); ++i)
+      if (std::string bad = hook_violation(t.id, c.rules[i].target, r); !bad.empty())
         return make_error(Errc::parse_error, where + "chain " + c.name + " rule " + std::to_string(i + 1) + ": " + bad);
-    }
   }
   return {};
+}
+
+bool next_statement(std::istream& in, std::string& line, int& n) {
+  while (std::getline(in, line)) {
+    ++n;
+    auto b = line.find_first_not_of(" \t\r");
+    if (b == std::string::npos || line[b] == '#') continue;
+    line = line.substr(b);
+    while (!line.empty() && (line.back() == '\r' || line.back() == ' ' || line.back() == '\t')) line.pop_back();
+    return true;
+  }
+  return false;
 }
 
 Result<Ruleset> restore(const Ruleset& current, const std::string& text, const RestoreOptions& opt) {
@@ -109,12 +116,7 @@ Result<Ruleset> restore(const Ruleset& current, const std::string& text, const R
   Table* table = nullptr;
   int table_line = 0;
   std::set<std::string> declared;
-  while (std::getline(in, line)) {
-    ++n;
-    auto b = line.find_first_not_of(" \t\r");
-    if (b == std::string::npos || line[b] == '#') continue;
-    line = line.substr(b);
-    while (!line.empty() && (line.back() == '\r' || line.back() == ' ' || line.back() == '\t')) line.pop_back();
+  while (next_statement(in, line, n)) {
     if (line[0] == '*') {
       if (table) return at(n, std::string("table ") + table_name(table->id) + " (line " + std::to_string(table_line) + ") has no COMMIT before the next table");
       std::string name = line.substr(1);
@@ -152,7 +154,7 @@ Result<Ruleset> restore(const Ruleset& current, const std::string& text, const R
         if (opt.counters) cnt = *c;
       }
       if (!declared.insert(name).second) return at(n, "chain " + name + " declared twice");
-      if (is_builtin(table->id, name)) {
+      if (is_builtin_chain(table->id, name)) {
         if (pol != "ACCEPT" && pol != "DROP") return at(n, "built-in chain " + name + " needs policy ACCEPT or DROP, not " + pol);
         Chain* c = table->find(name);
         c->policy = pol == "ACCEPT" ? Policy::accept : Policy::drop;
@@ -162,7 +164,7 @@ Result<Ruleset> restore(const Ruleset& current, const std::string& text, const R
         if (pol != "-") return at(n, "user chain " + name + " cannot have a policy (" + pol + "); write '-'");
         if (name.size() > 28 || name[0] == '-') return at(n, "'" + name + "' is not a valid chain name");
         if (Chain* c = table->find(name)) c->rules.clear();  // --noflush: a declared chain starts empty
-        else table->chains.push_back(Chain{name, false, Policy::none, 0, 0, {}});
+        else table->add_chain(Chain{name, false, Policy::none, 0, 0, {}});
       }
       continue;
     }
@@ -182,7 +184,7 @@ Result<Ruleset> restore(const Ruleset& current, const std::string& text, const R
     Chain* chain = table->find(chain_name);
     if (cmd == "-N" || cmd == "--new-chain") {
       if (chain) return at(n, "chain " + chain_name + " already exists");
-      table->chains.push_back(Chain{chain_name, false, Policy::none, 0, 0, {}});
+      table->add_chain(Chain{chain_name, false, Policy::none, 0, 0, {}});
       continue;
     }
     if (!chain) return at(n, "chain " + chain_name + " does not exist in table " + table_name(table->id));
@@ -219,7 +221,7 @@ Result<Ruleset> restore(const Ruleset& current, const std::string& text, const R
         for (const auto& r : c.rules)
           if (auto* j = std::get_if<Jump>(&r.target); j && j->chain == chain_name)
             return at(n, "chain " + chain_name + " is still referenced from " + c.name);
-      table->chains.erase(table->chains.begin() + (chain - table->chains.data()));
+      table->erase_chain(chain_name);
     } else if (cmd == "-F" || cmd == "--flush") {
       chain->rules.clear();
     } else if (cmd == "-P" || cmd == "--policy") {

@@ -2,7 +2,10 @@
 // --noflush, --counters. The result is a new Ruleset; the current one is never half-changed.
 #pragma once
 
+#include <istream>
+#include <map>
 #include <string>
+#include <unordered_map>
 
 #include "netaccel/core/result.h"
 #include "ruleset.h"
@@ -16,6 +19,16 @@ struct RestoreOptions {
 
 // Every error reads "line N: ..." (or "table X: ..." for a table-level problem).
 Result<Ruleset> restore(const Ruleset& current, const std::string& text, const RestoreOptions& opt);
+
+// The next line of restore input that says something (comments and blank lines skipped,
+// whitespace trimmed); n counts lines read.
+bool next_statement(std::istream& in, std::string& line, int& n);
+
+// Which built-in chains reach each chain of t: bit i = builtin_chains(t.id)[i].
+using ChainReach = std::unordered_map<std::string, unsigned>;
+ChainReach chain_reach(const Table& t);
+// Why target tg may not sit in a chain that the hooks `reach` reach ("" when it may).
+std::string hook_violation(TableId table, const Target& tg, unsigned reach);
 
 // Checks one table after a change: jumps to existing chains, no loops, NAT and REJECT targets
 // only where their hooks allow them.

@@ -774,4 +774,6 @@ Result<Rule> parse_rule(const std::vector<std::string>& tokens, TableId table) {
   return Parser(tokens, table).run();
 }
 
+bool is_number(const std::string& s) { return !s.empty() && s.find_first_not_of("0123456789") == std::string::npos; }
+
 }  // namespace netaccel::ipt

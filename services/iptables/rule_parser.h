@@ -21,5 +21,7 @@ Result<Rule> parse_rule(const std::vector<std::string>& tokens, TableId table);
 Result<Prefix> parse_prefix(const std::string& text);
 Result<uint8_t> parse_protocol(const std::string& text);
 std::string protocol_name(uint8_t proto);
+// A rule number as -I/-R/-D take it: decimal digits only.
+bool is_number(const std::string& s);
 
 }  // namespace netaccel::ipt

@@ -1,5 +1,7 @@
 #include "ruleset.h"
 
+#include <utility>
+
 namespace netaccel::ipt {
 
 const char* table_name(TableId t) { return t == TableId::filter ? "filter" : "nat"; }
@@ -10,21 +12,43 @@ const std::vector<std::string>& builtin_chains(TableId t) {
   return t == TableId::filter ? filter : nat;
 }
 
-Chain* Table::find(const std::string& name) {
-  for (auto& c : chains)
-    if (c.name == name) return &c;
-  return nullptr;
+bool is_builtin_chain(TableId t, const std::string& name) {
+  for (const auto& b : builtin_chains(t))
+    if (b == name) return true;
+  return false;
 }
 
 const Chain* Table::find(const std::string& name) const {
-  for (const auto& c : chains)
-    if (c.name == name) return &c;
-  return nullptr;
+  if (indexed_ > chains.size()) drop_index();
+  for (; indexed_ < chains.size(); ++indexed_) index_[chains[indexed_].name] = indexed_;
+  auto it = index_.find(name);
+  if (it == index_.end()) return nullptr;
+  if (it->second < chains.size() && chains[it->second].name == name) return &chains[it->second];
+  // Someone edited `chains` behind the index: rebuild once and look again.
+  drop_index();
+  return find(name);
+}
+
+Chain* Table::find(const std::string& name) { return const_cast<Chain*>(std::as_const(*this).find(name)); }
+
+Chain& Table::add_chain(Chain c) {
+  chains.push_back(std::move(c));
+  return chains.back();
+}
+
+void Table::erase_chain(const std::string& name) {
+  if (const Chain* c = find(name)) chains.erase(chains.begin() + (c - chains.data()));
+  drop_index();
+}
+
+void Table::drop_index() const {
+  index_.clear();
+  indexed_ = 0;
 }
 
 Table empty_table(TableId t) {
   Table table{t, {}};
-  for (const auto& name : builtin_chains(t)) table.chains.push_back(Chain{name, true, Policy::accept, 0, 0, {}});
+  for (const auto& name : builtin_chains(t)) table.add_chain(Chain{name, true, Policy::accept, 0, 0, {}});
   return table;
 }
 

@@ -6,6 +6,7 @@
 #include <deque>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <variant>
 #include <vector>
 
@@ -144,11 +145,20 @@ struct Chain {
 
 struct Table {
   TableId id = TableId::filter;
-  std::vector<Chain> chains;  // built-ins in hook order, then user chains
-  bool present = false;       // restored at least once: iptables-save prints it
+  // Built-ins in hook order, then user chains. Add and remove chains with add_chain and
+  // erase_chain: find() keeps a name index (kube-proxy rulesets have 50,000 chains).
+  std::vector<Chain> chains;
+  bool present = false;  // restored at least once: iptables-save prints it
 
   Chain* find(const std::string& name);
   const Chain* find(const std::string& name) const;
+  Chain& add_chain(Chain c);
+  void erase_chain(const std::string& name);
+  void drop_index() const;  // after replacing `chains` wholesale
+
+  // find()'s cache: chains[0, indexed_) are in index_ (name -> position).
+  mutable std::unordered_map<std::string, size_t> index_;
+  mutable size_t indexed_ = 0;
 };
 
 struct Ruleset {
@@ -159,6 +169,7 @@ struct Ruleset {
 
 // The built-in chains of a table, in the order iptables lists them.
 const std::vector<std::string>& builtin_chains(TableId t);
+bool is_builtin_chain(TableId t, const std::string& name);
 Table empty_table(TableId t);
 Ruleset empty_ruleset();
 

@@ -1,10 +1,15 @@
 // netaccel-iptables benchmark, one back end per invocation (run_iptables_bench.sh runs
 // iptables-legacy, iptables-nft and netaccel in one go, then `report`):
-// FORWARD chains of 10 .. 50,000 rules with the test traffic matching the last rule; 64-byte
-// UDP frames per second delivered through the router (BPF live-frame generator), TCP
-// request/response latency through it, time to restore each ruleset, time to add one rule.
-// `report` prints the table with ratios and writes iptables.json and iptables.svg (pps against
-// rule count, log scale). Asserts nothing.
+// - FORWARD chains of 10 .. 50,000 rules: 64-byte UDP frames per second delivered through the
+//   router (BPF live-frame generator) with all traffic matching the last rule, and spread
+//   evenly over every rule; TCP request/response latency; time to restore each ruleset; time
+//   to add one rule.
+// - kube-proxy rulesets of 1,000 .. 25,000 services: time to restore, time to add one service
+//   (kube-proxy's --noflush update), connect + request/response latency to the first and the
+//   last service (only a connection's first packet walks the nat table).
+// `report` prints both tables with ratios and writes iptables.json and iptables.svg (pps
+// against rule count, log scale). Asserts nothing.
+#include <arpa/inet.h>
 #include <net/if.h>
 
 #include <CLI/CLI.hpp>
@@ -16,11 +21,16 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "kube_proxy_rules.h"
 #include "traffic.h"
 
 namespace {
 using namespace netaccel;
 using namespace netaccel::bench;
+using netaccel::test::Endpoint;
+using netaccel::test::kube_proxy_add_service;
+using netaccel::test::kube_proxy_ruleset;
+using netaccel::test::service_ip;
 using json = nlohmann::json;
 
 std::string run(const std::string& cmd) {
@@ -46,14 +56,32 @@ std::string mac_of(const std::string& ns, const std::string& dev) {
   return m;
 }
 
+// Rule i < n - 2 of the FORWARD benchmark matches exactly this flow (to 10.61.2.2).
+std::string filler_source(int i) { return "10.99." + std::to_string(i / 250) + "." + std::to_string(i % 250 + 1); }
+uint16_t filler_port(int i) { return static_cast<uint16_t>(1000 + i % 60000); }
+
 // FORWARD with n rules; the test flows (10.61.1.2 <-> 10.61.2.2) match the last two.
 std::string ruleset(int n) {
   std::string s = "*filter\n:INPUT ACCEPT [0:0]\n:FORWARD DROP [0:0]\n:OUTPUT ACCEPT [0:0]\n";
   for (int i = 0; i < n - 2; ++i)
-    s += "-A FORWARD -s 10.99." + std::to_string(i / 250) + "." + std::to_string(i % 250 + 1) +
-         "/32 -d 10.61.2.2/32 -p udp -m udp --dport " + std::to_string(1000 + i % 60000) + " -j ACCEPT\n";
+    s += "-A FORWARD -s " + filler_source(i) + "/32 -d 10.61.2.2/32 -p udp -m udp --dport " + std::to_string(filler_port(i)) +
+         " -j ACCEPT\n";
   s += "-A FORWARD -s 10.61.2.2/32 -d 10.61.1.2/32 -j ACCEPT\n-A FORWARD -s 10.61.1.2/32 -d 10.61.2.2/32 -j ACCEPT\nCOMMIT\n";
   return s;
+}
+
+// One flow per rule of ruleset(n), the client's own for the last one: traffic spread evenly.
+std::vector<gen_flow> spread_flows(int n, const std::string& client_ip) {
+  std::vector<gen_flow> flows;
+  auto flow = [](const std::string& ip, uint16_t port) {
+    gen_flow f{};
+    inet_pton(AF_INET, ip.c_str(), &f.saddr);
+    f.dport = htons(port);
+    return f;
+  };
+  for (int i = 0; i < n - 2 && flows.size() + 1 < GEN_MAX_FLOWS; ++i) flows.push_back(flow(filler_source(i), filler_port(i)));
+  flows.push_back(flow(client_ip, 9));
+  return flows;
 }
 
 struct Backend {
@@ -67,13 +95,16 @@ Backend backend(const std::string& name, const std::string& ns, const std::strin
 }
 
 void svg(const json& rows, const std::string& path) {
+  // One line per back end and traffic pattern: solid for "last rule", dashed for "spread".
   std::map<std::string, std::vector<std::pair<double, double>>> series;
   double ymax = 1;
   for (const auto& r : rows) {
-    series[r["backend"]].push_back({r["rules"].get<double>(), r["pps"].get<double>()});
-    ymax = std::max(ymax, r["pps"].get<double>());
+    const std::string b = r["backend"];
+    series[b].push_back({r["rules"].get<double>(), r["pps"].get<double>()});
+    series[b + " spread"].push_back({r["rules"].get<double>(), r.value("pps_spread", 0.0)});
+    ymax = std::max({ymax, r["pps"].get<double>(), r.value("pps_spread", 0.0)});
   }
-  const double W = 640, H = 400, L = 70, B = 50, T = 30, R = 150;
+  const double W = 680, H = 400, L = 70, B = 50, T = 30, R = 190;
   auto x = [&](double n) { return L + (std::log10(n) - 1) / (std::log10(50000.0) - 1) * (W - L - R); };
   auto y = [&](double v) { return H - B - v / ymax * (H - B - T); };
   std::ostringstream o;
@@ -85,51 +116,175 @@ void svg(const json& rows, const std::string& path) {
     o << "<text x='" << x(n) - 10 << "' y='" << H - B + 18 << "'>" << n << "</text>\n";
   for (int i = 0; i <= 4; ++i)
     o << "<text x='5' y='" << y(ymax * i / 4) + 4 << "'>" << static_cast<long>(ymax * i / 4 / 1000) << "k</text>\n";
-  const char* colors[] = {"#d62728", "#1f77b4", "#2ca02c", "#9467bd"};
+  const std::map<std::string, const char*> colors = {{"legacy", "#d62728"}, {"nft", "#1f77b4"}, {"netaccel", "#2ca02c"}};
   int c = 0;
   for (auto& [name, pts] : series) {
     std::sort(pts.begin(), pts.end());
-    o << "<polyline fill='none' stroke='" << colors[c % 4] << "' stroke-width='2' points='";
+    bool spread = name.find(" spread") != std::string::npos;
+    auto col = colors.find(name.substr(0, name.find(' ')));
+    const char* color = col == colors.end() ? "#9467bd" : col->second;
+    o << "<polyline fill='none' stroke='" << color << "' stroke-width='2'" << (spread ? " stroke-dasharray='6,4'" : "") << " points='";
     for (const auto& [n, v] : pts) o << x(n) << "," << y(v) << " ";
-    o << "'/>\n<text x='" << W - R + 10 << "' y='" << T + 20 * c << "' fill='" << colors[c % 4] << "'>" << name << "</text>\n";
+    o << "'/>\n<text x='" << W - R + 10 << "' y='" << T + 20 * c << "' fill='" << color << "'>" << name << (spread ? "" : " (last rule)")
+      << "</text>\n";
     ++c;
   }
-  o << "<text x='" << (W - R) / 2 << "' y='" << H - 10 << "'>rules in FORWARD (traffic matches the last)</text>\n</svg>\n";
+  o << "<text x='" << (W - R) / 2 - 60 << "' y='" << H - 10 << "'>rules in FORWARD</text>\n</svg>\n";
   std::ofstream(path) << o.str();
 }
 
-int report(const std::string& out_dir) {
+json read_rows(const std::string& out_dir, const std::string& suffix) {
   json rows = json::array();
   for (const char* b : {"legacy", "nft", "netaccel"}) {
-    std::ifstream f(out_dir + "/iptables-" + std::string(b) + ".json");
+    std::ifstream f(out_dir + "/iptables-" + std::string(b) + suffix + ".json");
     if (!f) continue;
     json part = json::parse(f, nullptr, false);
     if (part.is_array())
       for (auto& r : part) rows.push_back(r);
   }
+  return rows;
+}
+
+std::string ms_or_dash(double ms) {
+  if (ms <= 0) return "-";
+  char b[32];
+  snprintf(b, sizeof(b), "%.3f", ms);
+  return b;
+}
+
+void forward_table(json& rows) {
   std::map<int, json> legacy;
   std::map<std::string, double> at10;
   for (const auto& r : rows) {
     if (r["backend"] == "legacy") legacy[r["rules"].get<int>()] = r;
     if (r["rules"].get<int>() == 10) at10[r["backend"]] = r["pps"];
   }
-  printf("%-9s %6s %10s %8s %8s %9s %9s %10s %10s %10s\n", "backend", "rules", "64B pps", "x legacy", "x 10rul", "rr p50us", "rr p99us",
-         "restore s", "add-1 ms", "in daemon");
+  printf("FORWARD rules, 64-byte UDP through the router (last: all traffic matches the last rule; spread: one flow per rule)\n");
+  printf("%-9s %6s %10s %8s %8s %10s %8s %9s %9s %10s %10s %10s\n", "backend", "rules", "last pps", "x legacy", "x 10rul", "spread pps",
+         "x legacy", "rr p50us", "rr p99us", "restore s", "add-1 ms", "in daemon");
   for (auto& r : rows) {
     int n = r["rules"];
-    double pps = r["pps"];
+    double pps = r["pps"], spread = r.value("pps_spread", 0.0);
     double xl = legacy.count(n) ? pps / legacy[n]["pps"].get<double>() : 0;
+    double xls = legacy.count(n) && legacy[n].value("pps_spread", 0.0) > 0 ? spread / legacy[n]["pps_spread"].get<double>() : 0;
     double x10 = at10.count(r["backend"]) ? pps / at10[r["backend"]] : 0;
     r["x_legacy"] = xl;
+    r["x_legacy_spread"] = xls;
     r["x_10_rules"] = x10;
-    double in_daemon = r.value("add_one_daemon_ms", 0.0);
-    printf("%-9s %6d %10.0f %8.2f %8.2f %9.1f %9.1f %10.3f %10.2f %10s\n", r["backend"].get<std::string>().c_str(), n, pps, xl, x10,
-           r["rr_p50_us"].get<double>(), r["rr_p99_us"].get<double>(), r["restore_s"].get<double>(), r["add_one_ms"].get<double>(),
-           in_daemon > 0 ? std::to_string(in_daemon).substr(0, 5).c_str() : "-");
+    printf("%-9s %6d %10.0f %8.2f %8.2f %10.0f %8.2f %9.1f %9.1f %10.3f %10.2f %10s\n", r["backend"].get<std::string>().c_str(), n, pps, xl,
+           x10, spread, xls, r["rr_p50_us"].get<double>(), r["rr_p99_us"].get<double>(), r["restore_s"].get<double>(),
+           r["add_one_ms"].get<double>(), ms_or_dash(r.value("add_one_daemon_ms", 0.0)).c_str());
   }
-  std::ofstream(out_dir + "/iptables.json") << json{{"benchmark", "iptables"}, {"rows", rows}}.dump(2);
+}
+
+void kube_table(json& rows) {
+  std::map<int, json> legacy;
+  for (const auto& r : rows)
+    if (r["backend"] == "legacy") legacy[r["services"].get<int>()] = r;
+  printf("\nkube-proxy services (5 rules, 2 chains each); latency: connect + 64-byte request/response, a new connection each\n");
+  printf("%-9s %8s %10s %11s %10s %10s %10s %10s %10s %9s %7s\n", "backend", "services", "restore s", "add-svc ms", "in daemon",
+         "first p50", "first p99", "last p50", "last p99", "x legacy", "new ok");
+  for (auto& r : rows) {
+    int n = r["services"];
+    double last = r["last_p50_us"];
+    double xl = legacy.count(n) && last > 0 ? legacy[n]["last_p50_us"].get<double>() / last : 0;
+    r["x_legacy_last_latency"] = xl;
+    printf("%-9s %8d %10.3f %11.2f %10s %10.1f %10.1f %10.1f %10.1f %9.2f %7s\n", r["backend"].get<std::string>().c_str(), n,
+           r["restore_s"].get<double>(), r["add_service_ms"].get<double>(), ms_or_dash(r.value("add_service_daemon_ms", 0.0)).c_str(),
+           r["first_p50_us"].get<double>(), r["first_p99_us"].get<double>(), last, r["last_p99_us"].get<double>(), xl,
+           r["new_service_answers"].get<bool>() ? "yes" : "NO");
+  }
+  printf("(x legacy: legacy's last-service p50 over this one's; >1 is faster)\n");
+}
+
+int report(const std::string& out_dir) {
+  json rows = read_rows(out_dir, ""), kube = read_rows(out_dir, "-kube");
+  forward_table(rows);
+  if (!kube.empty()) kube_table(kube);
+  std::ofstream(out_dir + "/iptables.json") << json{{"benchmark", "iptables"}, {"rows", rows}, {"kube_proxy", kube}}.dump(2);
   svg(rows, out_dir + "/iptables.svg");
   printf("wrote %s/iptables.json and %s/iptables.svg\n", out_dir.c_str(), out_dir.c_str());
+  return 0;
+}
+
+double daemon_last_change_ms(const std::string& backend_name) {
+  if (backend_name != "netaccel") return 0;
+  std::string v = run("busctl get-property org.openeuler.NetAccel1.Iptables /org/openeuler/NetAccel1/Iptables "
+                      "org.openeuler.NetAccel1.Iptables LastChangeMicros");
+  return v.rfind("u ", 0) == 0 ? std::stod(v.substr(2)) / 1000.0 : 0;
+}
+
+struct Setup {
+  Pod client, server;
+  std::string router_mac, out_dir, backend_name;
+  Backend be;
+  double seconds = 2;
+};
+
+int forward_rules(const Setup& s, const std::vector<int>& sizes) {
+  json rows = json::array();
+  for (int n : sizes) {
+    std::string file = s.out_dir + "/iptables-rules-" + std::to_string(n);
+    std::ofstream(file) << ruleset(n);
+    double restore_s = timed(s.be.restore + " < " + file);
+    if (restore_s < 0) {
+      fprintf(stderr, "%s: restore of %d rules failed\n", s.backend_name.c_str(), n);
+      return 1;
+    }
+    auto pps = udp64_pps(s.client, s.server, s.router_mac, s.seconds);
+    auto spread = udp64_pps(s.client, s.server, s.router_mac, s.seconds, spread_flows(n, s.client.ip));
+    auto rr = tcp_rr(s.client, s.server, 2000, 1, 64, 7007);
+    if (!pps || !spread || !rr)
+      fprintf(stderr, "%s %d rules: %s\n", s.backend_name.c_str(), n,
+              (!pps ? pps.error() : !spread ? spread.error() : rr.error()).message.c_str());
+    // One more rule at the top of a chain that already has n (kube-proxy adds services so).
+    double add_ms = timed(s.be.command + " -I FORWARD 1 -s 10.98.0.1/32 -p tcp -m tcp --dport 9 -j ACCEPT >/dev/null") * 1000;
+    // The daemon's own time for that insert (the tool's time includes starting a process).
+    json row = {{"backend", s.backend_name}, {"rules", n}, {"pps", pps ? *pps : 0.0}, {"pps_spread", spread ? *spread : 0.0},
+                {"rr_p50_us", rr ? rr->p50_us : 0.0}, {"rr_p99_us", rr ? rr->p99_us : 0.0}, {"restore_s", restore_s},
+                {"add_one_ms", add_ms}, {"add_one_daemon_ms", daemon_last_change_ms(s.backend_name)}};
+    fprintf(stderr, "%s\n", row.dump().c_str());
+    rows.push_back(row);
+  }
+  std::ofstream(s.out_dir + "/iptables-" + s.backend_name + ".json") << rows.dump(2);
+  return 0;
+}
+
+int kube_services(const Setup& s, const std::vector<int>& sizes, int connections) {
+  json rows = json::array();
+  const Endpoint ep{s.server.ip, 7008};
+  const Pod server_ns{s.server.netns, s.server.ip, s.server.mac};
+  for (int n : sizes) {
+    std::string file = s.out_dir + "/iptables-rules-kube-" + std::to_string(n);
+    std::ofstream(file) << kube_proxy_ruleset(n, ep);
+    double restore_s = timed(s.be.restore + " < " + file);
+    if (restore_s < 0) {
+      fprintf(stderr, "%s: restore of %d services failed\n", s.backend_name.c_str(), n);
+      return 1;
+    }
+    auto first = tcp_connect_rr(s.client, server_ns, service_ip(0), 80, ep.port, connections);
+    auto last = tcp_connect_rr(s.client, server_ns, service_ip(n - 1), 80, ep.port, connections);
+    if (!first || !last)
+      fprintf(stderr, "%s %d services: %s\n", s.backend_name.c_str(), n, (!first ? first.error() : last.error()).message.c_str());
+    std::string add = s.out_dir + "/iptables-rules-kube-add";
+    std::ofstream(add) << kube_proxy_add_service(n, ep);
+    double add_ms = timed(s.be.restore + " --noflush < " + add) * 1000;
+    double add_daemon_ms = daemon_last_change_ms(s.backend_name);
+    auto added = tcp_connect_rr(s.client, server_ns, service_ip(n), 80, ep.port, 10);
+    json row = {{"backend", s.backend_name},
+                {"services", n},
+                {"restore_s", restore_s},
+                {"first_p50_us", first ? first->p50_us : 0.0},
+                {"first_p99_us", first ? first->p99_us : 0.0},
+                {"last_p50_us", last ? last->p50_us : 0.0},
+                {"last_p99_us", last ? last->p99_us : 0.0},
+                {"add_service_ms", add_ms},
+                {"add_service_daemon_ms", add_daemon_ms},
+                {"new_service_answers", static_cast<bool>(added)}};
+    fprintf(stderr, "%s\n", row.dump().c_str());
+    rows.push_back(row);
+  }
+  std::ofstream(s.out_dir + "/iptables-" + s.backend_name + "-kube.json") << rows.dump(2);
   return 0;
 }
 
@@ -139,49 +294,30 @@ int main(int argc, char** argv) {
   CLI::App app{"netaccel-iptables benchmark"};
   std::string prefix, backend_name, out_dir = "bench", bin = ".";
   std::vector<int> sizes = {10, 1000, 10000, 50000};
+  std::vector<int> services = {1000, 10000, 25000};
   double seconds = 2;
+  int connections = 500;
   bool report_only = false;
   app.add_option("--prefix", prefix, "topology prefix (tests/integration/iptables/topology.sh)");
   app.add_option("--backend", backend_name, "legacy, nft or netaccel");
-  app.add_option("--sizes", sizes)->delimiter(',');
+  app.add_option("--sizes", sizes, "FORWARD rule counts")->delimiter(',');
+  app.add_option("--services", services, "kube-proxy service counts (empty: skip)")->delimiter(',');
+  app.add_option("--connections", connections, "connections timed per service latency");
   app.add_option("--seconds", seconds);
   app.add_option("--out", out_dir);
   app.add_option("--bin", bin, "build directory");
-  app.add_flag("--report", report_only, "print the table of earlier runs and write json and svg");
+  app.add_flag("--report", report_only, "print the tables of earlier runs and write json and svg");
   CLI11_PARSE(app, argc, argv);
   if (report_only) return report(out_dir);
 
-  const std::string r_ns = prefix + "-r";
-  Pod client{prefix + "-c", "10.61.1.2", mac_of(prefix + "-c", "eth0")};
-  Pod server{prefix + "-s", "10.61.2.2", mac_of(prefix + "-s", "eth0")};
-  const std::string router_mac = mac_of(r_ns, "rc0");
-  Backend be = backend(backend_name, r_ns, bin);
-  json rows = json::array();
-  for (int n : sizes) {
-    std::string file = out_dir + "/iptables-rules-" + std::to_string(n);
-    std::ofstream(file) << ruleset(n);
-    double restore_s = timed(be.restore + " < " + file);
-    if (restore_s < 0) {
-      fprintf(stderr, "%s: restore of %d rules failed\n", backend_name.c_str(), n);
-      return 1;
-    }
-    auto pps = udp64_pps(client, server, router_mac, seconds);
-    auto rr = tcp_rr(client, server, 2000, 1, 64, 7007);
-    // One more rule at the top of a chain that already has n (kube-proxy adds services so).
-    double add_ms = timed(be.command + " -I FORWARD 1 -s 10.98.0.1/32 -p tcp -m tcp --dport 9 -j ACCEPT >/dev/null") * 1000;
-    // The daemon's own time for that insert (the tool's time includes starting a process).
-    double daemon_ms = 0;
-    if (backend_name == "netaccel") {
-      std::string v = run("busctl get-property org.openeuler.NetAccel1.Iptables /org/openeuler/NetAccel1/Iptables "
-                          "org.openeuler.NetAccel1.Iptables LastChangeMicros");
-      if (v.rfind("u ", 0) == 0) daemon_ms = std::stod(v.substr(2)) / 1000.0;
-    }
-    json row = {{"backend", backend_name}, {"rules", n}, {"pps", pps ? *pps : 0.0}, {"rr_p50_us", rr ? rr->p50_us : 0.0},
-                {"rr_p99_us", rr ? rr->p99_us : 0.0}, {"restore_s", restore_s}, {"add_one_ms", add_ms},
-                {"add_one_daemon_ms", daemon_ms}};
-    fprintf(stderr, "%s\n", row.dump().c_str());
-    rows.push_back(row);
-  }
-  std::ofstream(out_dir + "/iptables-" + backend_name + ".json") << rows.dump(2);
-  return 0;
+  Setup s;
+  s.client = Pod{prefix + "-c", "10.61.1.2", mac_of(prefix + "-c", "eth0")};
+  s.server = Pod{prefix + "-s", "10.61.2.2", mac_of(prefix + "-s", "eth0")};
+  s.router_mac = mac_of(prefix + "-r", "rc0");
+  s.out_dir = out_dir;
+  s.backend_name = backend_name;
+  s.be = backend(backend_name, prefix + "-r", bin);
+  s.seconds = seconds;
+  if (int rc = forward_rules(s, sizes); rc) return rc;
+  return kube_services(s, services, connections);
 }

@@ -20,16 +20,21 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 mkdir -p "$DIR" "$OUT"
-"$SRC/tests/integration/iptables/topology.sh" up "$P" || exit 1
-# The generator sends with XDP_TX on the client's veth: the router side needs GRO (NAPI) for it.
-ip netns exec "$P-r" ethtool -K rc0 gro on >/dev/null
-ip netns exec "$P-c" ping -c1 -W1 10.61.2.2 >/dev/null  # neighbours resolved before timing
+# Each back end gets a fresh router: tables another back end left behind (a kernel nat table
+# walks every new connection) must not count against the next one.
+fresh_topology() {
+  "$SRC/tests/integration/iptables/topology.sh" down "$P"
+  "$SRC/tests/integration/iptables/topology.sh" up "$P" || exit 1
+  # The generator sends with XDP_TX on the client's veth: the router side needs GRO (NAPI) for it.
+  ip netns exec "$P-r" ethtool -K rc0 gro on >/dev/null
+  ip netns exec "$P-c" ping -c1 -W1 10.61.2.2 >/dev/null  # neighbours resolved before timing
+}
 bench() { "$BUILD/tests/bench/iptables_bench" --prefix "$P" --out "$OUT" --bin "$BUILD" "$@"; }
 for b in legacy nft; do
+  fresh_topology
   bench --backend "$b" "$@" || exit 1
-  ip netns exec "$P-r" "iptables-$b" -F
-  ip netns exec "$P-r" "iptables-$b" -P FORWARD ACCEPT
 done
+fresh_topology
 read -r ADDR _ < <("$SRC/tests/lib/private-bus.sh" start "$DIR/bus" "$SRC/systemd/org.openeuler.NetAccel1.Iptables.conf")
 export DBUS_SYSTEM_BUS_ADDRESS=$ADDR
 printf '[iptables]\ninterfaces = rc0, rs0\nstate_file = %s/state.rules\npin_root = %s\n' "$DIR" "$PIN" > "$DIR/iptables.conf"

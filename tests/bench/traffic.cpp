@@ -7,11 +7,13 @@
 #include <net/if.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <pthread.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <array>
 #include <chrono>
 #include <cstdio>
@@ -90,10 +92,16 @@ void pin_to_cpu(int cpu) {
 }
 }  // namespace
 
-Result<double> udp64_pps(const Pod& from, const Pod& to, const std::string& l2_dst, double seconds) {
+Result<double> udp64_pps(const Pod& from, const Pod& to, const std::string& l2_dst, double seconds,
+                         const std::vector<gen_flow>& flows) {
+  if (flows.size() > GEN_MAX_FLOWS) return make_error(Errc::invalid_argument, "more flows than the generator holds");
   auto skel = Skeleton<struct benchgen>::open("benchgen");
   if (!skel) return skel.error();
+  (*skel)->rodata->gen_nflows = static_cast<uint32_t>(flows.size());
   if (auto st = skel->load(); !st) return st.error();
+  Map<uint32_t, gen_flow> flow_map((*skel)->maps.gen_flows);
+  for (uint32_t i = 0; i < flows.size(); ++i)
+    if (auto st = flow_map.update(i, flows[i]); !st) return st.error();
   auto from_ns = open_ns(from.netns);
   auto to_ns = open_ns(to.netns);
   if (!from_ns) return from_ns.error();
@@ -157,6 +165,24 @@ bool read_exact(int fd, char* buf, size_t n) {
   return true;
 }
 
+// Every blocking call of the timing loops gives up after this: a back end that drops the
+// traffic ends the measurement with an error instead of hanging the benchmark.
+constexpr int kIoTimeoutMs = 3000;
+
+void set_io_timeouts(int fd) {
+  timeval tv{kIoTimeoutMs / 1000, (kIoTimeoutMs % 1000) * 1000};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+  setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));  // connect() honours it too
+}
+
+UniqueFd accept_within(int listener) {
+  pollfd p{listener, POLLIN, 0};
+  if (poll(&p, 1, kIoTimeoutMs) != 1) return UniqueFd();
+  UniqueFd c(accept(listener, nullptr, nullptr));
+  if (c.valid()) set_io_timeouts(c.get());
+  return c;
+}
+
 // Listens in `server`'s namespace on port; returns the listening socket.
 Result<UniqueFd> listen_in(const Pod& server, int port) {
   auto sns = open_ns(server.netns);
@@ -174,7 +200,7 @@ Result<UniqueFd> listen_in(const Pod& server, int port) {
     a4.sin_family = AF_INET;
     a4.sin_port = htons(static_cast<uint16_t>(port));
     sockaddr* a = v6 ? reinterpret_cast<sockaddr*>(&a6) : reinterpret_cast<sockaddr*>(&a4);
-    if (bind(listener.get(), a, v6 ? sizeof(a6) : sizeof(a4)) || listen(listener.get(), 4))
+    if (bind(listener.get(), a, v6 ? sizeof(a6) : sizeof(a4)) || listen(listener.get(), 64))
       return errno_error(errno, "bind port " + std::to_string(port));
     return {};
   });
@@ -182,25 +208,32 @@ Result<UniqueFd> listen_in(const Pod& server, int port) {
   return listener;
 }
 
+// A TCP connection to ip:port from the calling thread's namespace, TCP_NODELAY.
+Result<UniqueFd> connect_here(const std::string& ip, int port) {
+  bool v6 = ip.find(':') != std::string::npos;
+  UniqueFd sock(socket(v6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  set_io_timeouts(sock.get());
+  sockaddr_in6 a6{};
+  sockaddr_in a4{};
+  a6.sin6_family = AF_INET6;
+  a6.sin6_port = htons(static_cast<uint16_t>(port));
+  inet_pton(AF_INET6, ip.c_str(), &a6.sin6_addr);
+  a4.sin_family = AF_INET;
+  a4.sin_port = htons(static_cast<uint16_t>(port));
+  inet_pton(AF_INET, ip.c_str(), &a4.sin_addr);
+  sockaddr* a = v6 ? reinterpret_cast<sockaddr*>(&a6) : reinterpret_cast<sockaddr*>(&a4);
+  if (connect(sock.get(), a, v6 ? sizeof(a6) : sizeof(a4))) return errno_error(errno, "connect " + ip);
+  int one = 1;
+  setsockopt(sock.get(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+  return sock;
+}
+
 Result<UniqueFd> connect_from(const Pod& client, const std::string& ip, int port) {
   auto cns = open_ns(client.netns);
   if (!cns) return cns.error();
-  UniqueFd sock;
+  Result<UniqueFd> sock = make_error(Errc::not_found, "connect");
   Status st = run_in_netns(cns->get(), [&]() -> Status {
-    bool v6 = ip.find(':') != std::string::npos;
-    sock.reset(socket(v6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
-    sockaddr_in6 a6{};
-    sockaddr_in a4{};
-    a6.sin6_family = AF_INET6;
-    a6.sin6_port = htons(static_cast<uint16_t>(port));
-    inet_pton(AF_INET6, ip.c_str(), &a6.sin6_addr);
-    a4.sin_family = AF_INET;
-    a4.sin_port = htons(static_cast<uint16_t>(port));
-    inet_pton(AF_INET, ip.c_str(), &a4.sin_addr);
-    sockaddr* a = v6 ? reinterpret_cast<sockaddr*>(&a6) : reinterpret_cast<sockaddr*>(&a4);
-    if (connect(sock.get(), a, v6 ? sizeof(a6) : sizeof(a4))) return errno_error(errno, "connect " + ip);
-    int one = 1;
-    setsockopt(sock.get(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    sock = connect_here(ip, port);
     return {};
   });
   if (!st) return st.error();
@@ -213,7 +246,7 @@ Result<Latency> tcp_rr(const Pod& client, const Pod& server, int count, int cpu,
   if (!listener) return listener.error();
   std::thread srv([&] {
     pin_to_cpu(cpu);
-    UniqueFd c(accept(listener->get(), nullptr, nullptr));
+    UniqueFd c = accept_within(listener->get());
     int one = 1;
     setsockopt(c.get(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
     std::vector<char> buf(size);
@@ -243,13 +276,56 @@ Result<Latency> tcp_rr(const Pod& client, const Pod& server, int count, int cpu,
   return Latency{us[us.size() / 2], us[us.size() * 99 / 100]};
 }
 
+Result<Latency> tcp_connect_rr(const Pod& client, const Pod& server, const std::string& addr, int port, int listen_port,
+                               int count, size_t size) {
+  auto listener = listen_in(server, listen_port);
+  if (!listener) return listener.error();
+  std::atomic<bool> done{false};
+  std::thread srv([&] {
+    pin_to_cpu(1);
+    std::vector<char> buf(size);
+    while (!done) {
+      UniqueFd c = accept_within(listener->get());
+      if (!c.valid()) continue;
+      if (read_exact(c.get(), buf.data(), size)) (void)!write(c.get(), buf.data(), size);
+    }
+  });
+  pin_to_cpu(0);
+  std::vector<double> us;
+  std::vector<char> buf(size, 1);
+  std::string failure;
+  auto cns = open_ns(client.netns);
+  if (!cns) failure = cns.error().message;
+  else
+    (void)run_in_netns(cns->get(), [&]() -> Status {
+      for (int i = 0; i < count + 50 && failure.empty(); ++i) {  // first 50 warm up
+        auto t0 = Clock::now();
+        auto sock = connect_here(addr, port);
+        if (!sock) {
+          failure = sock.error().message;
+          break;
+        }
+        if (write(sock->get(), buf.data(), size) != static_cast<ssize_t>(size) || !read_exact(sock->get(), buf.data(), size))
+          failure = "no answer from " + addr;
+        else if (i >= 50)
+          us.push_back(std::chrono::duration<double, std::micro>(Clock::now() - t0).count());
+      }
+      return {};
+    });
+  done = true;
+  srv.join();
+  if (!failure.empty()) return make_error(Errc::not_found, failure);
+  std::sort(us.begin(), us.end());
+  return Latency{us[us.size() / 2], us[us.size() * 99 / 100]};
+}
+
 Result<double> tcp_stream_inproc(const Pod& client, const Pod& server, double seconds, size_t write_size, int port) {
   auto listener = listen_in(server, port);
   if (!listener) return listener.error();
   uint64_t received = 0;
   std::thread srv([&] {
     pin_to_cpu(1);
-    UniqueFd c(accept(listener->get(), nullptr, nullptr));
+    UniqueFd c = accept_within(listener->get());
     std::vector<char> buf(1 << 20);
     ssize_t n;
     while ((n = read(c.get(), buf.data(), buf.size())) > 0) received += static_cast<uint64_t>(n);

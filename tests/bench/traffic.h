@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "bench/bench_abi.h"
 #include "netaccel/core/result.h"
 
 namespace netaccel::bench {
@@ -17,8 +18,10 @@ struct Pod {
 };
 
 // Sends 64-byte UDP frames from `from` (eth0) addressed to `l2_dst` and `to`.ip for about
-// `seconds`; returns packets per second delivered to `to`'s eth0.
-Result<double> udp64_pps(const Pod& from, const Pod& to, const std::string& l2_dst, double seconds);
+// `seconds`; returns packets per second delivered to `to`'s eth0. With `flows`, frame k takes
+// flow k % flows.size()'s source address and destination port.
+Result<double> udp64_pps(const Pod& from, const Pod& to, const std::string& l2_dst, double seconds,
+                         const std::vector<gen_flow>& flows = {});
 
 struct Latency {
   double p50_us = 0, p99_us = 0;
@@ -27,6 +30,12 @@ struct Latency {
 // `cpu`, connecting to server.ip:port.
 Result<Latency> tcp_rr(const Pod& client, const Pod& server, int count, int cpu, size_t size = 64, int port = 7007,
                        int listen_port = 0);
+
+// A new TCP connection per round trip: connect, `size` bytes each way, close, to
+// `addr`:port (a service address DNAT'ed to `server`, listening on listen_port). This is what
+// a service's rules cost: only a connection's first packet walks the nat table.
+Result<Latency> tcp_connect_rr(const Pod& client, const Pod& server, const std::string& addr, int port, int listen_port,
+                               int count, size_t size = 64);
 
 // In-process TCP stream of `write_size` writes for `seconds`; Gbit/s the reader got.
 Result<double> tcp_stream_inproc(const Pod& client, const Pod& server, double seconds, size_t write_size, int port);

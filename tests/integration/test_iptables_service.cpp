@@ -8,6 +8,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "kube_proxy_rules.h"
 #include "service_fixture.h"
 
 using namespace netaccel::test;
@@ -171,6 +172,39 @@ TEST_F(IptablesService, InPlaceInsertsIntoALargeRuleset) {
   svc_->kill_hard();
   ASSERT_TRUE(svc_->start(dir_ + "/iptables.conf", "/run/netns/" + p_ + "-r", 90000));
   EXPECT_EQ(tool("netaccel-iptables -S FORWARD").out, want);
+  sh("ip netns del " + ns);
+}
+
+TEST_F(IptablesService, KubeProxyServicesAreAddedInPlace) {
+  const Endpoint server{"10.61.2.2", 8080};
+  std::ofstream(dir_ + "/kube.rules") << kube_proxy_ruleset(300, server);
+  ASSERT_EQ(tool("netaccel-iptables-restore " + dir_ + "/kube.rules").status, 0);
+  std::string ns = p_ + "-k";
+  sh("ip netns add " + ns);
+  sh_ok("ip netns exec " + ns + " iptables-legacy-restore < " + dir_ + "/kube.rules");
+  // kube-proxy's update for a new service, three times: new chains filled, then made reachable.
+  for (int i = 300; i < 303; ++i) {
+    const std::string add = dir_ + "/add" + std::to_string(i) + ".rules";
+    std::ofstream(add) << kube_proxy_add_service(i, server);
+    sh_ok("ip netns exec " + ns + " iptables-legacy-restore --noflush < " + add);
+    auto r = tool("netaccel-iptables-restore --noflush " + add);
+    ASSERT_EQ(r.status, 0) << r.out << svc_->log();
+  }
+  // In place: journaled, not recompiled into a new state file.
+  EXPECT_EQ(sh("test -s " + dir_ + "/state.rules.journal").status, 0);
+  const std::string want = sh("ip netns exec " + ns + " iptables-legacy -t nat -S").out;
+  EXPECT_EQ(tool("netaccel-iptables -t nat -S").out, want);
+  // The new services answer through DNAT and MASQUERADE; the old last one still does.
+  for (int i : {299, 300, 302})
+    EXPECT_EQ(sh("ip netns exec " + p_ + "-c socat -T3 - TCP:" + service_ip(i) + ":80,connect-timeout=2 </dev/null").out,
+              "10.61.2.1-10.61.2.2\n")
+        << service_ip(i);
+  // A crash and restart replays the journal.
+  svc_->kill_hard();
+  ASSERT_TRUE(svc_->start(dir_ + "/iptables.conf", "/run/netns/" + p_ + "-r", 90000));
+  EXPECT_EQ(tool("netaccel-iptables -t nat -S").out, want);
+  EXPECT_EQ(sh("ip netns exec " + p_ + "-c socat -T3 - TCP:" + service_ip(301) + ":80,connect-timeout=2 </dev/null").out,
+            "10.61.2.1-10.61.2.2\n");
   sh("ip netns del " + ns);
 }
 
