@@ -1,6 +1,6 @@
-/* -j REJECT at an ingress hook: the packet is turned, in place, into the answer the kernel's
- * REJECT target would send (a TCP reset, or an ICMP destination-unreachable quoting the
- * packet's IP header and first 8 bytes) and sent back out of the interface it came in on. */
+/* -j REJECT: the packet is turned, in place, into the answer the kernel's REJECT target would
+ * send (a TCP reset, or an ICMP destination-unreachable quoting the packet's IP header and
+ * first 8 bytes) and sent back toward its sender. */
 #ifndef NETACCEL_IPT_REJECT_H
 #define NETACCEL_IPT_REJECT_H
 
@@ -10,16 +10,6 @@
 
 #define IPT_BPF_ADJ_ROOM_MAC 1
 #define IPT_ICMP_MAX_QUOTE 548 /* the error fits in 576 bytes, as the kernel's do */
-
-static __always_inline __u16 ipt_fold(__s64 sum)
-{
-	__u64 s = (__u64)sum;
-
-	s = (s & 0xffff) + (s >> 16);
-	s = (s & 0xffff) + (s >> 16);
-	s = (s & 0xffff) + (s >> 16);
-	return (__u16)~s;
-}
 
 static __always_inline void ipt_swap_macs(struct ethhdr *eth)
 {
@@ -174,8 +164,12 @@ static __always_inline int ipt_reject_icmp(struct __sk_buff *skb, __u8 code, __u
 	return 0;
 }
 
-/* Answers a rejected packet that came in on in_if; returns the TC action. */
-static __always_inline int ipt_reject(struct __sk_buff *skb, struct ipt_scratch *s, __u32 in_if, int local)
+#define IPT_BPF_F_INGRESS 1
+
+/* Answers a rejected packet; returns the TC action. At ingress (INPUT, FORWARD) the answer goes
+ * back out of the interface the packet came in on; at egress (OUTPUT) it is handed to that
+ * interface's receive path, to the local socket that sent the packet. */
+static __always_inline int ipt_reject(struct __sk_buff *skb, struct ipt_scratch *s, __u32 ifindex, __u32 hook)
 {
 	static const __u8 codes[] = {3, 0, 1, 2, 9, 10, 13}; /* enum ipt_reject -> ICMP code */
 	__u32 id = s->d.by, kind;
@@ -191,15 +185,15 @@ static __always_inline int ipt_reject(struct __sk_buff *skb, struct ipt_scratch 
 	if (kind == IPT_REJ_TCP_RESET) {
 		rc = s->pkt.proto == IPT_IPPROTO_TCP ? ipt_reject_tcp(skb) : -1;
 	} else {
-		/* The kernel answers from the address the packet was for (INPUT), or the router's
-		 * address toward the sender (FORWARD). */
-		a = bpf_map_lookup_elem(&ipt_iface_addrs, &in_if);
-		from = local ? s->pkt.dst : (a ? a->addr : 0);
+		/* The kernel answers from the address the packet was for (INPUT), the router's
+		 * address toward the sender (FORWARD), or the sender's own address (OUTPUT). */
+		a = bpf_map_lookup_elem(&ipt_iface_addrs, &ifindex);
+		from = hook == IPT_HOOK_OUTPUT ? s->pkt.src : hook == IPT_HOOK_INPUT ? s->pkt.dst : (a ? a->addr : 0);
 		rc = ipt_reject_icmp(skb, kind < sizeof(codes) ? codes[kind] : 3, from);
 	}
 	if (rc)
 		return IPT_TC_ACT_SHOT;
-	return bpf_redirect(in_if, 0);
+	return bpf_redirect(ifindex, hook == IPT_HOOK_OUTPUT ? IPT_BPF_F_INGRESS : 0);
 }
 
 #endif

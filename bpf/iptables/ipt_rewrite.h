@@ -13,6 +13,17 @@
 #define IPT_BPF_F_PSEUDO_HDR (1ULL << 4)
 #define IPT_BPF_F_MARK_MANGLED_0 (1ULL << 5)
 
+/* A one's-complement sum folded to 16 bits and complemented: a checksum field's value. */
+static __always_inline __u16 ipt_fold(__s64 sum)
+{
+	__u64 s = (__u64)sum;
+
+	s = (s & 0xffff) + (s >> 16);
+	s = (s & 0xffff) + (s >> 16);
+	s = (s & 0xffff) + (s >> 16);
+	return (__u16)~s;
+}
+
 static __always_inline int ipt_l4_csum_off(__u8 proto, __u32 l4off)
 {
 	if (proto == IPT_IPPROTO_TCP)

@@ -15,6 +15,8 @@
 #include "iptables/ipt_rewrite.h"
 #include "iptables/ipt_ct_maps.h"
 #include "iptables/ipt_reject.h"
+#include "iptables/ipt_ct_key.h"
+#include "iptables/ipt_icmp_error.h"
 
 #define IPT_AF_INET 2
 #define IPT_TABLE_FILTER 0
@@ -23,36 +25,7 @@
 #define IPT_TCP_SYN 0x02
 #define IPT_TCP_RST 0x04
 #define IPT_TCP_ACK 0x10
-
-static __always_inline struct ipt_ct_key ipt_ct_key_of(const struct ipt_pkt *p)
-{
-	struct ipt_ct_key k = {};
-
-	k.src = p->src;
-	k.dst = p->dst;
-	k.proto = p->proto;
-	if (p->proto == IPT_IPPROTO_ICMP) {
-		k.sport = p->icmp_id;
-	} else {
-		k.sport = p->sport;
-		k.dport = p->dport;
-	}
-	return k;
-}
-
-/* The tuple the other side's packets carry: addresses and ports swapped. */
-static __always_inline struct ipt_ct_key ipt_ct_reverse(const struct ipt_ct_key *k)
-{
-	struct ipt_ct_key r = *k;
-
-	r.src = k->dst;
-	r.dst = k->src;
-	if (k->proto != IPT_IPPROTO_ICMP) {
-		r.sport = k->dport;
-		r.dport = k->sport;
-	}
-	return r;
-}
+#define IPT_TCP_URG 0x20
 
 static __always_inline void ipt_fill_local(struct ipt_pkt *p)
 {
@@ -229,7 +202,8 @@ static __always_inline int ipt_nat_destination(struct __sk_buff *skb, struct ipt
 }
 
 /* nat POSTROUTING: the new source of a connection's first packet leaving on out_if. */
-static __always_inline int ipt_nat_source(struct __sk_buff *skb, struct ipt_scratch *s, __u32 out_if, struct ipt_rewrite *snat)
+static __always_inline int ipt_nat_source(struct __sk_buff *skb, struct ipt_scratch *s, __u32 out_if, struct ipt_rewrite *snat,
+					  struct ipt_port_range *ports)
 {
 	__u32 id;
 	struct ipt_rule *r;
@@ -253,8 +227,12 @@ static __always_inline int ipt_nat_source(struct __sk_buff *skb, struct ipt_scra
 			return 0;
 		snat->src = a->addr;
 	}
-	if (s->pkt.proto != IPT_IPPROTO_ICMP)
-		snat->sport = ipt_pick_port(r->nat_port_lo, r->nat_port_hi, 0);
+	/* Where a port comes from when the connection's own is taken: the rule's range, or (as
+	 * Linux does without one) the unprivileged ports. */
+	ports->lo = r->nat_port_lo ? r->nat_port_lo : 1024;
+	ports->hi = r->nat_port_lo ? r->nat_port_hi : 65535;
+	if (s->pkt.proto != IPT_IPPROTO_ICMP && (r->nat_port_lo || (r->nat_flags & IPT_NAT_RANDOM_FULLY)))
+		snat->sport = ipt_pick_port(ports->lo, ports->hi, 0);
 	return 1;
 }
 
@@ -269,6 +247,14 @@ static __always_inline void ipt_tcp_track(struct ipt_conn *c, const struct ipt_p
 		c->flags |= IPT_CONN_CLOSING;
 }
 
+/* A SYN from the original side of a connection that has seen FIN or RST starts a new one on
+ * the same tuple (a client reusing its port), as Linux reopens it: new NAT choices included. */
+static __always_inline int ipt_tcp_reopens(const struct ipt_conn *c, const struct ipt_ct_entry *e, const struct ipt_pkt *p)
+{
+	return p->proto == IPT_IPPROTO_TCP && e->dir == IPT_DIR_ORIG && (c->flags & IPT_CONN_CLOSING) &&
+	       (p->tcp_flags & (IPT_TCP_SYN | IPT_TCP_ACK | IPT_TCP_RST)) == IPT_TCP_SYN;
+}
+
 /* ctstate of a packet of a tracked connection in direction dir. */
 static __always_inline __u8 ipt_state(struct ipt_conn *c, __u32 dir)
 {
@@ -277,55 +263,32 @@ static __always_inline __u8 ipt_state(struct ipt_conn *c, __u32 dir)
 	return (c->flags & IPT_CONN_SEEN_REPLY) ? IPT_CT_ESTABLISHED : IPT_CT_NEW;
 }
 
-/* An ICMP error about a tracked connection: the quoted header, reversed, is one of its
- * ingress keys (the error travels toward the quoted packet's sender). 1 when RELATED. */
-static __always_inline int ipt_icmp_related(struct __sk_buff *skb, const struct ipt_pkt *p)
+/* TCP flag combinations Linux conntrack accepts at all (tcp_valid_flags; PSH, ECE, CWR aside). */
+static __always_inline int ipt_tcp_flags_valid(__u8 flags)
 {
-	void *data = (void *)(long)skb->data;
-	void *data_end = (void *)(long)skb->data_end;
-	struct iphdr *ip = na_hdr(data, data_end, IPT_ETH_LEN, sizeof(*ip));
-	struct iphdr *inner;
-	struct ipt_ct_key k = {}, rev;
-	__u32 off;
-
-	if (p->proto != IPT_IPPROTO_ICMP || (p->icmp_type != 3 && p->icmp_type != 4 && p->icmp_type != 5 &&
-					      p->icmp_type != 11 && p->icmp_type != 12))
-		return 0;
-	if (!ip)
-		return 0;
-	off = IPT_ETH_LEN + (ip->ihl & 0xf) * 4 + 8;
-	inner = na_hdr(data, data_end, off, sizeof(*inner));
-	if (!inner)
-		return 0;
-	k.src = inner->saddr;
-	k.dst = inner->daddr;
-	k.proto = inner->protocol;
-	off += (inner->ihl & 0xf) * 4;
-	if (k.proto == IPT_IPPROTO_TCP || k.proto == IPT_IPPROTO_UDP || k.proto == IPT_IPPROTO_SCTP) {
-		__be16 *ports = na_hdr(data, data_end, off & 0xffff, 4);
-
-		if (!ports)
-			return 0;
-		k.sport = bpf_ntohs(ports[0]);
-		k.dport = bpf_ntohs(ports[1]);
-	} else if (k.proto == IPT_IPPROTO_ICMP) {
-		__u8 *icmp = na_hdr(data, data_end, off & 0xffff, 6);
-
-		if (!icmp)
-			return 0;
-		k.sport = ((__u16)icmp[4] << 8) | icmp[5];
+	switch (flags & (IPT_TCP_FIN | IPT_TCP_SYN | IPT_TCP_RST | IPT_TCP_ACK | IPT_TCP_URG)) {
+	case IPT_TCP_SYN:
+	case IPT_TCP_SYN | IPT_TCP_URG:
+	case IPT_TCP_SYN | IPT_TCP_ACK:
+	case IPT_TCP_RST:
+	case IPT_TCP_RST | IPT_TCP_ACK:
+	case IPT_TCP_FIN | IPT_TCP_ACK:
+	case IPT_TCP_FIN | IPT_TCP_ACK | IPT_TCP_URG:
+	case IPT_TCP_ACK:
+	case IPT_TCP_ACK | IPT_TCP_URG:
+		return 1;
 	}
-	rev = ipt_ct_reverse(&k);
-	if (k.proto == IPT_IPPROTO_ICMP)
-		rev.sport = k.sport;
-	return bpf_map_lookup_elem(&ipt_ct, &rev) != NULL;
+	return 0;
 }
 
-/* A first packet that conntrack refuses to start a connection with. */
+/* A first packet that conntrack refuses to start a connection with. TCP: only a SYN, or (loose
+ * pick-up of a running connection) a plain ACK, as in Linux's table for a new tuple. */
 static __always_inline int ipt_invalid_start(const struct ipt_pkt *p)
 {
+	__u8 core = p->tcp_flags & (IPT_TCP_SYN | IPT_TCP_ACK | IPT_TCP_RST | IPT_TCP_FIN);
+
 	if (p->proto == IPT_IPPROTO_TCP)
-		return (p->tcp_flags & IPT_TCP_RST) || ((p->tcp_flags & (IPT_TCP_SYN | IPT_TCP_FIN)) == (IPT_TCP_SYN | IPT_TCP_FIN));
+		return !ipt_tcp_flags_valid(p->tcp_flags) || (core != IPT_TCP_SYN && core != IPT_TCP_ACK);
 	if (p->proto == IPT_IPPROTO_ICMP)
 		return p->icmp_type != 8; /* only echo requests start ICMP connections */
 	return 0;
@@ -392,36 +355,51 @@ static __always_inline struct ipt_conn *ipt_ct_create(struct ipt_scratch *s, con
 	return bpf_map_lookup_elem(&ipt_conns, &id);
 }
 
-/* The connection's first packet leaves on out_if: nat POSTROUTING, re-keying replies. */
+#define IPT_NAT_TRIES 8
+
+/* The connection's first packet leaves on out_if: nat POSTROUTING, re-keying replies. The new
+ * reply tuple must be free: the connection keeps its port when it can, else tries others.
+ * Nonzero: drop the packet (no free tuple, as Linux drops it). */
 static __always_inline int ipt_postrouting(struct __sk_buff *skb, struct ipt_scratch *s, struct ipt_conn *c,
 					   struct ipt_ct_entry *e, const struct ipt_ct_key *key, __u32 out_if)
 {
 	struct ipt_rewrite snat = {};
+	struct ipt_port_range ports = {};
 	struct ipt_ct_key old_reply, new_reply;
 	struct ipt_ct_entry *re, *rcopy = &s->ent;
+	int placed = 0;
 
 	c->flags |= IPT_CONN_POST_DONE;
-	if (!ipt_nat_source(skb, s, out_if, &snat))
+	if (!ipt_nat_source(skb, s, out_if, &snat, &ports))
 		return 0;
+	if (snat.src == key->src && !snat.sport)
+		return 0; /* the source it has already (MASQUERADE of the interface's own address) */
 	old_reply = c->reply_key;
-	new_reply = old_reply;
-	if (snat.src)
-		new_reply.dst = snat.src;
-	if (snat.sport)
-		new_reply.dport = snat.sport;
 	re = bpf_map_lookup_elem(&ipt_ct, &old_reply);
 	if (!re)
 		return 0;
 	__builtin_memcpy(rcopy, re, sizeof(*rcopy));
 	/* Replies now come to the SNAT source: un-SNAT at ingress. */
+	rcopy->flags = IPT_CTE_INGRESS | (rcopy->flags & IPT_CTE_LOCAL);
 	if (snat.src)
 		rcopy->ingress.dst = key->src;
-	if (snat.sport)
-		rcopy->ingress.dport = key->sport;
-	rcopy->flags = IPT_CTE_INGRESS | (rcopy->flags & IPT_CTE_LOCAL);
-	if (bpf_map_update_elem(&ipt_ct, &new_reply, rcopy, BPF_NOEXIST)) {
+	for (int i = 0; i < IPT_NAT_TRIES && !placed; i++) {
+		if (i > 0) {
+			if (s->pkt.proto != IPT_IPPROTO_TCP && s->pkt.proto != IPT_IPPROTO_UDP)
+				break; /* no port to change */
+			snat.sport = ipt_pick_port(ports.lo, ports.hi, 0);
+		}
+		new_reply = old_reply;
+		if (snat.src)
+			new_reply.dst = snat.src;
+		if (snat.sport)
+			new_reply.dport = snat.sport;
+		rcopy->ingress.dport = snat.sport ? key->sport : 0;
+		placed = bpf_map_update_elem(&ipt_ct, &new_reply, rcopy, BPF_NOEXIST) == 0;
+	}
+	if (!placed) {
 		ipt_stat(IPT_STAT_NAT_NO_PORT);
-		return 0;
+		return 1;
 	}
 	/* Egress still sees replies un-SNATed (forwarded replies): keep the old key for that. */
 	rcopy->flags = IPT_CTE_EGRESS | (rcopy->flags & IPT_CTE_LOCAL);
@@ -452,15 +430,19 @@ static __always_inline struct ipt_scratch *ipt_begin(struct __sk_buff *skb)
 
 static __always_inline int ipt_verdict_to_tc(__u32 v)
 {
-	if (v == IPT_V_DROP) {
+	if (v == IPT_V_DROP || v == IPT_V_REJECT) { /* (REJECT reaches here only if it could not answer) */
 		ipt_stat(IPT_STAT_DROPPED);
 		return IPT_TC_ACT_SHOT;
 	}
-	if (v == IPT_V_REJECT) { /* at egress (OUTPUT) the answer cannot reach the local socket: dropped */
-		ipt_stat(IPT_STAT_REJECTED);
-		return IPT_TC_ACT_SHOT;
-	}
 	return IPT_TC_ACT_OK;
+}
+
+/* filter OUTPUT's verdict for a local packet leaving on out_if. */
+static __always_inline int ipt_output_verdict(struct __sk_buff *skb, struct ipt_scratch *s, __u32 verdict, __u32 out_if)
+{
+	if (verdict == IPT_V_REJECT)
+		return ipt_reject(skb, s, out_if, IPT_HOOK_OUTPUT);
+	return ipt_verdict_to_tc(verdict);
 }
 
 static __always_inline int ipt_ingress(struct __sk_buff *skb)
@@ -468,9 +450,9 @@ static __always_inline int ipt_ingress(struct __sk_buff *skb)
 	struct ipt_scratch *s = ipt_begin(skb);
 	struct bpf_fib_lookup fib = {};
 	struct ipt_ct_key key;
-	struct ipt_ct_entry *e;
+	struct ipt_ct_entry *e, *re;
 	struct ipt_conn *c = NULL;
-	__u32 in_if = skb->ifindex, out_if = 0, hook, dir = IPT_DIR_ORIG, verdict;
+	__u32 in_if = skb->ifindex, out_if = 0, hook, dir = IPT_DIR_ORIG, verdict, quote_off = 0;
 	__u64 id = 0;
 	int rc;
 
@@ -483,17 +465,24 @@ static __always_inline int ipt_ingress(struct __sk_buff *skb)
 	e = bpf_map_lookup_elem(&ipt_ct, &key);
 	if (e && (e->flags & IPT_CTE_INGRESS))
 		c = bpf_map_lookup_elem(&ipt_conns, &e->conn);
+	if (c && ipt_tcp_reopens(c, e, &s->pkt))
+		c = NULL; /* a new connection on the tuple of a closed one: its keys are overwritten */
 	if (c) {
 		ipt_stat(IPT_STAT_CT_HIT);
 		dir = e->dir;
 		c->last_seen_ns = bpf_ktime_get_ns();
 		s->pkt.ctstate = ipt_state(c, dir);
-		ipt_tcp_track(c, &s->pkt);
+		if (s->pkt.proto == IPT_IPPROTO_TCP && !ipt_tcp_flags_valid(s->pkt.tcp_flags))
+			s->pkt.ctstate = IPT_CT_INVALID;
+		else
+			ipt_tcp_track(c, &s->pkt);
 		if (ipt_apply(skb, &s->pkt, &e->ingress))
 			return IPT_TC_ACT_SHOT;
-	} else if (ipt_icmp_related(skb, &s->pkt)) {
-		/* Passed on as is: the quoted header of a NAT'ed connection is not translated. */
+	} else if ((re = ipt_icmp_related(skb, &s->pkt, &quote_off))) {
 		s->pkt.ctstate = IPT_CT_RELATED;
+		if (ipt_icmp_error_nat(skb, &s->pkt, re, quote_off))
+			return IPT_TC_ACT_SHOT;
+		ipt_fill_local(&s->pkt);
 	} else if (ipt_invalid_start(&s->pkt)) {
 		s->pkt.ctstate = IPT_CT_INVALID;
 		ipt_stat(IPT_STAT_INVALID);
@@ -535,7 +524,7 @@ static __always_inline int ipt_ingress(struct __sk_buff *skb)
 	if (verdict == IPT_V_ACCEPT && hook == IPT_HOOK_INPUT && e && c && ipt_apply(skb, &s->pkt, &e->ingress_late))
 		return IPT_TC_ACT_SHOT;
 	if (verdict == IPT_V_REJECT)
-		return ipt_reject(skb, s, in_if, hook == IPT_HOOK_INPUT);
+		return ipt_reject(skb, s, in_if, hook);
 	return ipt_verdict_to_tc(verdict);
 }
 
@@ -557,18 +546,23 @@ static __always_inline int ipt_egress(struct __sk_buff *skb)
 	e = bpf_map_lookup_elem(&ipt_ct, &key);
 	if (e && (e->flags & IPT_CTE_EGRESS))
 		c = bpf_map_lookup_elem(&ipt_conns, &e->conn);
+	if (c && (e->flags & IPT_CTE_LOCAL) && ipt_tcp_reopens(c, e, &s->pkt))
+		c = NULL;
 	if (c) {
 		__u32 dir = e->dir;
 
 		ipt_stat(IPT_STAT_CT_HIT);
 		c->last_seen_ns = bpf_ktime_get_ns();
 		s->pkt.ctstate = ipt_state(c, dir);
-		ipt_tcp_track(c, &s->pkt);
+		if (s->pkt.proto == IPT_IPPROTO_TCP && !ipt_tcp_flags_valid(s->pkt.tcp_flags))
+			s->pkt.ctstate = IPT_CT_INVALID;
+		else
+			ipt_tcp_track(c, &s->pkt);
 		/* Local traffic passes filter OUTPUT (forwarded traffic had FORWARD at ingress). */
 		if (e->flags & IPT_CTE_LOCAL) {
 			verdict = ipt_filter(skb, s, c, dir, IPT_HOOK_OUTPUT, 0, out_if);
 			if (verdict != IPT_V_ACCEPT)
-				return ipt_verdict_to_tc(verdict);
+				return ipt_output_verdict(skb, s, verdict, out_if);
 		}
 		if (dir == IPT_DIR_ORIG && !(c->flags & IPT_CONN_POST_DONE))
 			return ipt_postrouting(skb, s, c, e, &key, out_if) ? IPT_TC_ACT_SHOT : IPT_TC_ACT_OK;
@@ -580,7 +574,7 @@ static __always_inline int ipt_egress(struct __sk_buff *skb)
 	if (ipt_invalid_start(&s->pkt)) {
 		s->pkt.ctstate = IPT_CT_INVALID;
 		ipt_stat(IPT_STAT_INVALID);
-		return ipt_verdict_to_tc(ipt_filter(skb, s, NULL, IPT_DIR_ORIG, IPT_HOOK_OUTPUT, 0, out_if));
+		return ipt_output_verdict(skb, s, ipt_filter(skb, s, NULL, IPT_DIR_ORIG, IPT_HOOK_OUTPUT, 0, out_if), out_if);
 	}
 	s->pkt.ctstate = IPT_CT_NEW;
 	{
@@ -596,7 +590,7 @@ static __always_inline int ipt_egress(struct __sk_buff *skb)
 	}
 	verdict = ipt_filter(skb, s, c, IPT_DIR_ORIG, IPT_HOOK_OUTPUT, 0, out_if);
 	if (verdict != IPT_V_ACCEPT)
-		return ipt_verdict_to_tc(verdict);
+		return ipt_output_verdict(skb, s, verdict, out_if);
 	e = bpf_map_lookup_elem(&ipt_ct, &key);
 	if (c && e)
 		return ipt_postrouting(skb, s, c, e, &key, out_if) ? IPT_TC_ACT_SHOT : IPT_TC_ACT_OK;

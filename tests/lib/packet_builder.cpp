@@ -93,6 +93,18 @@ PacketBuilder& PacketBuilder::icmp_echo() {
   payload_len_ = 16;
   return *this;
 }
+PacketBuilder& PacketBuilder::tcp_flags(uint8_t flags) {
+  tcp_flags_ = flags;
+  return *this;
+}
+PacketBuilder& PacketBuilder::icmp(uint8_t type, uint8_t code, const std::vector<uint8_t>& rest) {
+  l4_ = L4::icmp;
+  icmp_type_ = type;
+  icmp_code_ = code;
+  icmp_rest_ = rest;
+  payload_len_ = rest.size() > 4 ? rest.size() - 4 : 0;
+  return *this;
+}
 PacketBuilder& PacketBuilder::icmp6(uint8_t type) {
   l4_ = L4::icmp6;
   icmp_type_ = type;
@@ -169,7 +181,7 @@ std::vector<uint8_t> PacketBuilder::build() const {
       } else {
         put16(f, l4 + 4, 0x0001);  // seq
         f[l4 + 12] = 0x50;         // data offset 5
-        f[l4 + 13] = 0x18;         // PSH|ACK
+        f[l4 + 13] = tcp_flags_;
         put16(f, l4 + 14, 65535);
         csum_off = l4 + 16;
       }
@@ -182,6 +194,8 @@ std::vector<uint8_t> PacketBuilder::build() const {
       }
     } else if (l4_ == L4::icmp || l4_ == L4::icmp6) {
       f[l4] = icmp_type_;
+      f[l4 + 1] = icmp_code_;
+      for (size_t i = 0; i < icmp_rest_.size() && l4 + 4 + i < f.size(); ++i) f[l4 + 4 + i] = icmp_rest_[i];
       uint32_t s = l4_ == L4::icmp6 ? pseudo_sum(f, l3, true, 58, l4len) : 0;
       put16(f, l4 + 2, static_cast<uint16_t>(~fold(sum16(&f[l4], l4len, s))));
     }

@@ -21,7 +21,11 @@ class PacketBuilder {
   PacketBuilder& more_fragments();
   PacketBuilder& udp(uint16_t sport, uint16_t dport, size_t payload_len = 18);
   PacketBuilder& tcp(uint16_t sport, uint16_t dport, size_t payload_len = 0);
+  PacketBuilder& tcp_flags(uint8_t flags);  // default PSH|ACK
   PacketBuilder& icmp_echo();
+  // Any ICMPv4 message: `rest` follows type, code and checksum (identifier and sequence of an
+  // echo, or 4 unused bytes and the quoted packet of an error).
+  PacketBuilder& icmp(uint8_t type, uint8_t code, const std::vector<uint8_t>& rest);
   PacketBuilder& icmp6(uint8_t type);
   PacketBuilder& arp_request(const std::string& sender_ip, const std::string& target_ip);
   PacketBuilder& partial_checksum();  // TCP/UDP checksum = pseudo-header sum only
@@ -34,7 +38,8 @@ class PacketBuilder {
   enum class L4 { none, udp, tcp, icmp, icmp6 } l4_ = L4::none;
   Mac dst_{}, src_{};
   std::array<uint8_t, 16> saddr_{}, daddr_{};
-  uint8_t ttl_ = 64, icmp_type_ = 0;
+  uint8_t ttl_ = 64, icmp_type_ = 0, icmp_code_ = 0, tcp_flags_ = 0x18;
+  std::vector<uint8_t> icmp_rest_;
   int opt_words_ = 0;
   bool mf_ = false, partial_ = false;
   uint16_t sport_ = 0, dport_ = 0;

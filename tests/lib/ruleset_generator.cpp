@@ -19,11 +19,14 @@ std::string random_ruleset(std::mt19937& rng, const RulesetShape& shape) {
   auto chance = [&](int pct) { return static_cast<int>(rng() % 100) < pct; };
   auto pick = [&](const std::vector<std::string>& v) { return v[rng() % v.size()]; };
   auto neg = [&] { return chance(20) ? std::string(" !") : std::string(); };
+  const auto& addresses = shape.addresses.empty() ? generator_addresses() : shape.addresses;
+  const auto& interfaces = shape.interfaces.empty() ? generator_interfaces() : shape.interfaces;
+  const auto& ports = shape.ports.empty() ? generator_ports() : shape.ports;
   auto addr = [&] {
     static const std::vector<int> lens = {8, 16, 24, 32, 32, 12};
-    return pick(generator_addresses()) + "/" + std::to_string(lens[rng() % lens.size()]);
+    return pick(addresses) + "/" + std::to_string(lens[rng() % lens.size()]);
   };
-  auto port = [&] { return std::to_string(generator_ports()[rng() % generator_ports().size()]); };
+  auto port = [&] { return std::to_string(ports[rng() % ports.size()]); };
   std::vector<std::string> builtins = shape.nat ? std::vector<std::string>{"PREROUTING", "INPUT", "OUTPUT", "POSTROUTING"}
                                                 : std::vector<std::string>{"INPUT", "FORWARD", "OUTPUT"};
   std::string text = shape.nat ? "*nat\n:PREROUTING ACCEPT [0:0]\n:INPUT ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n:POSTROUTING ACCEPT [0:0]\n"
@@ -38,8 +41,8 @@ std::string random_ruleset(std::mt19937& rng, const RulesetShape& shape) {
     if (chance(40)) r += neg() + " -s " + addr();
     if (chance(40)) r += neg() + " -d " + addr();
     bool no_in = chain == "OUTPUT" || chain == "POSTROUTING", no_out = chain == "INPUT" || chain == "PREROUTING";
-    if (chance(25) && (!shape.valid_interfaces || !no_in)) r += neg() + " -i " + (chance(30) ? std::string("eth+") : pick(generator_interfaces()));
-    if (chance(25) && (!shape.valid_interfaces || !no_out)) r += neg() + " -o " + (chance(30) ? std::string("veth+") : pick(generator_interfaces()));
+    if (chance(25) && (!shape.valid_interfaces || !no_in)) r += neg() + " -i " + (chance(30) ? std::string("eth+") : pick(interfaces));
+    if (chance(25) && (!shape.valid_interfaces || !no_out)) r += neg() + " -o " + (chance(30) ? std::string("veth+") : pick(interfaces));
     std::string proto = chance(75) ? pick({"tcp", "udp", "icmp", "sctp", "all"}) : "";
     if (!proto.empty()) r += " -p " + proto;
     bool ports = proto == "tcp" || proto == "udp" || proto == "sctp";
@@ -65,6 +68,7 @@ std::string random_ruleset(std::mt19937& rng, const RulesetShape& shape) {
         case 3: r += " -m comment --comment " + pick({"x", "\"two words\""}); break;
         case 4: r += " -m mark" + neg() + " --mark " + pick({"0x4000/0x4000", "0x1", "0x10/0xff"}); break;
         case 5:
+          if (!shape.statistic) break;
           if (shape.random_statistic && chance(50)) r += " -m statistic --mode random --probability 0." + std::to_string(rng() % 100000);
           else r += " -m statistic --mode nth --every 3 --packet " + std::to_string(rng() % 3);
           break;

@@ -15,6 +15,10 @@ struct RulesetShape {
   bool one_match_per_kind = true;  // the eBPF classifier's limit (one mark, statistic, ... per rule)
   bool valid_interfaces = true;    // no -i in OUTPUT/POSTROUTING, no -o in INPUT/PREROUTING
   bool random_statistic = true;    // statistic --mode random (needs a controllable RNG to compare)
+  bool statistic = true;           // any -m statistic (nth counts depend on the order packets come in)
+  // What rules name; empty: the generator's own pools below.
+  std::vector<std::string> addresses, interfaces;
+  std::vector<uint16_t> ports;
 };
 
 std::string random_ruleset(std::mt19937& rng, const RulesetShape& shape);

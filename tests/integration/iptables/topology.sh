@@ -17,7 +17,8 @@ ip -n $P-s addr add 10.61.2.2/24 dev eth0; ip -n $P-s addr add 10.61.2.3/24 dev 
 ip -n $P-r addr add 10.61.1.1/24 dev rc0; ip -n $P-r addr add 10.61.2.1/24 dev rs0; ip -n $P-r link set rc0 up; ip -n $P-r link set rs0 up
 ip netns exec "$P-r" sysctl -qw net.ipv4.ip_forward=1
 # No ICMP rate limit: REJECT answers and the kernel's own errors must not take turns.
-ip netns exec "$P-r" sysctl -qw net.ipv4.icmp_ratelimit=0
+# (The server's too: its port-unreachable errors are what RELATED and their NAT are about.)
+for n in r s; do ip netns exec "$P-$n" sysctl -qw net.ipv4.icmp_ratelimit=0; done
 # The service address 10.61.9.9 lives behind S (R reaches it through S1, as a node would).
 ip -n "$P-r" route add 10.61.9.0/24 via 10.61.2.2
 echo_cmd='echo $SOCAT_PEERADDR-$SOCAT_SOCKADDR'
