@@ -34,6 +34,8 @@ class BpfIptables final : public IptablesDataplane {
   // Local addresses, interface addresses and interface patterns, as the host is now.
   Status refresh_host();
   int log_map_fd() const { return bpf_map__fd(skel_->maps.ipt_log); }
+  int conns_map_fd() const { return bpf_map__fd(skel_->maps.ipt_conns); }
+  int ct_map_fd() const { return bpf_map__fd(skel_->maps.ipt_ct); }
   std::array<uint64_t, IPT_STAT_MAX> stats() const;
 
  private:

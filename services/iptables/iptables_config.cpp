@@ -13,7 +13,19 @@ bool IptablesConfig::wants(const std::string& ifname) const {
 }
 
 Result<IptablesConfig> parse_iptables_config(const IniConfig& ini) {
-  static const std::vector<std::string> known = {"interfaces", "state_file", "pin_root"};
+  // Conntrack timeouts: the names of Linux's nf_conntrack_*_timeout sysctls, without the prefix.
+  struct Timeout {
+    const char* key;
+    uint32_t CtTimeouts::*field;
+  };
+  static const Timeout timeouts[] = {
+      {"tcp_timeout_syn_sent", &CtTimeouts::tcp_unreplied}, {"tcp_timeout_established", &CtTimeouts::tcp_established},
+      {"tcp_timeout_time_wait", &CtTimeouts::tcp_closing},  {"udp_timeout", &CtTimeouts::udp_unreplied},
+      {"udp_timeout_stream", &CtTimeouts::udp_replied},     {"icmp_timeout", &CtTimeouts::icmp},
+      {"generic_timeout", &CtTimeouts::other},
+  };
+  std::vector<std::string> known = {"interfaces", "state_file", "pin_root", "conntrack_sweep_interval"};
+  for (const auto& t : timeouts) known.push_back(t.key);
   IptablesConfig c;
   for (const auto& s : ini.sections())
     if (s != "iptables") return make_error(Errc::invalid_argument, ini.origin() + ": unknown section [" + s + "]");
@@ -27,6 +39,14 @@ Result<IptablesConfig> parse_iptables_config(const IniConfig& ini) {
   if (c.state_file.empty() || c.state_file[0] != '/')
     return make_error(Errc::invalid_argument, ini.where("iptables", "state_file") + ": needs an absolute path");
   c.pin_root = ini.get_string("iptables", "pin_root", kDefaultPinRoot);
+  for (const auto& t : timeouts) {
+    auto v = ini.get_int("iptables", t.key, c.timeouts.*t.field, 1, 30L * 86400);
+    if (!v) return v.error();
+    c.timeouts.*t.field = static_cast<uint32_t>(*v);
+  }
+  auto sweep = ini.get_int("iptables", "conntrack_sweep_interval", c.ct_sweep_interval, 1, 3600);
+  if (!sweep) return sweep.error();
+  c.ct_sweep_interval = static_cast<uint32_t>(*sweep);
   return c;
 }
 

@@ -1,9 +1,11 @@
-// /etc/netaccel/iptables.conf: which interfaces get the data path, where the ruleset is kept.
+// /etc/netaccel/iptables.conf: which interfaces get the data path, where the ruleset is kept,
+// conntrack timeouts.
 #pragma once
 
 #include <string>
 #include <vector>
 
+#include "conntrack_timeouts.h"
 #include "netaccel/core/config.h"
 #include "netaccel/core/result.h"
 
@@ -13,6 +15,8 @@ struct IptablesConfig {
   std::vector<std::string> interfaces = {"*"};  // names or "eth+" patterns; "*": all but lo
   std::string state_file = "/var/lib/netaccel/iptables.rules";
   std::string pin_root;
+  CtTimeouts timeouts;         // ct_*_timeout keys, seconds
+  uint32_t ct_sweep_interval = 5;  // seconds between conntrack sweeps
   bool wants(const std::string& ifname) const;
 };
 

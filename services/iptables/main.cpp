@@ -3,12 +3,14 @@
 #include <arpa/inet.h>
 #include <bpf/libbpf.h>
 #include <net/if.h>
+#include <time.h>
 
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <filesystem>
 
 #include "bpf_iptables.h"
+#include "conntrack_sweep.h"
 #include "iptables_bus.h"
 #include "iptables_config.h"
 #include "iptables_service.h"
@@ -98,6 +100,18 @@ int main(int argc, char** argv) {
   ring_buffer* rb = ring_buffer__new((*dp)->log_map_fd(), on_log_event, &lc, nullptr);
   if (!rb) return fail_with(errno_error(errno, "LOG ring buffer"));
   if (auto st = loop->watch_fd(ring_buffer__epoll_fd(rb), [&] { ring_buffer__consume(rb); }); !st) return fail_with(st.error());
+
+  // Connections idle beyond Linux's timeouts are forgotten, as the kernel's conntrack does.
+  if (auto st = loop->every(uint64_t{cfg->ct_sweep_interval} * 1000000, [&] {
+        timespec ts{};
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        auto r = sweep_conntrack((*dp)->conns_map_fd(), (*dp)->ct_map_fd(), cfg->timeouts,
+                                 static_cast<uint64_t>(ts.tv_sec) * 1000000000ull + static_cast<uint64_t>(ts.tv_nsec));
+        if (!r) log::warn("conntrack sweep: " + r.error().message);
+        else if (r->expired) log::debug("conntrack sweep: " + std::to_string(r->expired) + " of " + std::to_string(r->connections) + " connections expired");
+      });
+      !st)
+    return fail_with(st.error());
 
   auto bus = BusService::connect(loop->get(), kBusName);
   if (!bus) return fail_with(bus.error());

@@ -208,6 +208,44 @@ TEST_F(IptablesService, KubeProxyServicesAreAddedInPlace) {
   sh("ip netns del " + ns);
 }
 
+// A UDP conversation idle longer than the UDP timeout is forgotten, as by the kernel's
+// conntrack: a datagram from the server before the timeout is a reply (ESTABLISHED, let in),
+// one after it starts a new connection from the server's side (dropped). The kernel twin runs
+// the same ruleset with the same timeouts (nf_conntrack_udp_timeout*).
+TEST_F(IptablesService, IdleConnectionsExpireLikeTheKernels) {
+  const std::string rules = dir_ + "/udp.rules";
+  std::ofstream(rules) << "*filter\n:INPUT ACCEPT [0:0]\n:FORWARD DROP [0:0]\n:OUTPUT ACCEPT [0:0]\n"
+                          "-A FORWARD -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT\n"
+                          "-A FORWARD -s 10.61.1.2/32 -p udp -j ACCEPT\nCOMMIT\n";
+  ASSERT_EQ(svc_->stop(), 0);
+  std::ofstream(dir_ + "/iptables.conf", std::ios::app) << "udp_timeout = 2\nudp_timeout_stream = 2\nconntrack_sweep_interval = 1\n";
+  ASSERT_TRUE(svc_->start(dir_ + "/iptables.conf", "/run/netns/" + p_ + "-r", 90000));
+  ASSERT_EQ(tool("netaccel-iptables-restore " + rules).status, 0);
+  const std::string k = p_ + "k";
+  struct Twin {  // the kernel twin goes even when an assertion ends the test early
+    std::string down;
+    ~Twin() { sh(down); }
+  } twin{kDir + "/topology.sh down " + k};
+  sh_ok(kDir + "/topology.sh up " + k);
+  sh_ok("ip netns exec " + k + "-r iptables-legacy-restore < " + rules);
+  sh_ok("ip netns exec " + k + "-r sysctl -qw net.netfilter.nf_conntrack_udp_timeout=2 net.netfilter.nf_conntrack_udp_timeout_stream=2");
+  auto conversation = [&](const std::string& p) {
+    const std::string conv = kDir + "/udp_conversation.py";
+    Process listener;
+    listener.start({"/usr/bin/python3", conv, "listen", "10.61.1.2", "6000", "10.61.2.2", "5999", "7"}, {}, "/run/netns/" + p + "-c",
+                   dir_ + "/" + p + ".recv");
+    usleep(700000);
+    sh("ip netns exec " + p + "-s python3 " + conv + " send 10.61.2.2 5999 10.61.1.2 6000 early");
+    sleep(5);  // idle beyond the 2 s timeout and a sweep
+    sh("ip netns exec " + p + "-s python3 " + conv + " send 10.61.2.2 5999 10.61.1.2 6000 late");
+    wait_until([&] { return !listener.running(); }, 10000);
+    return sh("cat " + dir_ + "/" + p + ".recv").out;
+  };
+  const std::string kernel = conversation(k), ours = conversation(p_);
+  EXPECT_EQ(kernel, "early\n") << "the kernel's own behaviour changed?";
+  EXPECT_EQ(ours, kernel);
+}
+
 TEST_F(IptablesService, UnprivilegedCallersReadButCannotChange) {
   ASSERT_EQ(tool("netaccel-iptables-restore " + kDir + "/forward_nat.rules").status, 0);
   EXPECT_EQ(tool("netaccel-iptables-save", "nobody").status, 0);

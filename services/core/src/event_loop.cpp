@@ -46,6 +46,25 @@ Status EventLoop::watch_fd(int fd, std::function<void()> fn) {
   return {};
 }
 
+Status EventLoop::every(uint64_t period_usec, std::function<void()> fn) {
+  auto cb = std::make_unique<Callback>(Callback{std::move(fn), period_usec});
+  int r = sd_event_add_time_relative(
+      ev_, nullptr, CLOCK_MONOTONIC, period_usec, 0,
+      [](sd_event_source* s, uint64_t, void* u) -> int {
+        auto* c = static_cast<Callback*>(u);
+        c->fn();
+        // sd-event timers fire once: re-arm for the next period.
+        uint64_t now = 0;
+        sd_event_now(sd_event_source_get_event(s), CLOCK_MONOTONIC, &now);
+        sd_event_source_set_time(s, now + c->period_usec);
+        return sd_event_source_set_enabled(s, SD_EVENT_ON);
+      },
+      cb.get());
+  if (r < 0) return errno_error(r, "add timer");
+  callbacks_.push_back(std::move(cb));
+  return {};
+}
+
 int EventLoop::run() { return sd_event_loop(ev_); }
 void EventLoop::exit(int code) { sd_event_exit(ev_, code); }
 

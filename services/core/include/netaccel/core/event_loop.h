@@ -4,6 +4,7 @@
 
 #include <systemd/sd-event.h>
 
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
@@ -24,6 +25,8 @@ class EventLoop {
   sd_event* get() const { return ev_; }
   // Calls fn whenever fd is readable. fn's failures are logged by the caller's own fn.
   Status watch_fd(int fd, std::function<void()> fn);
+  // Calls fn every period_usec (CLOCK_MONOTONIC), first after one period.
+  Status every(uint64_t period_usec, std::function<void()> fn);
   // Runs until SIGTERM/SIGINT or exit(). Returns the exit code.
   int run();
   void exit(int code);
@@ -35,6 +38,7 @@ class EventLoop {
   explicit EventLoop(sd_event* ev) : ev_(ev) {}
   struct Callback {
     std::function<void()> fn;
+    uint64_t period_usec = 0;  // timers
   };
   sd_event* ev_ = nullptr;
   std::vector<std::unique_ptr<Callback>> callbacks_;
