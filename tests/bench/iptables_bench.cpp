@@ -293,7 +293,7 @@ int kube_services(const Setup& s, const std::vector<int>& sizes, int connections
 int main(int argc, char** argv) {
   CLI::App app{"netaccel-iptables benchmark"};
   std::string prefix, backend_name, out_dir = "bench", bin = ".";
-  std::vector<int> sizes = {10, 1000, 10000, 50000};
+  std::vector<int> sizes = {10, 1000, 10000, 20000, 50000};
   std::vector<int> services = {1000, 10000, 25000};
   double seconds = 2;
   int connections = 500;

@@ -97,7 +97,9 @@ std::string GazelleLab::nginx_config(const std::string& name, const std::string&
   std::ofstream(d + "/nginx.conf")
       << "daemon off;\nmaster_process off;\nworker_rlimit_nofile 16384;\nerror_log " << d << "/error.log warn;\npid " << d
       << "/nginx.pid;\nevents { worker_connections 8192; use epoll; }\nhttp {\n  access_log off;\n  sendfile on;\n"
-      << "  keepalive_requests 1000000;\n  client_body_temp_path " << d << "/body;\n  proxy_temp_path " << d
+      // An idle keep-alive connection whose client is gone (its FIN or RST lost in a burst)
+      // is closed after 5 s, not nginx's default 75 s: tests wait for every connection to end.
+      << "  keepalive_requests 1000000;\n  keepalive_timeout 5s;\n  client_body_temp_path " << d << "/body;\n  proxy_temp_path " << d
       << "/proxy;\n  fastcgi_temp_path " << d << "/fcgi;\n  uwsgi_temp_path " << d << "/uwsgi;\n  scgi_temp_path " << d
       << "/scgi;\n  server {\n    listen " << ip << ":80 backlog=4096;\n    root " << dir_
       << "/www;\n    location = /hello { return 200 \"hello\\n\"; }\n  }\n}\n";
