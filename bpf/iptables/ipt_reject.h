@@ -166,12 +166,19 @@ static __always_inline int ipt_reject_icmp(struct __sk_buff *skb, __u8 code, __u
 
 #define IPT_BPF_F_INGRESS 1
 
+/* The ICMP destination-unreachable code of a REJECT kind. */
+static __always_inline __u8 ipt_reject_icmp_code(__u32 kind)
+{
+	static const __u8 codes[] = {3, 0, 1, 2, 9, 10, 13}; /* enum ipt_reject -> ICMP code */
+
+	return kind < sizeof(codes) ? codes[kind] : 3;
+}
+
 /* Answers a rejected packet; returns the TC action. At ingress (INPUT, FORWARD) the answer goes
  * back out of the interface the packet came in on; at egress (OUTPUT) it is handed to that
  * interface's receive path, to the local socket that sent the packet. */
 static __always_inline int ipt_reject(struct __sk_buff *skb, struct ipt_scratch *s, __u32 ifindex, __u32 hook)
 {
-	static const __u8 codes[] = {3, 0, 1, 2, 9, 10, 13}; /* enum ipt_reject -> ICMP code */
 	__u32 id = s->d.by, kind;
 	struct ipt_rule *r = bpf_map_lookup_elem(&ipt_rules, &id);
 	struct ipt_iface_addr *a;
@@ -185,11 +192,13 @@ static __always_inline int ipt_reject(struct __sk_buff *skb, struct ipt_scratch 
 	if (kind == IPT_REJ_TCP_RESET) {
 		rc = s->pkt.proto == IPT_IPPROTO_TCP ? ipt_reject_tcp(skb) : -1;
 	} else {
-		/* The kernel answers from the address the packet was for (INPUT), the router's
-		 * address toward the sender (FORWARD), or the sender's own address (OUTPUT). */
+		/* The kernel answers from the address the packet was for (INPUT) or the router's
+		 * address toward the sender (FORWARD). In OUTPUT its answer comes from this host over
+		 * loopback; ours enters through the interface, where a local source address would be
+		 * dropped as martian: it comes from the address the packet was for. */
 		a = bpf_map_lookup_elem(&ipt_iface_addrs, &ifindex);
-		from = hook == IPT_HOOK_OUTPUT ? s->pkt.src : hook == IPT_HOOK_INPUT ? s->pkt.dst : (a ? a->addr : 0);
-		rc = ipt_reject_icmp(skb, kind < sizeof(codes) ? codes[kind] : 3, from);
+		from = hook == IPT_HOOK_FORWARD ? (a ? a->addr : 0) : s->pkt.dst;
+		rc = ipt_reject_icmp(skb, ipt_reject_icmp_code(kind), from);
 	}
 	if (rc)
 		return IPT_TC_ACT_SHOT;

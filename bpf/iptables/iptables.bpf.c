@@ -437,11 +437,48 @@ static __always_inline int ipt_verdict_to_tc(__u32 v)
 	return IPT_TC_ACT_OK;
 }
 
+#define IPT_LO_IFINDEX 1
+
+/* The kernel's ICMP answer to a REJECT in OUTPUT is a packet from this host to this host over
+ * loopback: it passes filter OUTPUT itself (out lo, RELATED) and dies there if OUTPUT drops
+ * it. Ours enters through the interface instead and meets filter INPUT at ingress as theirs
+ * does; this asks OUTPUT as the kernel would. 1 when the answer may go. */
+static __always_inline int ipt_reject_answer_passes(struct __sk_buff *skb, struct ipt_scratch *s, __u32 kind)
+{
+	struct ipt_pkt *p = &s->pkt;
+
+	if (kind == IPT_REJ_TCP_RESET)
+		return 1;
+	p->dst = p->src;
+	p->proto = IPT_IPPROTO_ICMP;
+	p->icmp_type = 3;
+	p->icmp_code = ipt_reject_icmp_code(kind);
+	p->sport = 0;
+	p->dport = 0;
+	p->tcp_flags = 0;
+	p->ctstate = IPT_CT_RELATED;
+	p->src_local = 1;
+	p->dst_local = 1;
+	ipt_iface_of(IPT_LO_IFINDEX, &p->out);
+	return ipt_filter(skb, s, NULL, IPT_DIR_ORIG, IPT_HOOK_OUTPUT, 0, IPT_LO_IFINDEX) == IPT_V_ACCEPT;
+}
+
 /* filter OUTPUT's verdict for a local packet leaving on out_if. */
 static __always_inline int ipt_output_verdict(struct __sk_buff *skb, struct ipt_scratch *s, __u32 verdict, __u32 out_if)
 {
-	if (verdict == IPT_V_REJECT)
+	if (verdict == IPT_V_REJECT) {
+		__u32 by = s->d.by;
+		struct ipt_rule *r = bpf_map_lookup_elem(&ipt_rules, &by);
+		struct ipt_pkt pkt = s->pkt;
+
+		if (!r || !ipt_reject_answer_passes(skb, s, r->arg)) {
+			ipt_stat(IPT_STAT_DROPPED);
+			return IPT_TC_ACT_SHOT;
+		}
+		s->pkt = pkt;
+		s->d.by = by;
 		return ipt_reject(skb, s, out_if, IPT_HOOK_OUTPUT);
+	}
 	return ipt_verdict_to_tc(verdict);
 }
 
@@ -532,9 +569,9 @@ static __always_inline int ipt_egress(struct __sk_buff *skb)
 {
 	struct ipt_scratch *s = ipt_begin(skb);
 	struct ipt_ct_key key;
-	struct ipt_ct_entry *e;
+	struct ipt_ct_entry *e, *re;
 	struct ipt_conn *c = NULL;
-	__u32 out_if = skb->ifindex, verdict = IPT_V_ACCEPT;
+	__u32 out_if = skb->ifindex, verdict = IPT_V_ACCEPT, quote_off = 0;
 	__u64 id = 0;
 
 	if (!s)
@@ -570,6 +607,15 @@ static __always_inline int ipt_egress(struct __sk_buff *skb)
 	}
 	if (!s->pkt.src_local)
 		return IPT_TC_ACT_OK; /* forwarded, but its ingress is not ours: not tracked */
+	/* An ICMP error this host sends about a tracked connection (a closed port, TTL exceeded on
+	 * the way through): RELATED, translated like one that passes through. */
+	re = ipt_icmp_related(skb, &s->pkt, &quote_off);
+	if (re) {
+		s->pkt.ctstate = IPT_CT_RELATED;
+		if (ipt_icmp_error_nat(skb, &s->pkt, re, quote_off))
+			return IPT_TC_ACT_SHOT;
+		return ipt_output_verdict(skb, s, ipt_filter(skb, s, NULL, IPT_DIR_ORIG, IPT_HOOK_OUTPUT, 0, out_if), out_if);
+	}
 	/* A local socket's first packet: nat OUTPUT, filter OUTPUT, nat POSTROUTING. */
 	if (ipt_invalid_start(&s->pkt)) {
 		s->pkt.ctstate = IPT_CT_INVALID;

@@ -1,7 +1,7 @@
 // Conntrack edge cases of the netaccel-iptables data path under BPF_PROG_RUN, as sequences of
 // frames through ipt_tc_ingress (to a local address: the INPUT hook) and ipt_tc_egress (the
-// local answers). filter INPUT sorts packets by ctstate into one rule each, so the rule whose
-// counter moves says which state conntrack gave the packet; the states expected are Linux's
+// local answers). filter INPUT and OUTPUT sort packets by ctstate into one rule each, so the
+// rule whose counter moves says which state conntrack gave the packet; the states expected are Linux's
 // (nf_conntrack_tcp's table for first packets and flag combinations, UDP and ICMP rules).
 #include <arpa/inet.h>
 #include <bpf/bpf.h>
@@ -23,16 +23,19 @@ namespace {
 constexpr int kTcOk = 0, kTcShot = 2;
 constexpr uint8_t FIN = 0x01, SYN = 0x02, RST = 0x04, PSH = 0x08, ACK = 0x10, URG = 0x20;
 
-// filter INPUT rule ids: the state each one catches.
-enum State { kInvalid = 0, kEstablished, kRelated, kNew, kNone };
-const char* kStateNames[] = {"INVALID", "ESTABLISHED", "RELATED", "NEW", "(egress)"};
+// filter rule ids: the state each one catches (INPUT 0-3, OUTPUT 4-5).
+enum State { kInvalid = 0, kEstablished, kRelated, kNew, kOutInvalid, kOutRelated, kNone };
+constexpr uint32_t kRulesByState = kNone;
+const char* kStateNames[] = {"INVALID", "ESTABLISHED", "RELATED", "NEW", "OUTPUT INVALID", "OUTPUT RELATED", "(no rule)"};
 
 const char* kRules =
     "*filter\n:INPUT DROP [0:0]\n:FORWARD DROP [0:0]\n:OUTPUT ACCEPT [0:0]\n"
     "-A INPUT -m conntrack --ctstate INVALID -j DROP\n"
     "-A INPUT -m conntrack --ctstate ESTABLISHED -j ACCEPT\n"
     "-A INPUT -m conntrack --ctstate RELATED -j ACCEPT\n"
-    "-A INPUT -m conntrack --ctstate NEW -j ACCEPT\nCOMMIT\n"
+    "-A INPUT -m conntrack --ctstate NEW -j ACCEPT\n"
+    "-A OUTPUT -m conntrack --ctstate INVALID -j DROP\n"
+    "-A OUTPUT -m conntrack --ctstate RELATED -j ACCEPT\nCOMMIT\n"
     "*nat\n:PREROUTING ACCEPT [0:0]\n:INPUT ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n:POSTROUTING ACCEPT [0:0]\n"
     "-A POSTROUTING -d 127.0.0.5/32 -p udp -j SNAT --to-source 127.0.0.9\nCOMMIT\n";
 
@@ -51,19 +54,21 @@ std::vector<uint8_t> echo(bool in, uint8_t type, uint16_t id) {
   std::vector<uint8_t> rest = {static_cast<uint8_t>(id >> 8), static_cast<uint8_t>(id), 0, 1, 'p', 'i', 'n', 'g'};
   return frame().ipv4(in ? "10.0.0.2" : "127.0.0.1", in ? "127.0.0.1" : "10.0.0.2").icmp(type, 0, rest).build();
 }
-// Port unreachable from 10.0.0.2 about a UDP datagram this host sent it (sport -> dport).
-std::vector<uint8_t> unreachable_about(uint16_t sport, uint16_t dport) {
-  auto quoted = PacketBuilder().ipv4("127.0.0.1", "10.0.0.2").udp(sport, dport).build();
+// Port unreachable about a UDP datagram from -> to (sport -> dport), sent back to `from`.
+std::vector<uint8_t> unreachable(const std::string& from, const std::string& to, uint16_t sport, uint16_t dport) {
+  auto quoted = PacketBuilder().ipv4(from, to).udp(sport, dport).build();
   std::vector<uint8_t> rest(4, 0);
   rest.insert(rest.end(), quoted.begin() + 14, quoted.begin() + 14 + 28);
-  return frame().ipv4("10.0.0.2", "127.0.0.1").icmp(3, 3, rest).build();
+  return frame().ipv4(to, from).icmp(3, 3, rest).build();
 }
+// From 10.0.0.2 about a datagram this host sent it.
+std::vector<uint8_t> unreachable_about(uint16_t sport, uint16_t dport) { return unreachable("127.0.0.1", "10.0.0.2", sport, dport); }
 
 struct Step {
   bool ingress;
   std::vector<uint8_t> bytes;
   int verdict;
-  State state;  // the INPUT rule that decides (ingress only)
+  State state;  // the filter rule that decides, if any
 };
 
 struct Case {
@@ -109,6 +114,11 @@ std::vector<Case> cases() {
       {"error_about_a_tracked_flow_is_related",
        {{false, udp_out(6000, 7000), kTcOk, kNone}, {true, unreachable_about(6000, 7000), kTcOk, kRelated}}},
       {"error_about_an_unknown_flow_is_invalid", {{true, unreachable_about(6001, 7001), kTcShot, kInvalid}}},
+      // This host's own errors (a closed port) pass filter OUTPUT as RELATED, as the kernel's do.
+      {"error_this_host_sends_is_related",
+       {{true, udp_in(5100, 5999), kTcOk, kNew}, {false, unreachable("10.0.0.2", "127.0.0.1", 5100, 5999), kTcOk, kOutRelated}}},
+      {"error_this_host_sends_about_nothing_is_invalid",
+       {{false, unreachable("10.0.0.2", "127.0.0.1", 5101, 5998), kTcShot, kOutInvalid}}},
   };
 }
 
@@ -163,13 +173,13 @@ TEST_P(ConntrackProgRun, StatesAsLinuxGivesThem) {
   for (size_t i = 0; i < c.steps.size(); ++i) {
     const Step& s = c.steps[i];
     SCOPED_TRACE("step " + std::to_string(i + 1));
-    uint64_t before[4];
-    for (uint32_t r = 0; r < 4; ++r) before[r] = hits(r);
+    uint64_t before[kRulesByState];
+    for (uint32_t r = 0; r < kRulesByState; ++r) before[r] = hits(r);
     auto bytes = s.bytes;
     EXPECT_EQ(run(s.ingress, bytes), s.verdict);
-    for (uint32_t r = 0; r < 4; ++r)
-      EXPECT_EQ(hits(r) - before[r], s.ingress && s.state == static_cast<State>(r) ? 1u : 0u)
-          << "INPUT rule for " << kStateNames[r] << "; expected " << kStateNames[s.state];
+    for (uint32_t r = 0; r < kRulesByState; ++r)
+      EXPECT_EQ(hits(r) - before[r], s.state == static_cast<State>(r) ? 1u : 0u)
+          << "rule for " << kStateNames[r] << "; expected " << kStateNames[s.state];
   }
 }
 

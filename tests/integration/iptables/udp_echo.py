@@ -13,4 +13,10 @@ while True:
     for level, kind, value in anc:
         if level == socket.SOL_IP and kind == 8:
             local = socket.inet_ntoa(value[8:12])  # struct in_pktinfo: ifindex, spec_dst, addr
-    s.sendto(f"{peer[0]}-{local}\n".encode(), peer)
+    try:
+        s.sendto(f"{peer[0]}-{local}\n".encode(), peer)
+    except OSError:
+        # EPERM when filter OUTPUT drops the answer (the kernel's iptables; netaccel drops it
+        # silently at TC egress): the listener must live on either way, or its closed port
+        # would answer the next datagram with "refused" on one side only.
+        pass
