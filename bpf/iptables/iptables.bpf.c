@@ -515,6 +515,8 @@ static __always_inline int ipt_ingress(struct __sk_buff *skb)
 			ipt_tcp_track(c, &s->pkt);
 		if (ipt_apply(skb, &s->pkt, &e->ingress))
 			return IPT_TC_ACT_SHOT;
+		if (e->ingress.src || e->ingress.dst) /* un-SNAT: a reply to our address is for a client */
+			ipt_fill_local(&s->pkt);
 	} else if ((re = ipt_icmp_related(skb, &s->pkt, &quote_off))) {
 		s->pkt.ctstate = IPT_CT_RELATED;
 		if (ipt_icmp_error_nat(skb, &s->pkt, re, quote_off))

@@ -68,16 +68,16 @@ TEST_P(IptablesDifferential, SameFateForEveryFlow) {
   }
 }
 
-// Random filter rulesets over the topology's own addresses, ports and interfaces (so rules
-// hit the flows), with user chains, jumps, negations, ctstate, marks, REJECT and LOG; the
-// fixed seeds keep a failure reproducible (13, 19, 21, 46, 50 and 74 each found a difference:
-// this host's own ICMP errors as RELATED, REJECT's answer in OUTPUT and its source address,
-// the kernel's EPERM killing a listener or failing a UDP write). Only "same fate" is asserted:
-// a random ruleset may well block or pass everything.
+// Random filter rulesets, and filter with nat ("nat:N"), over the topology's own addresses,
+// ports and interfaces (so rules hit the flows), with user chains, jumps, negations, ctstate,
+// marks, REJECT, LOG, DNAT, SNAT and MASQUERADE; the fixed seeds keep a failure reproducible
+// (13, 19, 21, 46, 50, 74 and nat:20 each found a difference: this host's own ICMP errors as
+// RELATED, REJECT's answer in OUTPUT and its source address, the kernel's EPERM killing a
+// listener or failing a UDP write, a masqueraded reply judged in INPUT). Only "same fate" is
+// asserted: a random ruleset may well block or pass everything.
 class IptablesRandomDifferential : public IptablesDifferential {};
 
-TEST_P(IptablesRandomDifferential, SameFateForEveryFlow) {
-  std::mt19937 rng(static_cast<unsigned>(std::stoul(GetParam())));
+RulesetShape topology_shape() {
   RulesetShape shape;
   shape.rules = 30;
   shape.user_chains = 3;
@@ -85,8 +85,24 @@ TEST_P(IptablesRandomDifferential, SameFateForEveryFlow) {
   shape.addresses = {"10.61.1.2", "10.61.2.2", "10.61.2.3", "10.61.9.9", "10.61.1.1", "10.61.2.0", "10.61.0.0"};
   shape.interfaces = {"rc0", "rs0", "lo"};
   shape.ports = {22, 53, 80, 443, 2222, 5000, 5353, 8080};
+  shape.dnat_to = "10.61.2.3";
+  shape.snat_to = "10.61.2.1";
+  return shape;
+}
+
+TEST_P(IptablesRandomDifferential, SameFateForEveryFlow) {
+  const std::string& param = GetParam();  // "seed" (filter) or "nat:seed" (filter and nat)
+  const bool nat = param.rfind("nat:", 0) == 0;
+  std::mt19937 rng(static_cast<unsigned>(std::stoul(nat ? param.substr(4) : param)));
+  RulesetShape shape = topology_shape();
+  std::string text = random_ruleset(rng, shape);
+  if (nat) {
+    shape.nat = true;
+    shape.rules = 20;
+    text += random_ruleset(rng, shape);
+  }
   const std::string rules = "/tmp/" + p_ + ".rules";
-  std::ofstream(rules) << random_ruleset(rng, shape);
+  std::ofstream(rules) << text;
   RecordProperty("ruleset", sh("cat " + rules).out);
   sh_ok("ip netns exec " + k_ + "-r iptables-legacy-restore < " + rules);
   ASSERT_TRUE(start_netaccel(rules)) << sh("cat /tmp/" + p_ + ".log").out;
@@ -100,8 +116,12 @@ TEST_P(IptablesRandomDifferential, SameFateForEveryFlow) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Seeds, IptablesRandomDifferential,
-                         ::testing::Values("1", "2", "3", "4", "13", "19", "21", "46", "50", "74"),
-                         [](const auto& info) { return "seed_" + info.param; });
+                         ::testing::Values("1", "2", "3", "4", "13", "19", "21", "46", "50", "74", "nat:1", "nat:2", "nat:3",
+                                           "nat:20"),
+                         [](const auto& info) {
+                           std::string n = info.param;
+                           return n.rfind("nat:", 0) == 0 ? "nat_seed_" + n.substr(4) : "seed_" + n;
+                         });
 
 INSTANTIATE_TEST_SUITE_P(Rulesets, IptablesDifferential,
                          ::testing::Values("forward_nat.rules", "kube_proxy.rules", "host_firewall.rules", "reject.rules", "related.rules",

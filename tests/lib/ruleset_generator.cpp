@@ -81,8 +81,8 @@ std::string random_ruleset(std::mt19937& rng, const RulesetShape& shape) {
     // Jumps go only to later user chains: no loops.
     std::vector<std::string> targets = {"ACCEPT", "RETURN", "LOG --log-prefix \"p: \"", "MARK --set-xmark 0x4000/0x4000", "MARK --or-mark 0x1", ""};
     if (!shape.nat) targets.insert(targets.end(), {"DROP", "DROP", "REJECT --reject-with icmp-port-unreachable", "REJECT --reject-with icmp-host-prohibited"});
-    if (shape.nat && (chain == "PREROUTING" || chain == "OUTPUT")) targets.push_back("DNAT --to-destination 10.9.9.9");
-    if (shape.nat && chain == "POSTROUTING") targets.insert(targets.end(), {"MASQUERADE", "SNAT --to-source 10.8.8.8"});
+    if (shape.nat && (chain == "PREROUTING" || chain == "OUTPUT")) targets.push_back("DNAT --to-destination " + shape.dnat_to);
+    if (shape.nat && chain == "POSTROUTING") targets.insert(targets.end(), {"MASQUERADE", "SNAT --to-source " + shape.snat_to});
     size_t from = c < builtins.size() ? 0 : c - builtins.size() + 1;
     for (size_t k = from; k < users.size(); ++k) targets.push_back(users[k]);
     std::string t = pick(targets);

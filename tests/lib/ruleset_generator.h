@@ -19,6 +19,7 @@ struct RulesetShape {
   // What rules name; empty: the generator's own pools below.
   std::vector<std::string> addresses, interfaces;
   std::vector<uint16_t> ports;
+  std::string dnat_to = "10.9.9.9", snat_to = "10.8.8.8";  // NAT targets' addresses
 };
 
 std::string random_ruleset(std::mt19937& rng, const RulesetShape& shape);
