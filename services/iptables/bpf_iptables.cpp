@@ -77,6 +77,8 @@ Status BpfIptables::insert(const Compiled& c, const RuleInsert& ins) {
   return {};
 }
 
+Status BpfIptables::remove(const Compiled& c, const RuleDelete& del) { return loader_.apply_delete(slot_, c, del); }
+
 Status BpfIptables::add_chain(const Compiled& c, uint32_t chain_id) { return loader_.apply_new_chain(slot_, c, chain_id); }
 
 ipt_counter BpfIptables::rule_counter(uint32_t id) {

@@ -25,6 +25,7 @@ class BpfIptables final : public IptablesDataplane {
   Status load(const Compiled& c) override;
   Status insert(const Compiled& c, const RuleInsert& ins) override;
   Status add_chain(const Compiled& c, uint32_t chain_id) override;
+  Status remove(const Compiled& c, const RuleDelete& del) override;
   ipt_counter rule_counter(uint32_t rule_id) override;
   ipt_counter policy_counter(uint32_t chain_id) override;
 

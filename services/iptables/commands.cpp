@@ -182,6 +182,25 @@ std::optional<Result<InsertCommand>> parse_insert(const std::vector<std::string>
   return Result<InsertCommand>(std::move(ic));
 }
 
+std::optional<Result<DeleteCommand>> parse_delete(const std::vector<std::string>& args) {
+  auto p = parse_args(args);
+  if (!p || p->cmd != "-D") return std::nullopt;
+  DeleteCommand dc;
+  dc.table = p->table;
+  dc.chain = p->chain;
+  const std::vector<std::string>& spec = p->rest;
+  if (spec.size() == 1 && is_number(spec[0])) {
+    long n = strtol(spec[0].c_str(), nullptr, 10);
+    if (n < 1) return Result<DeleteCommand>(bad("-D " + p->chain + ": '" + spec[0] + "' is not a rule number"));
+    dc.position = static_cast<size_t>(n - 1);
+    return Result<DeleteCommand>(std::move(dc));
+  }
+  auto r = parse_rule(spec, p->table);
+  if (!r) return Result<DeleteCommand>(r.error());
+  dc.rule = std::move(*r);
+  return Result<DeleteCommand>(std::move(dc));
+}
+
 bool is_read_only(const std::vector<std::string>& args) {
   auto p = parse_args(args);
   return p && (p->cmd == "-L" || p->cmd == "-S" || p->cmd == "-C");

@@ -29,6 +29,16 @@ struct InsertCommand {
 };
 std::optional<Result<InsertCommand>> parse_insert(const std::vector<std::string>& args);
 
+// -D, parsed: the chain and either a rule number (0-based, not checked against the chain) or
+// the rule to find. nullopt for any other command.
+struct DeleteCommand {
+  TableId table = TableId::filter;
+  std::string chain;
+  std::optional<size_t> position;
+  std::optional<Rule> rule;
+};
+std::optional<Result<DeleteCommand>> parse_delete(const std::vector<std::string>& args);
+
 // True for commands that only read (-L, -S): unprivileged callers may run them.
 bool is_read_only(const std::vector<std::string>& args);
 

@@ -342,6 +342,7 @@ Result<Compiled> compile(const Ruleset& rs) {
         r.chain = chain_id;
         c.rules.push_back(r);
         c.rule_refs.push_back(RuleRef{table_index, ch.name, static_cast<uint32_t>(i)});
+        c.rule_keys.emplace_back();
         c.chain_rules[chain_id].push_back(id);
         if (never) continue;  // filed nowhere: it can never match
         pending.push_back({id, sh});
@@ -381,6 +382,7 @@ Result<Compiled> compile(const Ruleset& rs) {
         if (t.use & IPT_USE_IN) k.in_if = p.shape.in_id;
         if (t.use & IPT_USE_OUT) k.out_if = p.shape.out_id;
         auto it = tail.find(k);
+        c.rule_keys[p.id] = k;
         if (it == tail.end()) c.buckets[k] = ipt_bucket{p.id};
         else c.rules[it->second].next = p.id;
         tail[k] = p.id;
@@ -485,6 +487,7 @@ Result<RuleInsert> insert_rule(Compiled& c, TableId t, const std::string& chain,
   }
   c.rules.push_back(r);
   c.rule_refs.push_back(RuleRef{table_index, chain, static_cast<uint32_t>(index)});
+  c.rule_keys.push_back(ins.linked ? std::optional<ipt_key>(ins.key) : std::nullopt);
   c.chain_rules[chain_id].insert(c.chain_rules[chain_id].begin() + static_cast<long>(index), ins.rule_id);
   return ins;
 }
@@ -501,6 +504,40 @@ Result<uint32_t> add_chain(Compiled& c, TableId t, const std::string& name) {
   c.chain_rules.emplace_back();
   c.chain_ids[table_index][name] = id;
   return id;
+}
+
+Result<RuleDelete> delete_rule(Compiled& c, TableId t, const std::string& chain, size_t index) {
+  const int table_index = t == TableId::filter ? 0 : 1;
+  auto it = c.chain_ids[table_index].find(chain);
+  if (it == c.chain_ids[table_index].end()) return make_error(Errc::not_found, "chain " + chain + " is not compiled");
+  std::vector<uint32_t>& order = c.chain_rules[it->second];
+  if (index >= order.size()) return make_error(Errc::invalid_argument, "no rule " + std::to_string(index + 1) + " in " + chain);
+  RuleDelete del;
+  del.rule_id = order[index];
+  if (const auto& key = c.rule_keys[del.rule_id]) {
+    // Unlink it from its bucket: its predecessor (or the bucket head) skips to its successor.
+    del.key = *key;
+    const uint32_t next = c.rules[del.rule_id].next;
+    auto b = c.buckets.find(*key);
+    if (b == c.buckets.end()) return make_error(Errc::invalid_argument, "rule " + std::to_string(del.rule_id) + " is not in its bucket");
+    if (b->second.first == del.rule_id) {
+      del.head = next;
+      if (next == IPT_NONE) c.buckets.erase(b);
+      else b->second.first = next;
+    } else {
+      uint32_t cur = b->second.first;
+      while (cur != IPT_NONE && c.rules[cur].next != del.rule_id) cur = c.rules[cur].next;
+      if (cur == IPT_NONE) return make_error(Errc::invalid_argument, "rule " + std::to_string(del.rule_id) + " is not in its bucket");
+      c.rules[cur].next = next;
+      del.pred = cur;
+    }
+  }
+  // The id stays taken (ids are not reused before the next full compile) but names nothing.
+  c.rule_keys[del.rule_id].reset();
+  c.rule_refs[del.rule_id] = RuleRef{table_index, "", UINT32_MAX};
+  for (size_t k = index + 1; k < order.size(); ++k) c.rule_refs[order[k]].index--;
+  order.erase(order.begin() + static_cast<long>(index));
+  return del;
 }
 
 }  // namespace netaccel::ipt

@@ -32,7 +32,8 @@ struct Compiled {
   ChainIds chain_ids[2];                         // [0 filter, 1 nat]
   std::vector<std::string> chain_names;          // by chain id: "filter/INPUT"
   std::vector<ipt_rule> rules;                   // by rule id
-  std::vector<RuleRef> rule_refs;                // by rule id: where it came from
+  std::vector<RuleRef> rule_refs;                // by rule id: where it came from (chain "" once deleted)
+  std::vector<std::optional<ipt_key>> rule_keys; // by rule id: its bucket, none if it can never match
   std::vector<std::vector<uint32_t>> chain_rules; // by chain id: its rule ids in order
   std::unordered_map<ipt_key, ipt_bucket, KeyHash, KeyEq> buckets;
   std::vector<std::string> iface_patterns;       // by pattern id
@@ -58,6 +59,17 @@ struct RuleInsert {
 // Fails with Errc::unsupported when only a full compile can place it (no position gap left, no
 // tuple slot); c is unchanged then.
 Result<RuleInsert> insert_rule(Compiled& c, TableId t, const std::string& chain, size_t index, const Rule& r);
+
+// One rule deleted in place: what the data path must write to unlink it (the rule itself stays
+// in the map, unreachable).
+struct RuleDelete {
+  uint32_t rule_id = 0;
+  std::optional<ipt_key> key;     // its bucket; none: it was in none
+  std::optional<uint32_t> pred;   // rule whose next now skips it
+  uint32_t head = IPT_NONE;       // without pred: the bucket's new first rule (IPT_NONE: delete it)
+};
+// Deletes rule `index` of table/chain from c (other rules keep their ids and positions).
+Result<RuleDelete> delete_rule(Compiled& c, TableId t, const std::string& chain, size_t index);
 
 // A new, empty user chain (it returns) appended to c: its id. Nothing refers to it yet.
 Result<uint32_t> add_chain(Compiled& c, TableId t, const std::string& name);

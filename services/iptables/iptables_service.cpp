@@ -126,6 +126,41 @@ std::optional<Result<CommandResult>> IptablesService::fast_insert(const std::vec
   return Result<CommandResult>(CommandResult{"", true});
 }
 
+std::optional<Result<CommandResult>> IptablesService::fast_delete(const std::vector<std::string>& args) {
+  if (compiled_.rules.size() < kFastInsertMinRules) return std::nullopt;
+  auto parsed = parse_delete(args);
+  if (!parsed || !*parsed) return std::nullopt;  // not -D, or an error the full path words
+  const DeleteCommand& dc = **parsed;
+  Table& t = model_.table(dc.table);
+  Chain* ch = t.find(dc.chain);
+  if (!ch) return std::nullopt;
+  size_t index = dc.position.value_or(ch->rules.size());
+  if (dc.rule) {  // the first rule that prints the same, as iptables -D finds it
+    const std::string want = rule_spec(*dc.rule);
+    for (size_t i = 0; i < ch->rules.size(); ++i)
+      if (rule_spec(ch->rules[i]) == want) {
+        index = i;
+        break;
+      }
+  }
+  if (index >= ch->rules.size()) return std::nullopt;  // the full path says what is wrong
+  // Removing a rule cannot close a loop or put a target where its hooks forbid it; the hooks
+  // that reach a chain only shrink (reach_ stays a superset: in-place additions stay safe).
+  auto del = delete_rule(compiled_, dc.table, dc.chain, index);
+  if (!del) return std::nullopt;
+  ch->rules.erase(ch->rules.begin() + static_cast<long>(index));
+  if (auto st = dp_.remove(compiled_, *del); !st) {
+    // The maps may be half-written: rebuild everything from the model (without the rule).
+    if (auto re = apply(model_); !re) return Result<CommandResult>(re.error());
+    return Result<CommandResult>(CommandResult{"", true});
+  }
+  ++generation_;
+  if (auto st = append_journal({{"-t", table_name(dc.table), "-D", dc.chain, std::to_string(index + 1)}}); !st)
+    return Result<CommandResult>(st.error());
+  if (changed_) changed_();
+  return Result<CommandResult>(CommandResult{"", true});
+}
+
 std::optional<Status> IptablesService::restore_additions(const std::string& text, const RestoreFlags& f) {
   if (!f.noflush || f.test || compiled_.rules.size() < kFastInsertMinRules) return std::nullopt;
   auto adds = parse_additions(model_, text);
@@ -229,6 +264,12 @@ Status IptablesService::replay_journal() {
       continue;
     }
     const auto& w = *words;
+    if (w.size() == 5 && w[0] == "-t" && (w[1] == "filter" || w[1] == "nat") && w[2] == "-D" && is_number(w[4])) {
+      Chain* ch = model_.table(w[1] == "nat" ? TableId::nat : TableId::filter).find(w[3]);
+      size_t at = std::stoul(w[4]) - 1;
+      if (ch && at < ch->rules.size()) ch->rules.erase(ch->rules.begin() + static_cast<long>(at));
+      continue;
+    }
     if (w.size() == 4 && w[0] == "-t" && (w[1] == "filter" || w[1] == "nat") && w[2] == "-N") {
       Table& t = model_.table(w[1] == "nat" ? TableId::nat : TableId::filter);
       if (!t.find(w[3])) t.add_chain(Chain{w[3], false, Policy::none, 0, 0, {}});
@@ -242,6 +283,7 @@ Status IptablesService::replay_journal() {
 
 Result<CommandResult> IptablesService::command(const std::vector<std::string>& args) {
   if (auto fast = fast_insert(args)) return std::move(*fast);
+  if (auto fast = fast_delete(args)) return std::move(*fast);
   Ruleset rs = current();
   auto r = run_command(rs, args);
   if (!r) return r;

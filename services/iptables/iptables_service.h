@@ -27,6 +27,8 @@ class IptablesDataplane {
   virtual Status insert(const Compiled& c, const RuleInsert& ins) = 0;
   // Makes a chain added in place (add_chain) exist in the data path; nothing refers to it yet.
   virtual Status add_chain(const Compiled& c, uint32_t chain_id) = 0;
+  // Makes an in-place delete of the live compiled ruleset `c` live (RuleDelete says what changed).
+  virtual Status remove(const Compiled& c, const RuleDelete& del) = 0;
   // Counters of the live generation.
   virtual ipt_counter rule_counter(uint32_t rule_id) = 0;
   virtual ipt_counter policy_counter(uint32_t chain_id) = 0;
@@ -69,6 +71,8 @@ class IptablesService {
   std::optional<Status> restore_additions(const std::string& text, const RestoreFlags& f);
   // Validates and applies additions in place; nullopt when only the full path can.
   std::optional<Status> apply_additions(std::vector<Addition>& adds);
+  // -D of one rule from a large ruleset, without recompiling; nullopt when not applicable.
+  std::optional<Result<CommandResult>> fast_delete(const std::vector<std::string>& args);
   Status persist() const;
   Status append_journal(const std::vector<std::vector<std::string>>& commands);
   Status replay_journal();

@@ -96,6 +96,25 @@ Status MapLoader::apply_insert(uint32_t slot, const Compiled& c, const RuleInser
   return bump_generation();
 }
 
+Status MapLoader::apply_delete(uint32_t slot, const Compiled& c, const RuleDelete& del) {
+  slot &= 1;
+  if (del.key) {
+    if (del.pred) {
+      if (auto st = write_rule(slot, c, *del.pred); !st) return st;
+    } else {
+      ipt_key k = *del.key;
+      k.chain += chain_base(slot);
+      if (del.head == IPT_NONE) {
+        if (bpf_map_delete_elem(m_.buckets, &k) < 0 && errno != ENOENT) return errno_error(errno, "delete bucket");
+      } else {
+        ipt_bucket b{del.head + rule_base(slot)};
+        if (auto st = update(m_.buckets, &k, &b, "write bucket"); !st) return st;
+      }
+    }
+  }
+  return bump_generation();
+}
+
 Status MapLoader::apply_new_chain(uint32_t slot, const Compiled& c, uint32_t chain_id) {
   slot &= 1;
   if (chain_id >= kChainsPerSlot) return make_error(Errc::unsupported, "more than " + std::to_string(kChainsPerSlot) + " chains");

@@ -26,6 +26,8 @@ class MapLoader {
   // Applies an in-place insert (insert_rule) to the live `slot`: the rule first, then its link,
   // then a generation bump so connections re-classify.
   Status apply_insert(uint32_t slot, const Compiled& c, const RuleInsert& ins);
+  // Unlinks a rule deleted in place (delete_rule) from the live `slot`, then bumps the generation.
+  Status apply_delete(uint32_t slot, const Compiled& c, const RuleDelete& del);
   // Writes a chain added in place (add_chain) to the live `slot`: nothing jumps to it yet.
   Status apply_new_chain(uint32_t slot, const Compiled& c, uint32_t chain_id);
   // Makes `slot` live: one update of ipt_config.

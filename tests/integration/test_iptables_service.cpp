@@ -155,7 +155,9 @@ TEST_F(IptablesService, InPlaceInsertsIntoALargeRuleset) {
   sh_ok("ip netns exec " + ns + " iptables-legacy-restore < " + dir_ + "/big.rules");
   const std::vector<std::string> cmds = {"-I FORWARD 1 -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT",
                                          "-I FORWARD 2 -s 10.61.1.0/24 -p tcp -m tcp --dport 80 -j ACCEPT",
-                                         "-A FORWARD -p icmp -j ACCEPT", "-I FORWARD 1500 -s 10.98.0.1/32 -j DROP"};
+                                         "-A FORWARD -p icmp -j ACCEPT", "-I FORWARD 1500 -s 10.98.0.1/32 -j DROP",
+                                         "-D FORWARD 1500", "-D FORWARD -s 10.99.0.1/32 -p udp -m udp --dport 1000 -j ACCEPT",
+                                         "-I FORWARD 3 -s 10.98.0.2/32 -j DROP", "-D FORWARD 4"};
   for (const auto& c : cmds) {
     ASSERT_EQ(sh("ip netns exec " + ns + " iptables-legacy " + c).status, 0) << c;
     ASSERT_EQ(tool("netaccel-iptables " + c).status, 0) << c;

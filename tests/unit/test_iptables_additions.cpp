@@ -12,7 +12,9 @@
 #include "additions.h"
 #include "compiled_eval.h"
 #include "iptables_service.h"
+#include "commands.h"
 #include "kube_proxy_rules.h"
+#include "rule_parser.h"
 #include "restore.h"
 #include "save.h"
 
@@ -42,9 +44,14 @@ class RecordingDataplane : public IptablesDataplane {
     live = c;
     return {};
   }
+  Status remove(const Compiled& c, const RuleDelete&) override {
+    ++removes;
+    live = c;
+    return {};
+  }
   ipt_counter rule_counter(uint32_t) override { return {}; }
   ipt_counter policy_counter(uint32_t) override { return {}; }
-  int loads = 0, inserts = 0, chains = 0;
+  int loads = 0, inserts = 0, chains = 0, removes = 0;
   Compiled live;
 };
 
@@ -194,6 +201,56 @@ TEST_F(ServiceAdditions, AddingServicesInPlaceEqualsRecompiling) {
   IptablesService again(dp2, state_);
   ASSERT_TRUE(again.start());
   EXPECT_EQ(saved(again), saved(expect));
+}
+
+// -D by number and by rule in place: the ruleset, the compiled tables' verdicts for packets to
+// the services around the deleted ones, and the journal equal what a recompile gives.
+TEST_F(ServiceAdditions, DeletesInPlaceEqualRecompiling) {
+  RecordingDataplane dp;
+  IptablesService svc(dp, state_);
+  ASSERT_TRUE(svc.start());
+  const std::string base = kube_proxy_ruleset(300, kServer);
+  ASSERT_TRUE(svc.restore(base, RestoreFlags{}));
+  Ruleset expect = restored(base);
+  // By number (the top, the middle) and by the rule itself (service 7's portal, as -S prints it).
+  const Chain* services = expect.nat.find("KUBE-SERVICES");
+  ASSERT_TRUE(services);
+  auto spec7 = split_words(rule_spec(services->rules[7]));
+  ASSERT_TRUE(spec7);
+  std::vector<std::vector<std::string>> run = {{"-t", "nat", "-D", "KUBE-SERVICES", "1"},
+                                               {"-t", "nat", "-D", "KUBE-SERVICES", "150"},
+                                               {"-t", "nat", "-D", "KUBE-SERVICES"}};
+  run[2].insert(run[2].end(), spec7->begin(), spec7->end());
+  for (const auto& c : run) {
+    auto r = svc.command(c);
+    ASSERT_TRUE(r) << r.error().message;
+    ASSERT_TRUE(run_command(expect, c)) << c[4];
+  }
+  EXPECT_EQ(dp.loads, 2) << "nothing recompiled";
+  EXPECT_EQ(dp.removes, 3);
+  EXPECT_EQ(saved(svc), saved(expect));
+  auto fresh = compile(expect);
+  ASSERT_TRUE(fresh);
+  CompiledEvaluator in_place(dp.live), full(*fresh);
+  for (int i : {0, 1, 6, 7, 8, 149, 150, 151, 299}) {
+    Packet p;
+    p.src = 0x0a3d0102;
+    p.dst = ntohl(inet_addr(service_ip(i).c_str()));
+    p.proto = 6;
+    p.sport = 40000;
+    p.dport = 80;
+    p.in_if = "rc0";
+    Decision a = in_place.evaluate(1, IPT_HOOK_PREROUTING, p), b = full.evaluate(1, IPT_HOOK_PREROUTING, p);
+    EXPECT_EQ(a.verdict, b.verdict) << service_ip(i);
+    EXPECT_EQ(a.matched.size(), b.matched.size()) << service_ip(i);
+  }
+  // A rule that is not there: the full path's error, nothing changes.
+  EXPECT_FALSE(svc.command({"-t", "nat", "-D", "KUBE-SERVICES", "-d", "10.0.0.1/32", "-j", "RETURN"}));
+  EXPECT_EQ(saved(svc), saved(expect));
+  RecordingDataplane dp2;
+  IptablesService again(dp2, state_);
+  ASSERT_TRUE(again.start());
+  EXPECT_EQ(saved(again), saved(expect)) << "the journal replays the deletes";
 }
 
 TEST_F(ServiceAdditions, BadAdditionChangesNothingAndNamesTheLine) {
