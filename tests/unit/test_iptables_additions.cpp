@@ -77,6 +77,32 @@ std::string saved(IptablesService& svc) {
   return out;
 }
 
+// The first packet of a connection from the client to service i, at nat PREROUTING.
+Packet to_service(int i) {
+  Packet p;
+  p.src = 0x0a3d0102;  // 10.61.1.2
+  p.dst = ntohl(inet_addr(service_ip(i).c_str()));
+  p.proto = 6;
+  p.sport = 40000;
+  p.dport = 80;
+  p.in_if = "rc0";
+  return p;
+}
+
+// In-place tables classify packets to these services as a fresh compile of `expect` does.
+void expect_same_verdicts(const Compiled& in_place_tables, const Ruleset& expect, const std::vector<int>& services) {
+  auto fresh = compile(expect);
+  ASSERT_TRUE(fresh);
+  CompiledEvaluator in_place(in_place_tables), full(*fresh);
+  for (int i : services) {
+    Packet p = to_service(i);
+    Decision a = in_place.evaluate(1, IPT_HOOK_PREROUTING, p), b = full.evaluate(1, IPT_HOOK_PREROUTING, p);
+    EXPECT_EQ(a.verdict, b.verdict) << service_ip(i);
+    EXPECT_TRUE(a.by == b.by) << service_ip(i) << ": " << a.by.chain << " vs " << b.by.chain;
+    EXPECT_EQ(a.matched.size(), b.matched.size()) << service_ip(i);
+  }
+}
+
 TEST(IptablesAdditions, KubeProxyServiceIsAdditionsOnly) {
   Ruleset rs = restored(kube_proxy_ruleset(10, kServer));
   auto adds = parse_additions(rs, kube_proxy_add_service(10, kServer));
@@ -180,22 +206,7 @@ TEST_F(ServiceAdditions, AddingServicesInPlaceEqualsRecompiling) {
   EXPECT_EQ(dp.inserts, 25);
   EXPECT_EQ(saved(svc), saved(expect));
   // The in-place tables classify as a fresh compile does, for packets to every new service.
-  auto fresh = compile(expect);
-  ASSERT_TRUE(fresh);
-  CompiledEvaluator in_place(dp.live), full(*fresh);
-  for (int i = 299; i < 306; ++i) {
-    Packet p;
-    p.src = 0x0a3d0102;  // 10.61.1.2
-    p.dst = ntohl(inet_addr(service_ip(i).c_str()));
-    p.proto = 6;
-    p.sport = 40000;
-    p.dport = 80;
-    p.in_if = "rc0";
-    Decision a = in_place.evaluate(1, IPT_HOOK_PREROUTING, p), b = full.evaluate(1, IPT_HOOK_PREROUTING, p);
-    EXPECT_EQ(a.verdict, b.verdict) << service_ip(i);
-    EXPECT_TRUE(a.by == b.by) << service_ip(i) << ": " << a.by.chain << " vs " << b.by.chain;
-    EXPECT_EQ(a.matched.size(), b.matched.size()) << service_ip(i);
-  }
+  expect_same_verdicts(dp.live, expect, {299, 300, 301, 302, 303, 304, 305});
   // A restart replays the journal onto the saved file.
   RecordingDataplane dp2;
   IptablesService again(dp2, state_);
@@ -229,21 +240,7 @@ TEST_F(ServiceAdditions, DeletesInPlaceEqualRecompiling) {
   EXPECT_EQ(dp.loads, 2) << "nothing recompiled";
   EXPECT_EQ(dp.removes, 3);
   EXPECT_EQ(saved(svc), saved(expect));
-  auto fresh = compile(expect);
-  ASSERT_TRUE(fresh);
-  CompiledEvaluator in_place(dp.live), full(*fresh);
-  for (int i : {0, 1, 6, 7, 8, 149, 150, 151, 299}) {
-    Packet p;
-    p.src = 0x0a3d0102;
-    p.dst = ntohl(inet_addr(service_ip(i).c_str()));
-    p.proto = 6;
-    p.sport = 40000;
-    p.dport = 80;
-    p.in_if = "rc0";
-    Decision a = in_place.evaluate(1, IPT_HOOK_PREROUTING, p), b = full.evaluate(1, IPT_HOOK_PREROUTING, p);
-    EXPECT_EQ(a.verdict, b.verdict) << service_ip(i);
-    EXPECT_EQ(a.matched.size(), b.matched.size()) << service_ip(i);
-  }
+  expect_same_verdicts(dp.live, expect, {0, 1, 6, 7, 8, 149, 150, 151, 299});
   // A rule that is not there: the full path's error, nothing changes.
   EXPECT_FALSE(svc.command({"-t", "nat", "-D", "KUBE-SERVICES", "-d", "10.0.0.1/32", "-j", "RETURN"}));
   EXPECT_EQ(saved(svc), saved(expect));
