@@ -170,7 +170,8 @@ bool additions_valid(const Ruleset& rs, std::vector<Addition>& adds, Reach reach
   Reach added[2];
   for (TableId t : kTables)
     if (!table_additions_valid(rs.table(t), adds, reach[table_index(t)], added[table_index(t)])) return false;
-  for (int i = 0; i < 2; ++i) reach[i].insert(added[i].begin(), added[i].end());
+  for (int i = 0; i < 2; ++i)
+    for (const auto& [chain, bits] : added[i]) reach[i].insert_or_assign(chain, bits);
   return true;
 }
 

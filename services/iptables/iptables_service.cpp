@@ -169,11 +169,12 @@ std::optional<Status> IptablesService::restore_additions(const std::string& text
 }
 
 std::optional<Status> IptablesService::apply_additions(std::vector<Addition>& adds) {
-  if (!additions_valid(model_, adds, reach_)) return std::nullopt;
   size_t new_chains = 0;
   for (const Addition& a : adds) new_chains += a.new_chain;
   if (compiled_.rules.size() + adds.size() - new_chains > IPT_MAX_RULES / 2 || compiled_.chains.size() + new_chains > IPT_MAX_CHAINS / 2)
     return std::nullopt;  // the full path says which limit
+  // (From here on the additions are applied: additions_valid() records the new chains' reach.)
+  if (!additions_valid(model_, adds, reach_)) return std::nullopt;
   // New chains, then their rules, then the rules that jump to them: the data path never sees a
   // half-built chain reachable. (additions_valid() saw each chain created before its rules.)
   std::stable_partition(adds.begin(), adds.end(), [&](const Addition& a) { return a.new_chain || !model_.table(a.table).find(a.chain); });
