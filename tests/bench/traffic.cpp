@@ -313,6 +313,7 @@ Result<Latency> tcp_connect_rr(const Pod& client, const Pod& server, const std::
       return {};
     });
   done = true;
+  shutdown(listener->get(), SHUT_RDWR);  // wakes the server's poll now, not after its timeout
   srv.join();
   if (!failure.empty()) return make_error(Errc::not_found, failure);
   std::sort(us.begin(), us.end());

@@ -122,9 +122,10 @@ TEST(IptablesClassifier, LargeChainOfDistinctRulesHasShortBuckets) {
 
 // In-place inserts (the daemon's fast -A/-I path) keep the compiled ruleset equal to a fresh
 // compile of the changed model: same answers for random packets after every insert.
-TEST(IptablesClassifier, InPlaceInsertsAgreeWithTheReference) {
+TEST(IptablesClassifier, InPlaceInsertsAndDeletesAgreeWithTheReference) {
   std::mt19937 rng(777);
-  int in_place = 0, refused = 0;
+  int in_place = 0, refused = 0, deleted = 0;
+  const std::vector<std::string> chains = {"INPUT", "FORWARD", "OUTPUT", "U0", "U1"};
   for (int round = 0; round < 20; ++round) {
     RulesetShape shape;
     shape.rules = 60;
@@ -133,34 +134,44 @@ TEST(IptablesClassifier, InPlaceInsertsAgreeWithTheReference) {
     auto c = compile(*rs);
     ASSERT_TRUE(c);
     for (int k = 0; k < 15; ++k) {
-      // A rule from another random ruleset of the same vocabulary, without jumps.
-      RulesetShape donor;
-      donor.rules = 5;
-      donor.user_chains = 0;
-      auto d = restore(empty_ruleset(), random_ruleset(rng, donor), {});
-      ASSERT_TRUE(d);
-      const Chain* from = nullptr;
-      for (const auto& ch : d->filter.chains)
-        if (!ch.rules.empty()) from = &ch;
-      if (!from) continue;
-      const Rule& rule = from->rules[rng() % from->rules.size()];
-      const std::vector<std::string> chains = {"INPUT", "FORWARD", "OUTPUT", "U0", "U1"};
       std::string name = chains[rng() % chains.size()];
       Chain* ch = rs->filter.find(name);
       if (!ch) continue;
-      if ((!rule.in_if.empty() && name == "OUTPUT") || (!rule.out_if.empty() && name == "INPUT")) continue;
-      size_t index = rng() % (ch->rules.size() + 1);
-      auto ins = insert_rule(*c, TableId::filter, name, index, rule);
-      if (!ins) {
-        ++refused;
+      std::string what;
+      if (k % 3 == 2) {  // every third change deletes a rule instead (jumps included)
+        if (ch->rules.empty()) continue;
+        size_t index = rng() % ch->rules.size();
+        auto del = delete_rule(*c, TableId::filter, name, index);
+        ASSERT_TRUE(del) << del.error().message;
+        ch->rules.erase(ch->rules.begin() + static_cast<long>(index));
+        ++deleted;
+        what = "after deleting rule " + std::to_string(index) + " of " + name;
+      } else {
+        // A rule from another random ruleset of the same vocabulary, without jumps.
+        RulesetShape donor;
+        donor.rules = 5;
+        donor.user_chains = 0;
+        auto d = restore(empty_ruleset(), random_ruleset(rng, donor), {});
+        ASSERT_TRUE(d);
+        const Chain* from = nullptr;
+        for (const auto& dc : d->filter.chains)
+          if (!dc.rules.empty()) from = &dc;
+        if (!from) continue;
+        const Rule& rule = from->rules[rng() % from->rules.size()];
+        if ((!rule.in_if.empty() && name == "OUTPUT") || (!rule.out_if.empty() && name == "INPUT")) continue;
+        size_t index = rng() % (ch->rules.size() + 1);
+        auto ins = insert_rule(*c, TableId::filter, name, index, rule);
         ch->rules.insert(ch->rules.begin() + static_cast<long>(index), rule);
-        auto again = compile(*rs);
-        ASSERT_TRUE(again);
-        *c = std::move(*again);
-        continue;
+        if (!ins) {
+          ++refused;
+          auto again = compile(*rs);
+          ASSERT_TRUE(again);
+          *c = std::move(*again);
+          continue;
+        }
+        ++in_place;
+        what = "after inserting into " + name + " at " + std::to_string(index);
       }
-      ++in_place;
-      ch->rules.insert(ch->rules.begin() + static_cast<long>(index), rule);
       ReferenceEvaluator ref(*rs);
       CompiledEvaluator cev(*c);
       for (int i = 0; i < 100; ++i) {
@@ -168,13 +179,14 @@ TEST(IptablesClassifier, InPlaceInsertsAgreeWithTheReference) {
         for (auto [chain, hook] : std::vector<std::pair<std::string, int>>{{"INPUT", IPT_HOOK_INPUT}, {"FORWARD", IPT_HOOK_FORWARD}, {"OUTPUT", IPT_HOOK_OUTPUT}}) {
           Decision a = ref.evaluate(TableId::filter, chain, p);
           Decision b = cev.evaluate(0, hook, p);
-          ASSERT_EQ(a.verdict, b.verdict) << "after inserting into " << name << " at " << index;
-          ASSERT_EQ(a.matched, b.matched) << "after inserting into " << name << " at " << index;
+          ASSERT_EQ(a.verdict, b.verdict) << what;
+          ASSERT_EQ(a.matched, b.matched) << what;
         }
       }
     }
   }
-  EXPECT_GT(in_place, 150) << refused << " needed a full compile";
+  EXPECT_GT(in_place, 100) << refused << " needed a full compile";
+  EXPECT_GT(deleted, 50);
 }
 
 }  // namespace
