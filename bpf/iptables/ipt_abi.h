@@ -24,6 +24,16 @@
 #define IPT_MAX_IFACE_PATTERNS 64
 #define IPT_NONE 0xffffffffu
 
+/* Address families: one data path instance per family (rodata ipt_family), same maps' layout. */
+#define IPT_FAMILY_V4 4
+#define IPT_FAMILY_V6 6
+
+/* An address of either family, be words: IPv6 as in struct in6_addr, IPv4 in w[0] with
+ * w[1..3] zero. Prefix lengths count from the first bit of w[0] (0-32 for IPv4, 0-128). */
+struct ipt_addr {
+	__u32 w[4];
+};
+
 /* Built-in chains, and which tables evaluate at each of netaccel's hooks. */
 enum ipt_hook {
 	IPT_HOOK_PREROUTING = 0, /* nat */
@@ -59,8 +69,8 @@ struct ipt_chain {
 struct ipt_key {
 	__u32 chain;
 	__u32 tuple;  /* index into ipt_chain.tuples */
-	__u32 src;    /* be, masked to the tuple's src_len */
-	__u32 dst;    /* be, masked */
+	struct ipt_addr src; /* masked to the tuple's src_len */
+	struct ipt_addr dst; /* masked */
 	__u16 sport;  /* host order, 0 when not used */
 	__u16 dport;
 	__u32 in_if;  /* exact-name interface pattern id + 1, 0 when not used */
@@ -100,6 +110,11 @@ enum ipt_reject {
 	IPT_REJ_HOST_PROHIB,
 	IPT_REJ_ADMIN_PROHIB,
 	IPT_REJ_TCP_RESET,
+	/* ip6tables' kinds (ICMPv6 destination unreachable) */
+	IPT_REJ6_NO_ROUTE,
+	IPT_REJ6_ADM_PROHIB,
+	IPT_REJ6_ADDR_UNREACH,
+	IPT_REJ6_PORT_UNREACH,
 };
 
 /* ipt_rule.check: residual predicates (beyond the bucket key). */
@@ -131,7 +146,7 @@ enum ipt_reject {
 #define IPT_C_SRC_LOCAL_NEG (1u << 25)
 #define IPT_C_DST_LOCAL (1u << 26)
 #define IPT_C_DST_LOCAL_NEG (1u << 27)
-#define IPT_C_ICMP (1u << 28)      /* icmp type (and code unless icmp_any_code) */
+#define IPT_C_ICMP (1u << 28)      /* icmp (proto 1) or icmp6 (58) type, and code unless icmp_any_code */
 #define IPT_C_ICMP_NEG (1u << 29)
 /* Checks that look at more than the flow: a verdict that examined one is not cached. */
 #define IPT_C_PER_PACKET (IPT_C_TCPFLAGS | IPT_C_MARK | IPT_C_RANDOM | IPT_C_NTH)
@@ -157,10 +172,8 @@ struct ipt_rule {
 	__u32 check;         /* IPT_C_* */
 	__u32 verdict;       /* enum ipt_verdict */
 	__u32 arg;           /* chain id (JUMP/GOTO), enum ipt_reject, rule id (LOG) */
-	__u32 src_addr;      /* be */
-	__u32 src_mask;      /* be */
-	__u32 dst_addr;      /* be */
-	__u32 dst_mask;      /* be */
+	struct ipt_addr src_addr, src_mask; /* be */
+	struct ipt_addr dst_addr, dst_mask;
 	__u16 sport_lo, sport_hi, dport_lo, dport_hi;
 	__u32 in_pattern;    /* interface pattern id */
 	__u32 out_pattern;
@@ -238,7 +251,7 @@ enum ipt_test_cb {
 
 /* Key of ipt_ct: a packet's tuple as one hook sees it. ICMP echo: sport = identifier, dport 0. */
 struct ipt_ct_key {
-	__u32 src, dst;     /* be */
+	struct ipt_addr src, dst;
 	__u16 sport, dport; /* host order */
 	__u8 proto;
 	__u8 pad[3];
@@ -294,7 +307,7 @@ struct ipt_conn {
 	struct ipt_ct_key reply_key; /* the ingress key replies arrive with */
 };
 
-/* Value of ipt_local_addrs[be address]: the host owns it (addrtype LOCAL, local origin). */
+/* Value of ipt_local_addrs[struct ipt_addr]: the host owns it (addrtype LOCAL, local origin). */
 struct ipt_local_addr {
 	__u32 ifindex;
 };
@@ -308,7 +321,7 @@ struct ipt_iface_addr {
 struct ipt_log_event {
 	__u32 rule;           /* rule id */
 	__u32 hook;
-	__u32 src, dst;       /* be */
+	struct ipt_addr src, dst;
 	__u16 sport, dport;
 	__u8 proto;
 	__u8 pad[3];
@@ -318,7 +331,7 @@ struct ipt_log_event {
 
 /* Per-CPU slots of ipt_stats. */
 enum ipt_stat {
-	IPT_STAT_PACKETS = 0,     /* IPv4 packets seen */
+	IPT_STAT_PACKETS = 0,     /* packets of the instance's family seen */
 	IPT_STAT_CT_NEW,          /* connections created */
 	IPT_STAT_CT_HIT,          /* packets of tracked connections */
 	IPT_STAT_CACHED,          /* filter verdicts taken from the connection */

@@ -9,11 +9,12 @@
 
 /* What the classifier reads of a packet. */
 struct ipt_pkt {
-	__u32 src, dst;     /* be */
+	struct ipt_addr src, dst;
 	__u16 sport, dport; /* host order */
 	__u8 proto, tcp_flags, icmp_type, icmp_code;
 	__u8 ctstate, src_local, dst_local, pad;
-	__u16 icmp_id, pad2; /* echo request/reply identifier (conntrack key) */
+	__u16 icmp_id;      /* echo request/reply identifier (conntrack key) */
+	__u16 l4off;        /* frame offset of the L4 header, 0 when there is none */
 	__u32 mark;
 	__u32 random31;     /* IPT_NONE: draw from bpf_get_prandom_u32 */
 	__u32 len;
@@ -42,6 +43,11 @@ struct ipt_scratch {
 	/* Room for the data path's larger temporaries (the BPF stack has 512 bytes). */
 	struct ipt_conn conn;
 	struct ipt_ct_entry ent;
+	struct ipt_ct_key key[2]; /* a helper's two tuples (ct create, NAT re-key, ICMP quote) */
+	struct ipt_ct_key own;    /* the packet's tuple as its hook saw it first */
+	struct ipt_key bkey;      /* ipt_enter's bucket key */
+	struct ipt_pkt saved;     /* the packet while REJECT's answer is judged */
+	struct bpf_fib_lookup fib;
 };
 
 struct {
@@ -51,9 +57,27 @@ struct {
 	__type(value, struct ipt_scratch);
 } ipt_scratch SEC(".maps");
 
-static __always_inline __u32 ipt_be_mask(__u8 len)
+/* Word i (be) of the mask of a prefix of len bits. */
+static __always_inline __u32 ipt_be_mask_word(__u32 len, __u32 i)
 {
-	return bpf_htonl(len == 0 ? 0 : ~0u << (32 - (len & 31)));
+	if (len >= 32 * (i + 1))
+		return ~0u;
+	if (len <= 32 * i)
+		return 0;
+	return bpf_htonl(~0u << (32 - (len - 32 * i)));
+}
+
+static __always_inline void ipt_mask_addr(struct ipt_addr *out, const struct ipt_addr *a, __u32 len)
+{
+	for (__u32 i = 0; i < 4; i++)
+		out->w[i] = a->w[i] & ipt_be_mask_word(len, i);
+}
+
+/* (a & mask) == addr, over all four words (IPv4's unused words are zero on both sides). */
+static __always_inline int ipt_addr_in(const struct ipt_addr *a, const struct ipt_addr *addr, const struct ipt_addr *mask)
+{
+	return ((a->w[0] & mask->w[0]) == addr->w[0]) & ((a->w[1] & mask->w[1]) == addr->w[1]) &
+	       ((a->w[2] & mask->w[2]) == addr->w[2]) & ((a->w[3] & mask->w[3]) == addr->w[3]);
 }
 
 static __always_inline void ipt_enter(struct ipt_scratch *s, __u32 chain_id)
@@ -71,27 +95,28 @@ static __always_inline void ipt_enter(struct ipt_scratch *s, __u32 chain_id)
 		return;
 	for (t = 0; t < IPT_MAX_TUPLES; t++) {
 		struct ipt_tuple *tu = &ch->tuples[t];
-		struct ipt_key k = {};
+		struct ipt_key *k = &s->bkey; /* in scratch: 60 bytes the stack of bpf_loop's callback cannot spare */
 		struct ipt_bucket *b;
 		struct ipt_rule *r;
 
 		if (t >= ch->ntuples)
 			break;
-		k.chain = chain_id;
-		k.tuple = t;
-		k.src = p->src & ipt_be_mask(tu->src_len);
-		k.dst = p->dst & ipt_be_mask(tu->dst_len);
+		__builtin_memset(k, 0, sizeof(*k));
+		k->chain = chain_id;
+		k->tuple = t;
+		ipt_mask_addr(&k->src, &p->src, tu->src_len);
+		ipt_mask_addr(&k->dst, &p->dst, tu->dst_len);
 		if (tu->use & IPT_USE_PROTO)
-			k.proto = p->proto;
+			k->proto = p->proto;
 		if (tu->use & IPT_USE_SPORT)
-			k.sport = p->sport;
+			k->sport = p->sport;
 		if (tu->use & IPT_USE_DPORT)
-			k.dport = p->dport;
+			k->dport = p->dport;
 		if (tu->use & IPT_USE_IN)
-			k.in_if = p->in.exact_id;
+			k->in_if = p->in.exact_id;
 		if (tu->use & IPT_USE_OUT)
-			k.out_if = p->out.exact_id;
-		b = bpf_map_lookup_elem(&ipt_buckets, &k);
+			k->out_if = p->out.exact_id;
+		b = bpf_map_lookup_elem(&ipt_buckets, k);
 		if (!b)
 			continue;
 		r = bpf_map_lookup_elem(&ipt_rules, &b->first);
@@ -115,9 +140,9 @@ static __always_inline int ipt_residual(struct ipt_scratch *s, const struct ipt_
 
 	if (ck & IPT_C_PER_PACKET)
 		s->d.flags &= ~IPT_D_CACHEABLE;
-	if ((ck & IPT_C_SRC) && (((p->src & r->src_mask) == r->src_addr) == !!(ck & IPT_C_SRC_NEG)))
+	if ((ck & IPT_C_SRC) && (ipt_addr_in(&p->src, &r->src_addr, &r->src_mask) == !!(ck & IPT_C_SRC_NEG)))
 		return 0;
-	if ((ck & IPT_C_DST) && (((p->dst & r->dst_mask) == r->dst_addr) == !!(ck & IPT_C_DST_NEG)))
+	if ((ck & IPT_C_DST) && (ipt_addr_in(&p->dst, &r->dst_addr, &r->dst_mask) == !!(ck & IPT_C_DST_NEG)))
 		return 0;
 	if ((ck & IPT_C_PROTO) && ((p->proto == r->proto) == !!(ck & IPT_C_PROTO_NEG)))
 		return 0;
@@ -157,7 +182,7 @@ static __always_inline int ipt_residual(struct ipt_scratch *s, const struct ipt_
 	if (ck & IPT_C_ICMP) {
 		int hit;
 
-		if (p->proto != 1)
+		if (p->proto != r->proto) /* icmp or ipv6-icmp, whichever the rule's -p named */
 			return 0;
 		hit = r->icmp_any_code == 2 ||
 		      (p->icmp_type == r->icmp_type && (r->icmp_any_code || p->icmp_code == r->icmp_code));

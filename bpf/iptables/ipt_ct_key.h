@@ -11,7 +11,7 @@ static __always_inline struct ipt_ct_key ipt_ct_key_of(const struct ipt_pkt *p)
 	k.src = p->src;
 	k.dst = p->dst;
 	k.proto = p->proto;
-	if (p->proto == IPT_IPPROTO_ICMP) {
+	if (p->proto == ipt_icmp_proto()) {
 		k.sport = p->icmp_id;
 	} else {
 		k.sport = p->sport;
@@ -27,7 +27,7 @@ static __always_inline struct ipt_ct_key ipt_ct_reverse(const struct ipt_ct_key 
 
 	r.src = k->dst;
 	r.dst = k->src;
-	if (k->proto != IPT_IPPROTO_ICMP) {
+	if (k->proto != ipt_icmp_proto()) {
 		r.sport = k->dport;
 		r.dport = k->sport;
 	}

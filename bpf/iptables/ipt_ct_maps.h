@@ -21,7 +21,7 @@ struct {
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 4096);
-	__type(key, __u32); /* be address */
+	__type(key, struct ipt_addr);
 	__type(value, struct ipt_local_addr);
 } ipt_local_addrs SEC(".maps");
 

@@ -10,58 +10,84 @@
 #include "iptables/ipt_ct_maps.h"
 #include "iptables/ipt_rewrite.h"
 
-/* The quoted IPv4 header (without options) and the 8 bytes after it. */
+/* The quoted IPv4 header (without options) and the 8 bytes after it (NAT translation). */
 #define IPT_QUOTE_LEN 28
+#define IPT_QUOTE_MAX_OFF 0x3ff
 struct ipt_icmp_quote {
 	__u32 w[IPT_QUOTE_LEN / 4];
 };
 
 static __always_inline int ipt_is_icmp_error(const struct ipt_pkt *p)
 {
+	if (ipt_family == IPT_FAMILY_V6) /* destination unreachable, packet too big, time exceeded, parameter problem */
+		return p->proto == IPT_IPPROTO_ICMPV6 && p->icmp_type >= 1 && p->icmp_type <= 4;
 	return p->proto == IPT_IPPROTO_ICMP && (p->icmp_type == 3 || p->icmp_type == 4 || p->icmp_type == 5 ||
 						p->icmp_type == 11 || p->icmp_type == 12);
 }
 
+/* The quoted packet's tuple (its IP header at off). 0 when it is there. Quoted IPv6 extension
+ * headers are not walked: such an error is not recognised as RELATED. */
+static __always_inline int ipt_quoted_key(void *data, void *data_end, __u32 off, struct ipt_ct_key *k)
+{
+	/* Offsets stay below 2 KiB: bounded so the verifier can follow the header checks. */
+	if (off > IPT_QUOTE_MAX_OFF)
+		return -1;
+	if (ipt_family == IPT_FAMILY_V6) {
+		struct ipv6hdr *inner6 = na_hdr(data, data_end, off & IPT_QUOTE_MAX_OFF, sizeof(*inner6));
+
+		if (!inner6)
+			return -1;
+		__builtin_memcpy(&k->src, &inner6->saddr, sizeof(k->src));
+		__builtin_memcpy(&k->dst, &inner6->daddr, sizeof(k->dst));
+		k->proto = inner6->nexthdr;
+		off += sizeof(*inner6);
+	} else {
+		struct iphdr *inner = na_hdr(data, data_end, off & IPT_QUOTE_MAX_OFF, sizeof(*inner));
+
+		if (!inner)
+			return -1;
+		k->src.w[0] = inner->saddr;
+		k->dst.w[0] = inner->daddr;
+		k->proto = inner->protocol;
+		off += (inner->ihl & 0xf) * 4;
+	}
+	off &= 2 * IPT_QUOTE_MAX_OFF + 1;
+	if (k->proto == IPT_IPPROTO_TCP || k->proto == IPT_IPPROTO_UDP || k->proto == IPT_IPPROTO_SCTP) {
+		__be16 *ports = na_hdr(data, data_end, off, 4);
+
+		if (!ports)
+			return -1;
+		k->sport = bpf_ntohs(ports[0]);
+		k->dport = bpf_ntohs(ports[1]);
+	} else if (k->proto == ipt_icmp_proto()) {
+		__u8 *icmp = na_hdr(data, data_end, off, 6);
+
+		if (!icmp)
+			return -1;
+		k->sport = ((__u16)icmp[4] << 8) | icmp[5];
+	}
+	return 0;
+}
+
 /* The connection entry an ICMP error is about, or NULL; *quote_off: where its quote starts. */
-static __always_inline struct ipt_ct_entry *ipt_icmp_related(struct __sk_buff *skb, const struct ipt_pkt *p,
+static __always_inline struct ipt_ct_entry *ipt_icmp_related(struct __sk_buff *skb, struct ipt_scratch *s,
 							      __u32 *quote_off)
 {
 	void *data = (void *)(long)skb->data;
 	void *data_end = (void *)(long)skb->data_end;
-	struct iphdr *ip = na_hdr(data, data_end, IPT_ETH_LEN, sizeof(*ip));
-	struct iphdr *inner;
-	struct ipt_ct_key k = {}, rev;
-	__u32 off;
+	const struct ipt_pkt *p = &s->pkt;
+	struct ipt_ct_key *k = &s->key[0], *rev = &s->key[1];
 
-	if (!ipt_is_icmp_error(p) || !ip)
+	if (!ipt_is_icmp_error(p) || !p->l4off)
 		return NULL;
-	off = IPT_ETH_LEN + (ip->ihl & 0xf) * 4 + 8;
-	*quote_off = off;
-	inner = na_hdr(data, data_end, off, sizeof(*inner));
-	if (!inner)
+	*quote_off = p->l4off + 8;
+	__builtin_memset(k, 0, sizeof(*k));
+	if (ipt_quoted_key(data, data_end, *quote_off, k))
 		return NULL;
-	k.src = inner->saddr;
-	k.dst = inner->daddr;
-	k.proto = inner->protocol;
-	off += (inner->ihl & 0xf) * 4;
-	if (k.proto == IPT_IPPROTO_TCP || k.proto == IPT_IPPROTO_UDP || k.proto == IPT_IPPROTO_SCTP) {
-		__be16 *ports = na_hdr(data, data_end, off & 0xffff, 4);
-
-		if (!ports)
-			return NULL;
-		k.sport = bpf_ntohs(ports[0]);
-		k.dport = bpf_ntohs(ports[1]);
-	} else if (k.proto == IPT_IPPROTO_ICMP) {
-		__u8 *icmp = na_hdr(data, data_end, off & 0xffff, 6);
-
-		if (!icmp)
-			return NULL;
-		k.sport = ((__u16)icmp[4] << 8) | icmp[5];
-	}
-	rev = ipt_ct_reverse(&k);
-	if (k.proto == IPT_IPPROTO_ICMP)
-		rev.sport = k.sport;
-	return bpf_map_lookup_elem(&ipt_ct, &rev);
+	*rev = ipt_ct_reverse(k);
+	if (k->proto == ipt_icmp_proto())
+		rev->sport = k->sport;
+	return bpf_map_lookup_elem(&ipt_ct, rev);
 }
 
 /* Translates an error about a reply of a NAT'ed connection (entry e, quote at quote_off). The
@@ -79,6 +105,8 @@ static __always_inline int ipt_icmp_error_nat(struct __sk_buff *skb, struct ipt_
 	__u64 sum = 0;
 	__s64 diff;
 
+	if (ipt_family == IPT_FAMILY_V6)
+		return 0; /* the IPv6 instance has no NAT (its compiler refuses the nat table) */
 	if (e->dir != IPT_DIR_REPLY || !l4off)
 		return 0; /* errors about original-direction packets keep their quote */
 	if (!unsnat->dst && !unsnat->dport && !undnat->src && !undnat->sport)

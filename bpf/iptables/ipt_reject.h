@@ -186,7 +186,7 @@ static __always_inline int ipt_reject(struct __sk_buff *skb, struct ipt_scratch 
 	int rc;
 
 	ipt_stat(IPT_STAT_REJECTED);
-	if (!r)
+	if (!r || ipt_family == IPT_FAMILY_V6) /* (the IPv6 compiler refuses REJECT for now) */
 		return IPT_TC_ACT_SHOT;
 	kind = r->arg;
 	if (kind == IPT_REJ_TCP_RESET) {
@@ -197,7 +197,7 @@ static __always_inline int ipt_reject(struct __sk_buff *skb, struct ipt_scratch 
 		 * loopback; ours enters through the interface, where a local source address would be
 		 * dropped as martian: it comes from the address the packet was for. */
 		a = bpf_map_lookup_elem(&ipt_iface_addrs, &ifindex);
-		from = hook == IPT_HOOK_FORWARD ? (a ? a->addr : 0) : s->pkt.dst;
+		from = hook == IPT_HOOK_FORWARD ? (a ? a->addr : 0) : s->pkt.dst.w[0];
 		rc = ipt_reject_icmp(skb, ipt_reject_icmp_code(kind), from);
 	}
 	if (rc)

@@ -45,7 +45,7 @@ static __always_inline __u32 ipt_l4off(struct __sk_buff *skb)
 /* Rewrites one address (src or dst) and fixes the IP and L4 checksums. */
 static __always_inline int ipt_set_addr(struct __sk_buff *skb, struct ipt_pkt *p, int is_src, __u32 to)
 {
-	__u32 from = is_src ? p->src : p->dst;
+	__u32 from = is_src ? p->src.w[0] : p->dst.w[0]; /* IPv4 only: the IPv6 instance has no NAT */
 	__u32 l4off = ipt_l4off(skb);
 	int csum_off = ipt_l4_csum_off(p->proto, l4off);
 
@@ -58,9 +58,9 @@ static __always_inline int ipt_set_addr(struct __sk_buff *skb, struct ipt_pkt *p
 	if (bpf_skb_store_bytes(skb, is_src ? IPT_IP_SRC_OFF : IPT_IP_DST_OFF, &to, sizeof(to), 0))
 		return -1;
 	if (is_src)
-		p->src = to;
+		p->src.w[0] = to;
 	else
-		p->dst = to;
+		p->dst.w[0] = to;
 	return 0;
 }
 

@@ -7,7 +7,8 @@
  * egress: packets of tracked connections get their SNAT / un-DNAT; a new connection's first
  *   packet gets nat POSTROUTING (SNAT, MASQUERADE). Packets from local sockets with no
  *   connection yet start one: nat OUTPUT, filter OUTPUT, nat POSTROUTING.
- * Everything the programs cannot judge (not IPv4, not tracked) passes to the kernel. */
+ * One instance per address family (rodata ipt_family); everything the programs cannot judge (the
+ * other family, not tracked) passes on. */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
@@ -19,6 +20,7 @@
 #include "iptables/ipt_icmp_error.h"
 
 #define IPT_AF_INET 2
+#define IPT_AF_INET6 10
 #define IPT_TABLE_FILTER 0
 #define IPT_TABLE_NAT 1
 #define IPT_TCP_FIN 0x01
@@ -289,9 +291,18 @@ static __always_inline int ipt_invalid_start(const struct ipt_pkt *p)
 
 	if (p->proto == IPT_IPPROTO_TCP)
 		return !ipt_tcp_flags_valid(p->tcp_flags) || (core != IPT_TCP_SYN && core != IPT_TCP_ACK);
-	if (p->proto == IPT_IPPROTO_ICMP)
-		return p->icmp_type != 8; /* only echo requests start ICMP connections */
+	if (p->proto == ipt_icmp_proto()) /* only echo requests (and IPv6 node information queries) start one */
+		return ipt_family == IPT_FAMILY_V6 ? p->icmp_type != 128 && p->icmp_type != 139 : p->icmp_type != 8;
 	return 0;
+}
+
+/* Neighbour discovery and multicast listener messages: Linux's conntrack leaves them
+ * UNTRACKED (icmpv6_error), so rules see them with that state and they create nothing. */
+static __always_inline int ipt_untracked(const struct ipt_pkt *p)
+{
+	if (ipt_family != IPT_FAMILY_V6 || p->proto != IPT_IPPROTO_ICMPV6)
+		return 0;
+	return (p->icmp_type >= 130 && p->icmp_type <= 136) || p->icmp_type == 143;
 }
 
 /* Creates a connection for the packet in s (tuple orig as the first hook saw it, after
@@ -311,19 +322,20 @@ static __always_inline struct ipt_conn *ipt_ct_create(struct ipt_scratch *s, con
 {
 	struct ipt_conn *c = &s->conn;
 	struct ipt_ct_entry *e = &s->ent;
-	struct ipt_ct_key post = *orig, reply;
+	struct ipt_ct_key *post = &s->key[0], *reply = &s->key[1];
 	__u64 id = ipt_new_conn_id();
 	int natted = dnat->dst || dnat->dport;
 
 	__builtin_memset(c, 0, sizeof(*c));
 	c->last_seen_ns = bpf_ktime_get_ns();
 	c->flags = (natted ? IPT_CONN_DNAT : 0) | (local_out ? IPT_CONN_LOCAL_OUT : 0);
+	*post = *orig;
 	if (dnat->dst)
-		post.dst = dnat->dst;
+		post->dst.w[0] = dnat->dst; /* (NAT is IPv4's: the IPv6 compiler refuses NAT targets) */
 	if (dnat->dport)
-		post.dport = dnat->dport;
-	reply = ipt_ct_reverse(&post);
-	c->reply_key = reply;
+		post->dport = dnat->dport;
+	*reply = ipt_ct_reverse(post);
+	c->reply_key = *reply;
 	if (bpf_map_update_elem(&ipt_conns, &id, c, BPF_ANY))
 		return NULL;
 	/* Original direction: the first hook's key does the DNAT. */
@@ -337,19 +349,19 @@ static __always_inline struct ipt_conn *ipt_ct_create(struct ipt_scratch *s, con
 		bpf_map_update_elem(&ipt_ct, orig, e, BPF_ANY);
 		if (natted) { /* egress sees the translated tuple */
 			ipt_zero_entry(e, id, IPT_DIR_ORIG, IPT_CTE_EGRESS);
-			bpf_map_update_elem(&ipt_ct, &post, e, BPF_ANY);
+			bpf_map_update_elem(&ipt_ct, post, e, BPF_ANY);
 		}
 	}
 	/* Reply direction: replies arrive at an ingress hook (or leave a local socket at egress)
 	 * with the reversed translated tuple; un-DNAT puts the original destination back. */
 	ipt_zero_entry(e, id, IPT_DIR_REPLY, IPT_CTE_INGRESS | IPT_CTE_EGRESS | (local_out ? IPT_CTE_LOCAL : 0));
 	if (dnat->dst)
-		e->egress.src = orig->dst;
+		e->egress.src = orig->dst.w[0];
 	if (dnat->dport)
 		e->egress.sport = orig->dport;
 	if (local_out) /* replies to a local socket: un-DNAT after the INPUT filter */
 		e->ingress_late = e->egress;
-	bpf_map_update_elem(&ipt_ct, &reply, e, BPF_ANY);
+	bpf_map_update_elem(&ipt_ct, reply, e, BPF_ANY);
 	ipt_stat(IPT_STAT_CT_NEW);
 	*id_out = id;
 	return bpf_map_lookup_elem(&ipt_conns, &id);
@@ -365,37 +377,37 @@ static __always_inline int ipt_postrouting(struct __sk_buff *skb, struct ipt_scr
 {
 	struct ipt_rewrite snat = {};
 	struct ipt_port_range ports = {};
-	struct ipt_ct_key old_reply, new_reply;
+	struct ipt_ct_key *old_reply = &s->key[0], *new_reply = &s->key[1];
 	struct ipt_ct_entry *re, *rcopy = &s->ent;
 	int placed = 0;
 
 	c->flags |= IPT_CONN_POST_DONE;
 	if (!ipt_nat_source(skb, s, out_if, &snat, &ports))
 		return 0;
-	if (snat.src == key->src && !snat.sport)
+	if (snat.src == key->src.w[0] && !snat.sport)
 		return 0; /* the source it has already (MASQUERADE of the interface's own address) */
-	old_reply = c->reply_key;
-	re = bpf_map_lookup_elem(&ipt_ct, &old_reply);
+	*old_reply = c->reply_key;
+	re = bpf_map_lookup_elem(&ipt_ct, old_reply);
 	if (!re)
 		return 0;
 	__builtin_memcpy(rcopy, re, sizeof(*rcopy));
 	/* Replies now come to the SNAT source: un-SNAT at ingress. */
 	rcopy->flags = IPT_CTE_INGRESS | (rcopy->flags & IPT_CTE_LOCAL);
 	if (snat.src)
-		rcopy->ingress.dst = key->src;
+		rcopy->ingress.dst = key->src.w[0];
 	for (int i = 0; i < IPT_NAT_TRIES && !placed; i++) {
 		if (i > 0) {
 			if (s->pkt.proto != IPT_IPPROTO_TCP && s->pkt.proto != IPT_IPPROTO_UDP)
 				break; /* no port to change */
 			snat.sport = ipt_pick_port(ports.lo, ports.hi, 0);
 		}
-		new_reply = old_reply;
+		*new_reply = *old_reply;
 		if (snat.src)
-			new_reply.dst = snat.src;
+			new_reply->dst.w[0] = snat.src;
 		if (snat.sport)
-			new_reply.dport = snat.sport;
+			new_reply->dport = snat.sport;
 		rcopy->ingress.dport = snat.sport ? key->sport : 0;
-		placed = bpf_map_update_elem(&ipt_ct, &new_reply, rcopy, BPF_NOEXIST) == 0;
+		placed = bpf_map_update_elem(&ipt_ct, new_reply, rcopy, BPF_NOEXIST) == 0;
 	}
 	if (!placed) {
 		ipt_stat(IPT_STAT_NAT_NO_PORT);
@@ -405,8 +417,8 @@ static __always_inline int ipt_postrouting(struct __sk_buff *skb, struct ipt_scr
 	rcopy->flags = IPT_CTE_EGRESS | (rcopy->flags & IPT_CTE_LOCAL);
 	rcopy->ingress.dst = 0;
 	rcopy->ingress.dport = 0;
-	bpf_map_update_elem(&ipt_ct, &old_reply, rcopy, BPF_ANY);
-	c->reply_key = new_reply;
+	bpf_map_update_elem(&ipt_ct, old_reply, rcopy, BPF_ANY);
+	c->reply_key = *new_reply;
 	c->flags |= IPT_CONN_SNAT;
 	e->egress.src = snat.src;
 	e->egress.sport = snat.sport;
@@ -469,13 +481,12 @@ static __always_inline int ipt_output_verdict(struct __sk_buff *skb, struct ipt_
 	if (verdict == IPT_V_REJECT) {
 		__u32 by = s->d.by;
 		struct ipt_rule *r = bpf_map_lookup_elem(&ipt_rules, &by);
-		struct ipt_pkt pkt = s->pkt;
-
+		s->saved = s->pkt;
 		if (!r || !ipt_reject_answer_passes(skb, s, r->arg)) {
 			ipt_stat(IPT_STAT_DROPPED);
 			return IPT_TC_ACT_SHOT;
 		}
-		s->pkt = pkt;
+		s->pkt = s->saved;
 		s->d.by = by;
 		return ipt_reject(skb, s, out_if, IPT_HOOK_OUTPUT);
 	}
@@ -485,8 +496,8 @@ static __always_inline int ipt_output_verdict(struct __sk_buff *skb, struct ipt_
 static __always_inline int ipt_ingress(struct __sk_buff *skb)
 {
 	struct ipt_scratch *s = ipt_begin(skb);
-	struct bpf_fib_lookup fib = {};
-	struct ipt_ct_key key;
+	struct bpf_fib_lookup *fib;
+	struct ipt_ct_key *key;
 	struct ipt_ct_entry *e, *re;
 	struct ipt_conn *c = NULL;
 	__u32 in_if = skb->ifindex, out_if = 0, hook, dir = IPT_DIR_ORIG, verdict, quote_off = 0;
@@ -494,12 +505,13 @@ static __always_inline int ipt_ingress(struct __sk_buff *skb)
 	int rc;
 
 	if (!s)
-		return IPT_TC_ACT_OK;
+		return IPT_TC_ACT_UNSPEC; /* not our family: the next program (the other instance) */
 	ipt_iface_of(in_if, &s->pkt.in);
 	s->pkt.out.exact_id = 0;
 	s->pkt.out.patterns = 0;
-	key = ipt_ct_key_of(&s->pkt);
-	e = bpf_map_lookup_elem(&ipt_ct, &key);
+	key = &s->own; /* the 512-byte stack has no room for it */
+	*key = ipt_ct_key_of(&s->pkt);
+	e = bpf_map_lookup_elem(&ipt_ct, key);
 	if (e && (e->flags & IPT_CTE_INGRESS))
 		c = bpf_map_lookup_elem(&ipt_conns, &e->conn);
 	if (c && ipt_tcp_reopens(c, e, &s->pkt))
@@ -517,7 +529,9 @@ static __always_inline int ipt_ingress(struct __sk_buff *skb)
 			return IPT_TC_ACT_SHOT;
 		if (e->ingress.src || e->ingress.dst) /* un-SNAT: a reply to our address is for a client */
 			ipt_fill_local(&s->pkt);
-	} else if ((re = ipt_icmp_related(skb, &s->pkt, &quote_off))) {
+	} else if (ipt_untracked(&s->pkt)) {
+		s->pkt.ctstate = IPT_CT_UNTRACKED;
+	} else if ((re = ipt_icmp_related(skb, s, &quote_off))) {
 		s->pkt.ctstate = IPT_CT_RELATED;
 		if (ipt_icmp_error_nat(skb, &s->pkt, re, quote_off))
 			return IPT_TC_ACT_SHOT;
@@ -530,7 +544,7 @@ static __always_inline int ipt_ingress(struct __sk_buff *skb)
 
 		s->pkt.ctstate = IPT_CT_NEW;
 		ipt_nat_destination(skb, s, IPT_HOOK_PREROUTING, in_if, &dnat);
-		c = ipt_ct_create(s, &key, &dnat, 0, &id);
+		c = ipt_ct_create(s, key, &dnat, 0, &id);
 		if (dnat.dst || dnat.dport) {
 			ipt_stat(IPT_STAT_NATTED);
 			if (ipt_apply(skb, &s->pkt, &dnat))
@@ -539,18 +553,26 @@ static __always_inline int ipt_ingress(struct __sk_buff *skb)
 		}
 	}
 	/* Routing decision, as the kernel is about to make it. */
-	fib.family = IPT_AF_INET;
-	fib.ifindex = in_if;
-	fib.ipv4_src = s->pkt.src;
-	fib.ipv4_dst = s->pkt.dst;
-	fib.l4_protocol = s->pkt.proto;
-	fib.tot_len = (__u16)s->pkt.len; /* host order: the MTU check */
-	rc = bpf_fib_lookup(skb, &fib, sizeof(fib), 0);
+	fib = &s->fib;
+	__builtin_memset(fib, 0, sizeof(*fib));
+	fib->ifindex = in_if;
+	if (ipt_family == IPT_FAMILY_V6) {
+		fib->family = IPT_AF_INET6;
+		__builtin_memcpy(fib->ipv6_src, &s->pkt.src, sizeof(fib->ipv6_src));
+		__builtin_memcpy(fib->ipv6_dst, &s->pkt.dst, sizeof(fib->ipv6_dst));
+	} else {
+		fib->family = IPT_AF_INET;
+		fib->ipv4_src = s->pkt.src.w[0];
+		fib->ipv4_dst = s->pkt.dst.w[0];
+	}
+	fib->l4_protocol = s->pkt.proto;
+	fib->tot_len = (__u16)s->pkt.len; /* host order: the MTU check */
+	rc = bpf_fib_lookup(skb, fib, sizeof(*fib), 0);
 	if (rc == BPF_FIB_LKUP_RET_NOT_FWDED || s->pkt.dst_local) {
 		hook = IPT_HOOK_INPUT;
 	} else {
 		hook = IPT_HOOK_FORWARD;
-		out_if = rc == BPF_FIB_LKUP_RET_SUCCESS || rc == BPF_FIB_LKUP_RET_NO_NEIGH ? fib.ifindex : 0;
+		out_if = rc == BPF_FIB_LKUP_RET_SUCCESS || rc == BPF_FIB_LKUP_RET_NO_NEIGH ? fib->ifindex : 0;
 		ipt_iface_of(out_if, &s->pkt.out);
 	}
 	if (id && c && hook == IPT_HOOK_INPUT) { /* a new connection to this host: replies pass OUTPUT */
@@ -570,19 +592,20 @@ static __always_inline int ipt_ingress(struct __sk_buff *skb)
 static __always_inline int ipt_egress(struct __sk_buff *skb)
 {
 	struct ipt_scratch *s = ipt_begin(skb);
-	struct ipt_ct_key key;
+	struct ipt_ct_key *key;
 	struct ipt_ct_entry *e, *re;
 	struct ipt_conn *c = NULL;
 	__u32 out_if = skb->ifindex, verdict = IPT_V_ACCEPT, quote_off = 0;
 	__u64 id = 0;
 
 	if (!s)
-		return IPT_TC_ACT_OK;
+		return IPT_TC_ACT_UNSPEC; /* not our family: the next program (the other instance) */
 	s->pkt.in.exact_id = 0;
 	s->pkt.in.patterns = 0;
 	ipt_iface_of(out_if, &s->pkt.out);
-	key = ipt_ct_key_of(&s->pkt);
-	e = bpf_map_lookup_elem(&ipt_ct, &key);
+	key = &s->own; /* the 512-byte stack has no room for it */
+	*key = ipt_ct_key_of(&s->pkt);
+	e = bpf_map_lookup_elem(&ipt_ct, key);
 	if (e && (e->flags & IPT_CTE_EGRESS))
 		c = bpf_map_lookup_elem(&ipt_conns, &e->conn);
 	if (c && (e->flags & IPT_CTE_LOCAL) && ipt_tcp_reopens(c, e, &s->pkt))
@@ -604,14 +627,18 @@ static __always_inline int ipt_egress(struct __sk_buff *skb)
 				return ipt_output_verdict(skb, s, verdict, out_if);
 		}
 		if (dir == IPT_DIR_ORIG && !(c->flags & IPT_CONN_POST_DONE))
-			return ipt_postrouting(skb, s, c, e, &key, out_if) ? IPT_TC_ACT_SHOT : IPT_TC_ACT_OK;
+			return ipt_postrouting(skb, s, c, e, key, out_if) ? IPT_TC_ACT_SHOT : IPT_TC_ACT_OK;
 		return ipt_apply(skb, &s->pkt, &e->egress) ? IPT_TC_ACT_SHOT : IPT_TC_ACT_OK;
 	}
 	if (!s->pkt.src_local)
 		return IPT_TC_ACT_OK; /* forwarded, but its ingress is not ours: not tracked */
+	if (ipt_untracked(&s->pkt)) {
+		s->pkt.ctstate = IPT_CT_UNTRACKED;
+		return ipt_output_verdict(skb, s, ipt_filter(skb, s, NULL, IPT_DIR_ORIG, IPT_HOOK_OUTPUT, 0, out_if), out_if);
+	}
 	/* An ICMP error this host sends about a tracked connection (a closed port, TTL exceeded on
 	 * the way through): RELATED, translated like one that passes through. */
-	re = ipt_icmp_related(skb, &s->pkt, &quote_off);
+	re = ipt_icmp_related(skb, s, &quote_off);
 	if (re) {
 		s->pkt.ctstate = IPT_CT_RELATED;
 		if (ipt_icmp_error_nat(skb, &s->pkt, re, quote_off))
@@ -629,7 +656,7 @@ static __always_inline int ipt_egress(struct __sk_buff *skb)
 		struct ipt_rewrite dnat = {};
 
 		ipt_nat_destination(skb, s, IPT_HOOK_OUTPUT, out_if, &dnat);
-		c = ipt_ct_create(s, &key, &dnat, 1, &id);
+		c = ipt_ct_create(s, key, &dnat, 1, &id);
 		if (dnat.dst || dnat.dport) {
 			ipt_stat(IPT_STAT_NATTED);
 			if (ipt_apply(skb, &s->pkt, &dnat))
@@ -639,9 +666,9 @@ static __always_inline int ipt_egress(struct __sk_buff *skb)
 	verdict = ipt_filter(skb, s, c, IPT_DIR_ORIG, IPT_HOOK_OUTPUT, 0, out_if);
 	if (verdict != IPT_V_ACCEPT)
 		return ipt_output_verdict(skb, s, verdict, out_if);
-	e = bpf_map_lookup_elem(&ipt_ct, &key);
+	e = bpf_map_lookup_elem(&ipt_ct, key);
 	if (c && e)
-		return ipt_postrouting(skb, s, c, e, &key, out_if) ? IPT_TC_ACT_SHOT : IPT_TC_ACT_OK;
+		return ipt_postrouting(skb, s, c, e, key, out_if) ? IPT_TC_ACT_SHOT : IPT_TC_ACT_OK;
 	return IPT_TC_ACT_OK;
 }
 

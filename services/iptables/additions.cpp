@@ -71,7 +71,7 @@ std::optional<std::vector<Addition>> parse_additions(const Ruleset& rs, const st
     } else if (w[0] != "-A" && w[0] != "--append") {
       return std::nullopt;
     }
-    auto r = parse_rule(spec, *table);
+    auto r = parse_rule(spec, *table, rs.family);
     if (!r) return std::nullopt;
     a.rule = std::move(*r);
     a.rule.packets = a.rule.bytes = 0;

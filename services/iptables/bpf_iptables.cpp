@@ -12,17 +12,21 @@ std::string pin_in(const std::string& ifname) { return "link_in_" + ifname; }
 std::string pin_out(const std::string& ifname) { return "link_out_" + ifname; }
 }  // namespace
 
-BpfIptables::BpfIptables(Skeleton<iptables> skel, PinDir pins)
-    : skel_(std::move(skel)), pins_(std::move(pins)), loader_(classifier_maps(skel_.get())) {}
+BpfIptables::BpfIptables(Skeleton<iptables> skel, PinDir pins, Family f)
+    : skel_(std::move(skel)), pins_(std::move(pins)), loader_(classifier_maps(skel_.get())), family_(f) {}
 
-Result<std::unique_ptr<BpfIptables>> BpfIptables::open(const std::string& pin_root) {
-  auto pins = PinDir::prepare(pin_root, "iptables");
+const char* BpfIptables::pin_dir(Family f) { return f == Family::v4 ? "iptables" : "ip6tables"; }
+
+Result<std::unique_ptr<BpfIptables>> BpfIptables::open(const std::string& pin_root, Family f) {
+  auto pins = PinDir::prepare(pin_root, pin_dir(f));
   if (!pins) return pins.error();
   auto skel = Skeleton<iptables>::open("iptables");
   if (!skel) return skel.error();
+  // One object per family: the same programs, told before load which packets are theirs.
+  skel->get()->rodata->ipt_family = f == Family::v4 ? IPT_FAMILY_V4 : IPT_FAMILY_V6;
   if (auto st = reuse_or_pin_maps(skel->get()->obj, *pins); !st) return st.error();
   if (auto st = skel->load(); !st) return st.error();
-  std::unique_ptr<BpfIptables> dp(new BpfIptables(std::move(*skel), std::move(*pins)));
+  std::unique_ptr<BpfIptables> dp(new BpfIptables(std::move(*skel), std::move(*pins), f));
   if (auto st = dp->loader_.init_config_if_new(); !st) return st.error();
   auto slot = dp->loader_.active_slot();
   if (!slot) return slot.error();
@@ -40,8 +44,8 @@ Result<std::unique_ptr<BpfIptables>> BpfIptables::open(const std::string& pin_ro
   return dp;
 }
 
-Status BpfIptables::purge(const std::string& pin_root) {
-  auto pins = PinDir::prepare(pin_root, "iptables");
+Status BpfIptables::purge(const std::string& pin_root, Family f) {
+  auto pins = PinDir::prepare(pin_root, pin_dir(f));
   if (!pins) return pins.error();
   for (const auto& name : pins->list("link_"))
     if (auto l = Link::open_pinned(pins->entry(name))) bpf_link_detach(l->fd());
@@ -49,7 +53,7 @@ Status BpfIptables::purge(const std::string& pin_root) {
 }
 
 Status BpfIptables::refresh_host() {
-  auto host = read_host_state();
+  auto host = read_host_state(family_);
   if (!host) return host.error();
   if (auto st = write_host_state(*host, bpf_map__fd(skel_->maps.ipt_local_addrs), bpf_map__fd(skel_->maps.ipt_iface_addrs)); !st)
     return st;
@@ -58,7 +62,7 @@ Status BpfIptables::refresh_host() {
 
 Status BpfIptables::load(const Compiled& c) {
   uint32_t next = slot_ ^ 1;
-  auto host = read_host_state();
+  auto host = read_host_state(family_);
   if (!host) return host.error();
   if (auto st = loader_.load(c, next); !st) return st;
   if (auto st = loader_.set_interfaces(c, host->ifindex); !st) return st;

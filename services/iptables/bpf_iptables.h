@@ -18,9 +18,11 @@ namespace netaccel::ipt {
 
 class BpfIptables final : public IptablesDataplane {
  public:
-  static Result<std::unique_ptr<BpfIptables>> open(const std::string& pin_root);
+  // The instance for one family, pinned under pin_root/iptables or pin_root/ip6tables.
+  static Result<std::unique_ptr<BpfIptables>> open(const std::string& pin_root, Family f);
   // Detaches everything and removes the pins (uninstall).
-  static Status purge(const std::string& pin_root);
+  static Status purge(const std::string& pin_root, Family f);
+  static const char* pin_dir(Family f);
 
   Status load(const Compiled& c) override;
   Status insert(const Compiled& c, const RuleInsert& ins) override;
@@ -40,10 +42,11 @@ class BpfIptables final : public IptablesDataplane {
   std::array<uint64_t, IPT_STAT_MAX> stats() const;
 
  private:
-  BpfIptables(Skeleton<iptables> skel, PinDir pins);
+  BpfIptables(Skeleton<iptables> skel, PinDir pins, Family f);
   Skeleton<iptables> skel_;
   PinDir pins_;
   MapLoader loader_;
+  Family family_;
   uint32_t slot_ = 0;
   Compiled live_patterns_;  // only iface_patterns: what refresh_host needs of the live ruleset
   std::map<std::string, std::pair<Link, Link>> links_;

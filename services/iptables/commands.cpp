@@ -92,17 +92,17 @@ std::string target_name(const Rule& r) {
   return std::visit(V{}, r.target);
 }
 
-std::string addr(const std::optional<Prefix>& p, bool neg) {
-  if (!p) return "0.0.0.0/0";
+std::string addr(const std::optional<Prefix>& p, bool neg, Family f) {
+  if (!p) return f == Family::v4 ? "0.0.0.0/0" : "::/0";
   Rule tmp;
   tmp.src = p;
-  std::string spec = rule_spec(tmp);  // "-s a.b.c.d/len"
+  std::string spec = rule_spec(tmp, f);  // "-s a.b.c.d/len"
   return (neg ? "!" : "") + spec.substr(3);
 }
 
 }  // namespace
 
-std::string list_table(const Table& t, const std::string& only, bool verbose, bool line_numbers) {
+std::string list_table(const Table& t, Family f, const std::string& only, bool verbose, bool line_numbers) {
   std::string out;
   std::vector<const Chain*> order;
   for (const auto& c : t.chains) if (c.builtin) order.push_back(&c);
@@ -148,12 +148,12 @@ std::string list_table(const Table& t, const std::string& only, bool verbose, bo
         line += pad((r.in_neg ? "!" : "") + (r.in_if.empty() ? std::string("*") : r.in_if), 7);
         line += pad((r.out_neg ? "!" : "") + (r.out_if.empty() ? std::string("*") : r.out_if), 8);
       }
-      line += pad(addr(r.src, r.src_neg), 21);
-      line += pad(addr(r.dst, r.dst_neg), 20);
+      line += pad(addr(r.src, r.src_neg, f), 21);
+      line += pad(addr(r.dst, r.dst_neg, f), 20);
       // The match column shows the matches as -S writes them.
       Rule bare;
       bare.matches = r.matches;
-      std::string mspec = rule_spec(bare);
+      std::string mspec = rule_spec(bare, f);
       line += mspec;
       while (!line.empty() && line.back() == ' ') line.pop_back();
       out += line + "\n";
@@ -162,7 +162,7 @@ std::string list_table(const Table& t, const std::string& only, bool verbose, bo
   return out;
 }
 
-std::optional<Result<InsertCommand>> parse_insert(const std::vector<std::string>& args) {
+std::optional<Result<InsertCommand>> parse_insert(const std::vector<std::string>& args, Family f) {
   auto p = parse_args(args);
   if (!p || (p->cmd != "-A" && p->cmd != "-I")) return std::nullopt;
   InsertCommand ic;
@@ -176,13 +176,13 @@ std::optional<Result<InsertCommand>> parse_insert(const std::vector<std::string>
     ic.position = static_cast<size_t>(n - 1);
     spec.erase(spec.begin());
   }
-  auto r = parse_rule(spec, p->table);
+  auto r = parse_rule(spec, p->table, f);
   if (!r) return Result<InsertCommand>(r.error());
   ic.rule = std::move(*r);
   return Result<InsertCommand>(std::move(ic));
 }
 
-std::optional<Result<DeleteCommand>> parse_delete(const std::vector<std::string>& args) {
+std::optional<Result<DeleteCommand>> parse_delete(const std::vector<std::string>& args, Family f) {
   auto p = parse_args(args);
   if (!p || p->cmd != "-D") return std::nullopt;
   DeleteCommand dc;
@@ -195,7 +195,7 @@ std::optional<Result<DeleteCommand>> parse_delete(const std::vector<std::string>
     dc.position = static_cast<size_t>(n - 1);
     return Result<DeleteCommand>(std::move(dc));
   }
-  auto r = parse_rule(spec, p->table);
+  auto r = parse_rule(spec, p->table, f);
   if (!r) return Result<DeleteCommand>(r.error());
   dc.rule = std::move(*r);
   return Result<DeleteCommand>(std::move(dc));
@@ -221,7 +221,8 @@ Result<CommandResult> run_command(Ruleset& rs_in, const std::vector<std::string>
   };
   if (cmd == "-L" || cmd == "-S") {
     if (!p->chain.empty() && !chain) return make_error(Errc::not_found, "chain " + p->chain + " does not exist in table " + table_name(p->table));
-    res.output = cmd == "-L" ? list_table(t, p->chain, p->verbose, p->line_numbers) : list_rules(t, p->chain, p->verbose);
+    res.output = cmd == "-L" ? list_table(t, rs.family, p->chain, p->verbose, p->line_numbers)
+                           : list_rules(t, rs.family, p->chain, p->verbose);
     return res;
   }
   if (cmd == "-N") {
@@ -277,13 +278,13 @@ Result<CommandResult> run_command(Ruleset& rs_in, const std::vector<std::string>
     if (cmd == "-D" && pos) {
       chain->rules.erase(chain->rules.begin() + static_cast<long>(*pos));
     } else {
-      auto r = parse_rule(spec, p->table);
+      auto r = parse_rule(spec, p->table, rs.family);
       if (!r) return r.error();
       if (!r->in_if.empty() && chain->builtin && (p->chain == "OUTPUT" || p->chain == "POSTROUTING")) return bad("Can't use -i with " + p->chain);
       if (!r->out_if.empty() && chain->builtin && (p->chain == "INPUT" || p->chain == "PREROUTING")) return bad("Can't use -o with " + p->chain);
       if (cmd == "-D" || cmd == "-C") {
-        std::string want = rule_spec(*r);
-        auto it = std::find_if(chain->rules.begin(), chain->rules.end(), [&](const Rule& x) { return rule_spec(x) == want; });
+        std::string want = rule_spec(*r, rs.family);
+        auto it = std::find_if(chain->rules.begin(), chain->rules.end(), [&](const Rule& x) { return rule_spec(x, rs.family) == want; });
         if (it == chain->rules.end()) return make_error(Errc::not_found, "Bad rule (does a matching rule exist in that chain?)");
         if (cmd == "-C") return res;
         chain->rules.erase(it);

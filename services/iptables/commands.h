@@ -27,7 +27,7 @@ struct InsertCommand {
   bool append = false;
   Rule rule;
 };
-std::optional<Result<InsertCommand>> parse_insert(const std::vector<std::string>& args);
+std::optional<Result<InsertCommand>> parse_insert(const std::vector<std::string>& args, Family f);
 
 // -D, parsed: the chain and either a rule number (0-based, not checked against the chain) or
 // the rule to find. nullopt for any other command.
@@ -37,12 +37,12 @@ struct DeleteCommand {
   std::optional<size_t> position;
   std::optional<Rule> rule;
 };
-std::optional<Result<DeleteCommand>> parse_delete(const std::vector<std::string>& args);
+std::optional<Result<DeleteCommand>> parse_delete(const std::vector<std::string>& args, Family f);
 
 // True for commands that only read (-L, -S): unprivileged callers may run them.
 bool is_read_only(const std::vector<std::string>& args);
 
 // iptables -L [-v] [-n] [--line-numbers] for one table.
-std::string list_table(const Table& t, const std::string& chain, bool verbose, bool line_numbers);
+std::string list_table(const Table& t, Family f, const std::string& chain, bool verbose, bool line_numbers);
 
 }  // namespace netaccel::ipt

@@ -18,15 +18,21 @@ struct Frame {
 
 bool in_range(uint16_t v, uint16_t lo, uint16_t hi) { return v >= lo && v <= hi; }
 
+// (a & mask) == addr over all four words, as the BPF classifier compares.
+bool addr_in(const ipt_addr& a, const ipt_addr& addr, const ipt_addr& mask) {
+  for (int i = 0; i < 4; ++i)
+    if ((a.w[i] & mask.w[i]) != addr.w[i]) return false;
+  return true;
+}
+
 }  // namespace
 
 bool CompiledEvaluator::residual(uint32_t id, const Packet& p, const ipt_iface& in, const ipt_iface& out, Decision& d) {
   const ipt_rule& r = c_.rules[id];
   const uint32_t ck = r.check;
   if (ck & IPT_C_PER_PACKET) d.cacheable = false;
-  const uint32_t src = htonl(p.src), dst = htonl(p.dst);
-  if ((ck & IPT_C_SRC) && (((src & r.src_mask) == r.src_addr) == !!(ck & IPT_C_SRC_NEG))) return false;
-  if ((ck & IPT_C_DST) && (((dst & r.dst_mask) == r.dst_addr) == !!(ck & IPT_C_DST_NEG))) return false;
+  if ((ck & IPT_C_SRC) && (addr_in(to_be(p.src), r.src_addr, r.src_mask) == !!(ck & IPT_C_SRC_NEG))) return false;
+  if ((ck & IPT_C_DST) && (addr_in(to_be(p.dst), r.dst_addr, r.dst_mask) == !!(ck & IPT_C_DST_NEG))) return false;
   if ((ck & IPT_C_PROTO) && ((p.proto == r.proto) == !!(ck & IPT_C_PROTO_NEG))) return false;
   if ((ck & IPT_C_IN) && ((((in.patterns >> r.in_pattern) & 1) != 0) == !!(ck & IPT_C_IN_NEG))) return false;
   if ((ck & IPT_C_OUT) && ((((out.patterns >> r.out_pattern) & 1) != 0) == !!(ck & IPT_C_OUT_NEG))) return false;
@@ -47,7 +53,7 @@ bool CompiledEvaluator::residual(uint32_t id, const Packet& p, const ipt_iface& 
   if ((ck & IPT_C_SRC_LOCAL) && (p.src_local == !!(ck & IPT_C_SRC_LOCAL_NEG))) return false;
   if ((ck & IPT_C_DST_LOCAL) && (p.dst_local == !!(ck & IPT_C_DST_LOCAL_NEG))) return false;
   if (ck & IPT_C_ICMP) {
-    if (p.proto != 1) return false;
+    if (p.proto != r.proto) return false;  // icmp or ipv6-icmp, as the rule's -p
     bool hit = r.icmp_any_code == 2 || (p.icmp_type == r.icmp_type && (r.icmp_any_code || p.icmp_code == r.icmp_code));
     if (hit == !!(ck & IPT_C_ICMP_NEG)) return false;
   }

@@ -5,11 +5,13 @@
 #include <net/if.h>
 #include <netinet/in.h>
 
+#include <cstring>
+
 #include "bpf/iptables/ipt_abi.h"
 
 namespace netaccel::ipt {
 
-Result<HostState> read_host_state() {
+Result<HostState> read_host_state(Family f) {
   HostState h;
   ifaddrs* list = nullptr;
   if (getifaddrs(&list) < 0) return errno_error(errno, "getifaddrs");
@@ -18,10 +20,16 @@ Result<HostState> read_host_state() {
     int idx = static_cast<int>(if_nametoindex(a->ifa_name));
     if (!idx) continue;
     h.ifindex[a->ifa_name] = idx;
-    if (!a->ifa_addr || a->ifa_addr->sa_family != AF_INET) continue;
-    uint32_t addr = reinterpret_cast<sockaddr_in*>(a->ifa_addr)->sin_addr.s_addr;
-    h.local_addrs[addr] = idx;
-    h.primary_addr.emplace(idx, addr);  // the first address listed is the primary one
+    if (!a->ifa_addr) continue;
+    if (f == Family::v4 && a->ifa_addr->sa_family == AF_INET) {
+      uint32_t addr = reinterpret_cast<sockaddr_in*>(a->ifa_addr)->sin_addr.s_addr;
+      h.local_addrs[addr4(ntohl(addr))] = idx;
+      h.primary_addr.emplace(idx, addr);  // the first address listed is the primary one
+    } else if (f == Family::v6 && a->ifa_addr->sa_family == AF_INET6) {
+      ipt_addr be{};
+      std::memcpy(be.w, &reinterpret_cast<sockaddr_in6*>(a->ifa_addr)->sin6_addr, sizeof(be.w));
+      h.local_addrs[from_be(be)] = idx;
+    }
   }
   freeifaddrs(list);
   return h;
@@ -30,7 +38,8 @@ Result<HostState> read_host_state() {
 Status write_host_state(const HostState& h, int local_addrs_fd, int iface_addrs_fd) {
   for (const auto& [addr, idx] : h.local_addrs) {
     ipt_local_addr v{static_cast<uint32_t>(idx)};
-    if (bpf_map_update_elem(local_addrs_fd, &addr, &v, BPF_ANY) < 0) return errno_error(errno, "ipt_local_addrs");
+    ipt_addr key = to_be(addr);
+    if (bpf_map_update_elem(local_addrs_fd, &key, &v, BPF_ANY) < 0) return errno_error(errno, "ipt_local_addrs");
   }
   for (const auto& [idx, addr] : h.primary_addr) {
     uint32_t key = static_cast<uint32_t>(idx);

@@ -6,17 +6,18 @@
 #include <map>
 #include <string>
 
+#include "address.h"
 #include "netaccel/core/result.h"
 
 namespace netaccel::ipt {
 
 struct HostState {
   std::map<std::string, int> ifindex;             // name -> ifindex
-  std::map<int, uint32_t> primary_addr;           // ifindex -> be address
-  std::map<uint32_t, int> local_addrs;            // be address -> ifindex
+  std::map<int, uint32_t> primary_addr;           // ifindex -> be IPv4 address (IPv4 NAT only)
+  std::map<Addr, int> local_addrs;                // address of the family -> ifindex
 };
 
-Result<HostState> read_host_state();
+Result<HostState> read_host_state(Family f);
 // Writes ipt_local_addrs and ipt_iface_addrs.
 Status write_host_state(const HostState& h, int local_addrs_fd, int iface_addrs_fd);
 

@@ -121,8 +121,8 @@ Status IptablesBus::register_object() {
       SD_BUS_PROPERTY("Generation", "u", &IptablesBus::prop, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
       SD_BUS_PROPERTY("LastChangeMicros", "u", &IptablesBus::prop, 0, 0),
       SD_BUS_VTABLE_END};
-  if (auto st = bus_.add_object(kObjectPath, kInterface, vtable, this); !st) return st;
-  svc_.on_changed([this] { bus_.properties_changed(kObjectPath, kInterface, {"RuleCount", "ChainCount", "Generation"}); });
+  if (auto st = bus_.add_object(path_, kInterface, vtable, this); !st) return st;
+  svc_.on_changed([this] { bus_.properties_changed(path_, kInterface, {"RuleCount", "ChainCount", "Generation"}); });
   return {};
 }
 

@@ -8,6 +8,7 @@ namespace netaccel::ipt {
 
 inline constexpr const char* kBusName = "org.openeuler.NetAccel1.Iptables";
 inline constexpr const char* kObjectPath = "/org/openeuler/NetAccel1/Iptables";
+inline constexpr const char* kObjectPath6 = "/org/openeuler/NetAccel1/Iptables6";  // the ip6tables ruleset
 inline constexpr const char* kInterface = "org.openeuler.NetAccel1.Iptables";
 
 // Restore flags on the bus (u).
@@ -17,7 +18,9 @@ inline constexpr uint32_t kRestoreTest = 1u << 2;
 
 class IptablesBus {
  public:
-  IptablesBus(BusService& bus, IptablesService& svc) : bus_(bus), svc_(svc) {}
+  // One object per family, the same interface: kObjectPath (iptables), kObjectPath6 (ip6tables).
+  IptablesBus(BusService& bus, IptablesService& svc)
+      : bus_(bus), svc_(svc), path_(svc.family() == Family::v4 ? kObjectPath : kObjectPath6) {}
   Status register_object();
 
  private:
@@ -29,6 +32,7 @@ class IptablesBus {
 
   BusService& bus_;
   IptablesService& svc_;
+  const char* path_;
   uint32_t last_change_us_ = 0;  // the daemon's own time for the last change (LastChangeMicros)
 };
 

@@ -24,7 +24,7 @@ Result<IptablesConfig> parse_iptables_config(const IniConfig& ini) {
       {"udp_timeout_stream", &CtTimeouts::udp_replied},     {"icmp_timeout", &CtTimeouts::icmp},
       {"generic_timeout", &CtTimeouts::other},
   };
-  std::vector<std::string> known = {"interfaces", "state_file", "pin_root", "conntrack_sweep_interval"};
+  std::vector<std::string> known = {"interfaces", "state_file", "ipv6", "state_file6", "pin_root", "conntrack_sweep_interval"};
   for (const auto& t : timeouts) known.push_back(t.key);
   IptablesConfig c;
   for (const auto& s : ini.sections())
@@ -36,8 +36,16 @@ Result<IptablesConfig> parse_iptables_config(const IniConfig& ini) {
     if (i.size() > 15 || i.find('/') != std::string::npos)
       return make_error(Errc::invalid_argument, ini.where("iptables", "interfaces") + ": '" + i + "' is not an interface name or pattern");
   c.state_file = ini.get_string("iptables", "state_file", c.state_file);
-  if (c.state_file.empty() || c.state_file[0] != '/')
-    return make_error(Errc::invalid_argument, ini.where("iptables", "state_file") + ": needs an absolute path");
+  c.state_file6 = ini.get_string("iptables", "state_file6", c.state_file6);
+  for (const char* key : {"state_file", "state_file6"}) {
+    const std::string& v = std::string(key) == "state_file" ? c.state_file : c.state_file6;
+    if (v.empty() || v[0] != '/') return make_error(Errc::invalid_argument, ini.where("iptables", key) + ": needs an absolute path");
+  }
+  if (c.state_file == c.state_file6)
+    return make_error(Errc::invalid_argument, ini.where("iptables", "state_file6") + ": must differ from state_file");
+  auto v6 = ini.get_bool("iptables", "ipv6", c.ipv6);
+  if (!v6) return v6.error();
+  c.ipv6 = *v6;
   c.pin_root = ini.get_string("iptables", "pin_root", kDefaultPinRoot);
   for (const auto& t : timeouts) {
     auto v = ini.get_int("iptables", t.key, c.timeouts.*t.field, 1, 30L * 86400);

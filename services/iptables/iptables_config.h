@@ -14,6 +14,8 @@ namespace netaccel::ipt {
 struct IptablesConfig {
   std::vector<std::string> interfaces = {"*"};  // names or "eth+" patterns; "*": all but lo
   std::string state_file = "/var/lib/netaccel/iptables.rules";
+  bool ipv6 = true;            // the ip6tables ruleset and its data path instance
+  std::string state_file6 = "/var/lib/netaccel/ip6tables.rules";
   std::string pin_root;
   CtTimeouts timeouts;         // ct_*_timeout keys, seconds
   uint32_t ct_sweep_interval = 5;  // seconds between conntrack sweeps

@@ -15,7 +15,7 @@ namespace netaccel::ipt {
 
 Status IptablesService::start() {
   std::ifstream f(state_file_);
-  Ruleset rs = empty_ruleset();
+  Ruleset rs = empty_ruleset(family_);
   if (f) {
     std::stringstream ss;
     ss << f.rdbuf();
@@ -87,6 +87,7 @@ std::string IptablesService::save(std::optional<TableId> table, bool counters) {
   SaveOptions o;
   o.only = table;
   o.counters = counters;
+  if (family_ == Family::v6) o.generated_by = "netaccel-ip6tables-save v0.1.0";
   return ipt::save(current(), o);
 }
 
@@ -109,7 +110,7 @@ std::string quote(const std::string& a) {
 
 std::optional<Result<CommandResult>> IptablesService::fast_insert(const std::vector<std::string>& args) {
   if (compiled_.rules.size() < kFastInsertMinRules) return std::nullopt;
-  auto parsed = parse_insert(args);
+  auto parsed = parse_insert(args, model_.family);
   if (!parsed || !*parsed) return std::nullopt;  // not -A/-I, or an error the full path words
   InsertCommand& ic = **parsed;
   Addition a;
@@ -128,7 +129,7 @@ std::optional<Result<CommandResult>> IptablesService::fast_insert(const std::vec
 
 std::optional<Result<CommandResult>> IptablesService::fast_delete(const std::vector<std::string>& args) {
   if (compiled_.rules.size() < kFastInsertMinRules) return std::nullopt;
-  auto parsed = parse_delete(args);
+  auto parsed = parse_delete(args, model_.family);
   if (!parsed || !*parsed) return std::nullopt;  // not -D, or an error the full path words
   const DeleteCommand& dc = **parsed;
   Table& t = model_.table(dc.table);
@@ -136,9 +137,9 @@ std::optional<Result<CommandResult>> IptablesService::fast_delete(const std::vec
   if (!ch) return std::nullopt;
   size_t index = dc.position.value_or(ch->rules.size());
   if (dc.rule) {  // the first rule that prints the same, as iptables -D finds it
-    const std::string want = rule_spec(*dc.rule);
+    const std::string want = rule_spec(*dc.rule, model_.family);
     for (size_t i = 0; i < ch->rules.size(); ++i)
-      if (rule_spec(ch->rules[i]) == want) {
+      if (rule_spec(ch->rules[i], model_.family) == want) {
         index = i;
         break;
       }
@@ -196,7 +197,7 @@ std::optional<Status> IptablesService::apply_additions(std::vector<Addition>& ad
       continue;
     }
     journal.back().insert(journal.back().end(), {"-I", a.chain, std::to_string(*a.index + 1)});
-    if (auto words = split_words(rule_spec(a.rule)))  // save's canonical form, which restore reads back
+    if (auto words = split_words(rule_spec(a.rule, model_.family)))  // save's canonical form, which restore reads back
       journal.back().insert(journal.back().end(), words->begin(), words->end());
     auto ins = insert_rule(compiled_, a.table, a.chain, *a.index, a.rule);
     if (!ins) {
@@ -255,7 +256,7 @@ Status IptablesService::replay_journal() {
     auto words = split_words(line);
     if (!words) continue;
     // Inserts and new chains (nearly every line) in place; run_command copies the ruleset.
-    if (auto ins = parse_insert(*words); ins && *ins) {
+    if (auto ins = parse_insert(*words, model_.family); ins && *ins) {
       Chain* ch = model_.table((*ins)->table).find((*ins)->chain);
       size_t at = (*ins)->append ? (ch ? ch->rules.size() : 0) : (*ins)->position.value_or(0);
       if (ch && at <= ch->rules.size()) {

@@ -42,7 +42,10 @@ struct RestoreFlags {
 
 class IptablesService {
  public:
-  IptablesService(IptablesDataplane& dp, std::string state_file) : dp_(dp), state_file_(std::move(state_file)) {}
+  // One service per family: iptables (v4) and ip6tables (v6) rulesets are independent.
+  IptablesService(IptablesDataplane& dp, std::string state_file, Family f = Family::v4)
+      : dp_(dp), state_file_(std::move(state_file)), family_(f) {}
+  Family family() const { return family_; }
 
   // Loads the saved ruleset (with its counters), or an empty one.
   Status start();
@@ -80,7 +83,8 @@ class IptablesService {
 
   IptablesDataplane& dp_;
   std::string state_file_;
-  Ruleset model_ = empty_ruleset();
+  Family family_;
+  Ruleset model_ = empty_ruleset(family_);
   Compiled compiled_;
   uint32_t generation_ = 0;
   ChainReach reach_[2];  // chain_reach() per table, for in-place additions

@@ -1,6 +1,5 @@
 // netaccel-iptables: iptables' filter and nat tables on an eBPF data path, driven over D-Bus
 // by netaccel-iptables-restore/-save/netaccel-iptables.
-#include <arpa/inet.h>
 #include <bpf/libbpf.h>
 #include <net/if.h>
 #include <time.h>
@@ -33,11 +32,14 @@ std::string ifname(uint32_t idx) {
   return idx && if_indextoname(idx, buf) ? buf : "";
 }
 
-std::string ip(uint32_t be) {
-  char buf[INET_ADDRSTRLEN];
-  in_addr a{be};
-  inet_ntop(AF_INET, &a, buf, sizeof(buf));
-  return buf;
+std::string proto_word(uint8_t p) {
+  switch (p) {
+    case 6: return "TCP";
+    case 17: return "UDP";
+    case 1: return "ICMP";
+    case 58: return "ICMPv6";
+    default: return std::to_string(p);
+  }
 }
 
 // -j LOG: one journal line per packet, in the kernel LOG target's words.
@@ -45,19 +47,48 @@ int on_log_event(void* ctx, void* data, size_t size) {
   if (size < sizeof(ipt_log_event)) return 0;
   auto* e = static_cast<const ipt_log_event*>(data);
   auto* lc = static_cast<LogContext*>(ctx);
+  Family f = lc->svc->family();
   auto target = lc->svc->log_target(e->rule);
   std::string line = (target ? target->prefix : std::string()) + "IN=" + ifname(e->in_ifindex) + " OUT=" + ifname(e->out_ifindex) +
-                     " SRC=" + ip(e->src) + " DST=" + ip(e->dst) + " LEN=" + std::to_string(e->len) +
-                     " PROTO=" + (e->proto == 6 ? "TCP" : e->proto == 17 ? "UDP" : e->proto == 1 ? "ICMP" : std::to_string(e->proto));
+                     " SRC=" + format_addr(from_be(e->src), f) + " DST=" + format_addr(from_be(e->dst), f) +
+                     " LEN=" + std::to_string(e->len) + " PROTO=" + proto_word(e->proto);
   if (e->proto == 6 || e->proto == 17) line += " SPT=" + std::to_string(e->sport) + " DPT=" + std::to_string(e->dport);
   log::write(target ? target->level : 4, line);
   return 0;
 }
 
+// One family's data path, ruleset service, LOG reader and bus object.
+struct Instance {
+  std::unique_ptr<BpfIptables> dp;
+  std::unique_ptr<IptablesService> svc;
+  std::unique_ptr<IptablesBus> bus;
+  LogContext lc{};
+  ring_buffer* rb = nullptr;
+  ~Instance() { ring_buffer__free(rb); }
+};
+
+Result<std::unique_ptr<Instance>> start_instance(Family f, const IptablesConfig& cfg, EventLoop& loop) {
+  auto inst = std::make_unique<Instance>();
+  auto dp = BpfIptables::open(cfg.pin_root, f);
+  if (!dp) return dp.error();
+  inst->dp = std::move(*dp);
+  const std::string& state = f == Family::v4 ? cfg.state_file : cfg.state_file6;
+  std::error_code ec;
+  std::filesystem::create_directories(std::filesystem::path(state).parent_path(), ec);
+  inst->svc = std::make_unique<IptablesService>(*inst->dp, state, f);
+  if (auto st = inst->svc->start(); !st) return st.error();
+  inst->lc.svc = inst->svc.get();
+  inst->rb = ring_buffer__new(inst->dp->log_map_fd(), on_log_event, &inst->lc, nullptr);
+  if (!inst->rb) return errno_error(errno, "LOG ring buffer");
+  ring_buffer* rb = inst->rb;
+  if (auto st = loop.watch_fd(ring_buffer__epoll_fd(rb), [rb] { ring_buffer__consume(rb); }); !st) return st.error();
+  return inst;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"netaccel-iptables: iptables filter and nat tables on eBPF"};
+  CLI::App app{"netaccel-iptables: iptables and ip6tables filter and nat tables on eBPF"};
   DaemonArgs args;
   add_daemon_options(app, args, "iptables");
   CLI11_PARSE(app, argc, argv);
@@ -70,8 +101,10 @@ int main(int argc, char** argv) {
   if (!args.pin_root.empty()) cfg->pin_root = args.pin_root;
   if (args.check) return 0;
   if (args.purge) {
-    if (auto st = BpfIptables::purge(cfg->pin_root); !st) return fail_with(st.error());
-    log::info("purged " + cfg->pin_root + "/iptables");
+    for (Family f : {Family::v4, Family::v6}) {
+      if (auto st = BpfIptables::purge(cfg->pin_root, f); !st) return fail_with(st.error());
+      log::info("purged " + cfg->pin_root + "/" + BpfIptables::pin_dir(f));
+    }
     return 0;
   }
 
@@ -79,53 +112,59 @@ int main(int argc, char** argv) {
   if (!loop) return fail_with(loop.error());
   auto nl = Netlink::open();
   if (!nl) return fail_with(nl.error());
-  auto dp = BpfIptables::open(cfg->pin_root);
-  if (!dp) return fail_with(dp.error());
-  std::error_code ec;
-  std::filesystem::create_directories(std::filesystem::path(cfg->state_file).parent_path(), ec);
-  IptablesService svc(**dp, cfg->state_file);
-  if (auto st = svc.start(); !st) return fail_with(st.error());
+  std::vector<std::unique_ptr<Instance>> instances;
+  for (Family f : {Family::v4, Family::v6}) {
+    if (f == Family::v6 && !cfg->ipv6) continue;
+    auto inst = start_instance(f, *cfg, *loop);
+    if (!inst) return fail_with(inst.error());
+    instances.push_back(std::move(*inst));
+  }
   // Interfaces: the configured ones now, and new ones as they appear.
   for (const auto& l : (*nl)->links())
     if (cfg->wants(l.name))
-      if (auto st = (*dp)->attach(l.name); !st) log::warn(st.error().what());
+      for (auto& in : instances)
+        if (auto st = in->dp->attach(l.name); !st) log::warn(st.error().what());
   (*nl)->on_link([&](NlEvent ev, const LinkInfo& l) {
-    if (ev == NlEvent::added && cfg->wants(l.name))
-      if (auto st = (*dp)->attach(l.name); !st) log::warn(st.error().what());
-    if (ev == NlEvent::removed) (void)(*dp)->detach(l.name);
-    (void)(*dp)->refresh_host();
+    for (auto& in : instances) {
+      if (ev == NlEvent::added && cfg->wants(l.name))
+        if (auto st = in->dp->attach(l.name); !st) log::warn(st.error().what());
+      if (ev == NlEvent::removed) (void)in->dp->detach(l.name);
+      (void)in->dp->refresh_host();
+    }
   });
   if (auto st = loop->watch_fd((*nl)->fd(), [&] { (void)(*nl)->process(); }); !st) return fail_with(st.error());
-  LogContext lc{&svc};
-  ring_buffer* rb = ring_buffer__new((*dp)->log_map_fd(), on_log_event, &lc, nullptr);
-  if (!rb) return fail_with(errno_error(errno, "LOG ring buffer"));
-  if (auto st = loop->watch_fd(ring_buffer__epoll_fd(rb), [&] { ring_buffer__consume(rb); }); !st) return fail_with(st.error());
 
   // Connections idle beyond Linux's timeouts are forgotten, as the kernel's conntrack does.
   if (auto st = loop->every(uint64_t{cfg->ct_sweep_interval} * 1000000, [&] {
         timespec ts{};
         clock_gettime(CLOCK_MONOTONIC, &ts);
-        auto r = sweep_conntrack((*dp)->conns_map_fd(), (*dp)->ct_map_fd(), cfg->timeouts,
-                                 static_cast<uint64_t>(ts.tv_sec) * 1000000000ull + static_cast<uint64_t>(ts.tv_nsec));
-        if (!r) log::warn("conntrack sweep: " + r.error().message);
-        else if (r->expired) log::debug("conntrack sweep: " + std::to_string(r->expired) + " of " + std::to_string(r->connections) + " connections expired");
+        uint64_t now = static_cast<uint64_t>(ts.tv_sec) * 1000000000ull + static_cast<uint64_t>(ts.tv_nsec);
+        for (auto& in : instances) {
+          auto r = sweep_conntrack(in->dp->conns_map_fd(), in->dp->ct_map_fd(), cfg->timeouts, now);
+          if (!r) log::warn("conntrack sweep: " + r.error().message);
+          else if (r->expired) log::debug("conntrack sweep: " + std::to_string(r->expired) + " of " + std::to_string(r->connections) + " connections expired");
+        }
       });
       !st)
     return fail_with(st.error());
 
   auto bus = BusService::connect(loop->get(), kBusName);
   if (!bus) return fail_with(bus.error());
-  IptablesBus ibus(**bus, svc);
-  if (auto st = ibus.register_object(); !st) return fail_with(st.error());
+  for (auto& in : instances) {
+    in->bus = std::make_unique<IptablesBus>(**bus, *in->svc);
+    if (auto st = in->bus->register_object(); !st) return fail_with(st.error());
+  }
   if (auto st = (*bus)->publish(); !st) return fail_with(st.error());
 
-  std::string status = std::to_string(svc.rule_count()) + " rules on " + std::to_string((*dp)->attached().size()) + " interfaces";
+  std::string status = std::to_string(instances[0]->svc->rule_count()) + " rules";
+  if (instances.size() > 1) status += " (+" + std::to_string(instances[1]->svc->rule_count()) + " IPv6)";
+  status += " on " + std::to_string(instances[0]->dp->attached().size()) + " interfaces";
   EventLoop::notify_ready(status);
   log::info("ready: " + status);
   int r = loop->run();
   EventLoop::notify_stopping();
-  if (auto st = svc.persist_now(); !st) log::warn(st.error().what());
-  ring_buffer__free(rb);
+  for (auto& in : instances)
+    if (auto st = in->svc->persist_now(); !st) log::warn(st.error().what());
   log::info("stopping; the data path and connection tracking stay in place");
   return r < 0 ? 1 : 0;
 }

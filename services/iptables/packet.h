@@ -7,12 +7,13 @@
 #include <string>
 #include <vector>
 
+#include "address.h"
 #include "bpf/iptables/ipt_abi.h"
 
 namespace netaccel::ipt {
 
 struct Packet {
-  uint32_t src = 0, dst = 0;  // host order
+  Addr src{}, dst{};  // address.h
   uint8_t proto = 0;
   uint16_t sport = 0, dport = 0;
   uint8_t tcp_flags = 0;

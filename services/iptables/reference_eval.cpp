@@ -45,8 +45,8 @@ bool ReferenceEvaluator::matches(const Rule& r, const Packet& p, const RuleRef& 
       if (a->src_set && (p.src_local == a->src_neg)) ok = false;
       if (a->dst_set && (p.dst_local == a->dst_neg)) ok = false;
     } else if (auto* ic = std::get_if<IcmpMatch>(&m)) {
-      bool hit = p.proto == 1 && (ic->any || (p.icmp_type == ic->type && (!ic->code || p.icmp_code == *ic->code)));
-      ok = p.proto == 1 && (hit != ic->neg);
+      bool hit = p.proto == r.proto && (ic->any || (p.icmp_type == ic->type && (!ic->code || p.icmp_code == *ic->code)));
+      ok = p.proto == r.proto && (hit != ic->neg);  // r.proto: icmp or ipv6-icmp, which the parser insists on
     }
     if (!ok) return false;
   }

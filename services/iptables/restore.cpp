@@ -199,7 +199,7 @@ Result<Ruleset> restore(const Ruleset& current, const std::string& text, const R
           spec.erase(spec.begin());
         }
       }
-      auto r = parse_rule(spec, table->id);
+      auto r = parse_rule(spec, table->id, current.family);
       if (!r) return at(n, r.error().message);
       // As iptables: no input interface after routing for local output, no output interface
       // before routing (built-in chains only; user chains are not checked).

@@ -99,27 +99,29 @@ Result<std::pair<uint32_t, uint32_t>> parse_value_mask(const std::string& s, con
   return std::make_pair(*v, mask);
 }
 
-Result<uint32_t> parse_ipv4(const std::string& s, const std::string& what) {
-  in_addr a{};
-  if (inet_pton(AF_INET, s.c_str(), &a) != 1) return bad(what + ": '" + s + "' is not an IPv4 address");
-  return ntohl(a.s_addr);
-}
-
-// ip[-ip][:port[-port]]
-Result<NatTarget> parse_nat_spec(const std::string& s, const std::string& opt) {
+// IPv4: ip[-ip][:port[-port]]. IPv6: ip[-ip], or [ip[-ip]]:port[-port] (ip6tables' forms).
+Result<NatTarget> parse_nat_spec(const std::string& s, const std::string& opt, Family f) {
   NatTarget t;
   std::string addr = s, ports;
-  if (auto colon = s.find(':'); colon != std::string::npos) {
+  if (f == Family::v6 && !s.empty() && s[0] == '[') {
+    auto close = s.find(']');
+    if (close == std::string::npos) return bad(opt + ": '" + s + "' has no closing ']'");
+    addr = s.substr(1, close - 1);
+    if (close + 1 < s.size()) {
+      if (s[close + 1] != ':') return bad(opt + ": '" + s + "': expected ':' after ']'");
+      ports = s.substr(close + 2);
+    }
+  } else if (auto colon = s.find(':'); colon != std::string::npos && (f == Family::v4 || colon == 0)) {
     addr = s.substr(0, colon);
     ports = s.substr(colon + 1);
   }
   if (!addr.empty()) {
     auto dash = addr.find('-');
-    auto lo = parse_ipv4(addr.substr(0, dash), opt);
+    auto lo = parse_addr(addr.substr(0, dash), f, opt);
     if (!lo) return lo.error();
     t.addr_lo = t.addr_hi = *lo;
     if (dash != std::string::npos) {
-      auto hi = parse_ipv4(addr.substr(dash + 1), opt);
+      auto hi = parse_addr(addr.substr(dash + 1), f, opt);
       if (!hi) return hi.error();
       if (*hi < *lo) return bad(opt + ": address range " + addr + " is empty");
       t.addr_hi = *hi;
@@ -143,9 +145,26 @@ Result<uint8_t> parse_log_level(const std::string& s) {
   return static_cast<uint8_t>(*v);
 }
 
-Result<IcmpMatch> parse_icmp_type(const std::string& s) {
-  struct Named { uint8_t type; int code; };
-  static const std::map<std::string, Named> names = {
+struct IcmpName {
+  uint8_t type;
+  int code;  // -1: any code
+};
+
+// ip6tables' names (libip6t_icmp6); it prints numbers.
+const std::map<std::string, IcmpName> kIcmp6Names = {
+    {"destination-unreachable", {1, -1}}, {"no-route", {1, 0}}, {"communication-prohibited", {1, 1}},
+    {"beyond-scope", {1, 2}}, {"address-unreachable", {1, 3}}, {"port-unreachable", {1, 4}},
+    {"failed-policy", {1, 5}}, {"reject-route", {1, 6}}, {"packet-too-big", {2, -1}}, {"time-exceeded", {3, -1}},
+    {"ttl-exceeded", {3, -1}}, {"ttl-zero-during-transit", {3, 0}}, {"ttl-zero-during-reassembly", {3, 1}},
+    {"parameter-problem", {4, -1}}, {"bad-header", {4, 0}}, {"unknown-header-type", {4, 1}},
+    {"unknown-option", {4, 2}}, {"echo-request", {128, -1}}, {"ping", {128, -1}}, {"echo-reply", {129, -1}},
+    {"pong", {129, -1}}, {"router-solicitation", {133, -1}}, {"router-advertisement", {134, -1}},
+    {"neighbour-solicitation", {135, -1}}, {"neighbor-solicitation", {135, -1}},
+    {"neighbour-advertisement", {136, -1}}, {"neighbor-advertisement", {136, -1}}, {"redirect", {137, -1}}};
+
+Result<IcmpMatch> parse_icmp_type(const std::string& s, Family f) {
+  const std::string opt = f == Family::v4 ? "--icmp-type" : "--icmpv6-type";
+  static const std::map<std::string, IcmpName> names4 = {
       {"echo-reply", {0, -1}}, {"pong", {0, -1}}, {"destination-unreachable", {3, -1}}, {"network-unreachable", {3, 0}},
       {"host-unreachable", {3, 1}}, {"protocol-unreachable", {3, 2}}, {"port-unreachable", {3, 3}},
       {"fragmentation-needed", {3, 4}}, {"source-route-failed", {3, 5}}, {"network-unknown", {3, 6}},
@@ -155,8 +174,9 @@ Result<IcmpMatch> parse_icmp_type(const std::string& s) {
       {"time-exceeded", {11, -1}}, {"ttl-exceeded", {11, -1}}, {"ttl-zero-during-transit", {11, 0}},
       {"ttl-zero-during-reassembly", {11, 1}}, {"parameter-problem", {12, -1}}, {"timestamp-request", {13, -1}},
       {"timestamp-reply", {14, -1}}, {"address-mask-request", {17, -1}}, {"address-mask-reply", {18, -1}}};
+  const auto& names = f == Family::v4 ? names4 : kIcmp6Names;
   IcmpMatch m;
-  if (s == "any") {
+  if (s == "any" && f == Family::v4) {
     m.any = true;
     return m;
   }
@@ -166,12 +186,12 @@ Result<IcmpMatch> parse_icmp_type(const std::string& s) {
     return m;
   }
   auto slash = s.find('/');
-  auto t = parse_u32(s.substr(0, slash), "--icmp-type");
-  if (!t || *t > 255) return bad("--icmp-type: '" + s + "' is not an ICMP type");
+  auto t = parse_u32(s.substr(0, slash), opt);
+  if (!t || *t > 255) return bad(opt + ": '" + s + "' is not an " + (f == Family::v4 ? "ICMP" : "ICMPv6") + " type");
   m.type = static_cast<uint8_t>(*t);
   if (slash != std::string::npos) {
-    auto c = parse_u32(s.substr(slash + 1), "--icmp-type");
-    if (!c || *c > 255) return bad("--icmp-type: '" + s + "' has a bad code");
+    auto c = parse_u32(s.substr(slash + 1), opt);
+    if (!c || *c > 255) return bad(opt + ": '" + s + "' has a bad code");
     m.code = static_cast<uint8_t>(*c);
   }
   return m;
@@ -204,10 +224,19 @@ const std::map<std::string, std::string> kRejectWith = {
     {"icmp-admin-prohibited", "icmp-admin-prohibited"}, {"admin-prohib", "icmp-admin-prohibited"},
     {"tcp-reset", "tcp-reset"}, {"tcp-rst", "tcp-reset"}};
 
+const std::map<std::string, std::string> kRejectWith6 = {
+    {"icmp6-no-route", "icmp6-no-route"}, {"no-route", "icmp6-no-route"},
+    {"icmp6-adm-prohibited", "icmp6-adm-prohibited"}, {"adm-prohibited", "icmp6-adm-prohibited"},
+    {"icmp6-addr-unreachable", "icmp6-addr-unreachable"}, {"addr-unreach", "icmp6-addr-unreachable"},
+    {"icmp6-port-unreachable", "icmp6-port-unreachable"}, {"port-unreach", "icmp6-port-unreachable"},
+    {"icmp6-policy-fail", "icmp6-policy-fail"}, {"policy-fail", "icmp6-policy-fail"},
+    {"icmp6-reject-route", "icmp6-reject-route"}, {"reject-route", "icmp6-reject-route"},
+    {"tcp-reset", "tcp-reset"}, {"tcp-rst", "tcp-reset"}};
+
 // Walks the tokens of one rule.
 class Parser {
  public:
-  Parser(const std::vector<std::string>& t, TableId table) : t_(t), table_(table) {}
+  Parser(const std::vector<std::string>& t, TableId table, Family f) : t_(t), table_(table), family_(f) {}
 
   Result<Rule> run() {
     while (i_ < t_.size()) {
@@ -224,6 +253,8 @@ class Parser {
   }
 
  private:
+  uint8_t icmp_proto() const { return family_ == Family::v4 ? 1 : 58; }
+  std::string icmp_option() const { return family_ == Family::v4 ? "--icmp-type" : "--icmpv6-type"; }
   bool has_port_protocol() const { return !rule_.proto_neg && (rule_.proto == 6 || rule_.proto == 17 || rule_.proto == 132); }
 
   Result<std::string> arg(const std::string& opt) {
@@ -287,10 +318,10 @@ class Parser {
     auto a = arg(opt);
     if (!a) return a.error();
     if (a->find(',') != std::string::npos) return bad(opt + ": several addresses in one rule are not supported");
-    auto p = parse_prefix(*a);
+    auto p = parse_prefix(*a, family_);
     if (!p) return bad(opt + ": " + p.error().message);
     out_neg = neg;
-    if (p->len == 0 && !neg) out.reset();  // 0.0.0.0/0 matches everything: iptables drops it too
+    if (p->len == 0 && !neg) out.reset();  // 0.0.0.0/0 and ::/0 match everything: iptables drops them too
     else out = *p;
     return {};
   }
@@ -304,8 +335,11 @@ class Parser {
       rule_.matches.push_back(PortMatch{proto});
       return {};
     }
-    if (name == "icmp") {
-      if (rule_.proto != 1 || rule_.proto_neg) return bad("-m icmp needs -p icmp before it");
+    if (name == "icmp" || name == "icmp6") {
+      if ((name == "icmp") != (family_ == Family::v4))
+        return bad("-m " + name + ": match not supported in " + (family_ == Family::v4 ? "iptables" : "ip6tables"));
+      if (rule_.proto != icmp_proto() || rule_.proto_neg)
+        return bad("-m " + name + " needs -p " + protocol_name(icmp_proto()) + " before it");
       rule_.matches.push_back(IcmpMatch{});
       icmp_set_ = false;
       return {};
@@ -323,8 +357,8 @@ class Parser {
     if (name == "mark") return rule_.matches.push_back(MarkMatch{}), Status{};
     if (name == "statistic") return rule_.matches.push_back(StatisticMatch{}), Status{};
     if (name == "addrtype") return rule_.matches.push_back(AddrtypeMatch{}), Status{};
-    return bad("-m " + name + ": match not supported (supported: tcp, udp, sctp, icmp, multiport, conntrack, state, "
-               "comment, mark, statistic, addrtype)");
+    return bad("-m " + name + ": match not supported (supported: tcp, udp, sctp, " +
+               (family_ == Family::v4 ? "icmp" : "icmp6") + ", multiport, conntrack, state, comment, mark, statistic, addrtype)");
   }
 
   // An option of the most recent match that knows it, else of the protocol's implicit match.
@@ -356,7 +390,7 @@ class Parser {
       rule_.matches.push_back(PortMatch{rule_.proto});
       return match_option(opt, neg);
     }
-    if (opt == "--icmp-type" && rule_.proto == 1 && !rule_.proto_neg) {
+    if (opt == icmp_option() && rule_.proto == icmp_proto() && !rule_.proto_neg) {
       rule_.matches.push_back(IcmpMatch{});
       icmp_set_ = false;
       return match_option(opt, neg);
@@ -509,12 +543,12 @@ class Parser {
     return {};
   }
   Status apply(IcmpMatch& m, const std::string& opt, bool neg, bool& handled) {
-    if (opt != "--icmp-type") return {};
+    if (opt != icmp_option()) return {};
     handled = true;
-    if (icmp_set_) return bad("--icmp-type given twice");
+    if (icmp_set_) return bad(opt + " given twice");
     auto a = arg(opt);
     if (!a) return a.error();
-    auto t = parse_icmp_type(*a);
+    auto t = parse_icmp_type(*a, family_);
     if (!t) return t.error();
     m = *t;
     m.neg = neg;
@@ -533,7 +567,7 @@ class Parser {
     if (name == "ACCEPT") rule_.target = Verdict{Verdict::accept};
     else if (name == "DROP") rule_.target = Verdict{Verdict::drop};
     else if (name == "RETURN") rule_.target = Verdict{Verdict::ret};
-    else if (name == "REJECT") rule_.target = Reject{};
+    else if (name == "REJECT") rule_.target = Reject{family_ == Family::v4 ? "icmp-port-unreachable" : "icmp6-port-unreachable"};
     else if (name == "LOG") rule_.target = Log{};
     else if (name == "MARK") rule_.target = MarkTarget{};
     else if (name == "DNAT" || name == "SNAT") rule_.target = NatTarget{name == "DNAT"};
@@ -571,8 +605,9 @@ class Parser {
     if (auto* r = std::get_if<Reject>(&rule_.target)) {
       if (opt != "--reject-with") return false;
       if (!value(v)) return true;
-      auto it = kRejectWith.find(v);
-      if (it == kRejectWith.end()) return fail("--reject-with: '" + v + "' is not supported");
+      const auto& kinds = family_ == Family::v4 ? kRejectWith : kRejectWith6;
+      auto it = kinds.find(v);
+      if (it == kinds.end()) return fail("--reject-with: '" + v + "' is not supported");
       r->with = it->second;
       return true;
     }
@@ -619,7 +654,7 @@ class Parser {
       if (opt == (n->dnat ? "--to-destination" : "--to-source")) {
         if (nat_set_) return fail(opt + " given twice (several ranges are not supported)");
         if (!value(v)) return true;
-        auto spec = parse_nat_spec(v, opt);
+        auto spec = parse_nat_spec(v, opt, family_);
         if (!spec) return fail(spec.error().message);
         bool dnat = n->dnat;
         *n = *spec;
@@ -677,6 +712,7 @@ class Parser {
  private:
   const std::vector<std::string>& t_;
   TableId table_;
+  Family family_;
   size_t i_ = 0;
   Rule rule_;
   bool target_set_ = false, nat_set_ = false, mark_set_ = false, multiport_set_ = false, icmp_set_ = false;
@@ -724,30 +760,31 @@ Result<std::vector<std::string>> split_words(const std::string& line) {
   return out;
 }
 
-Result<Prefix> parse_prefix(const std::string& text) {
+Result<Prefix> parse_prefix(const std::string& text, Family f) {
   auto slash = text.find('/');
-  auto a = parse_ipv4(text.substr(0, slash), "address");
+  auto a = parse_addr(text.substr(0, slash), f, "address");
   if (!a) return a.error();
-  uint8_t len = 32;
+  uint8_t len = max_prefix(f);
   if (slash != std::string::npos) {
     std::string m = text.substr(slash + 1);
-    if (m.find('.') != std::string::npos) {
-      auto mask = parse_ipv4(m, "netmask");
+    if (m.find(f == Family::v4 ? '.' : ':') != std::string::npos) {
+      auto mask = parse_addr(m, f, "netmask");
       if (!mask) return mask.error();
-      if (*mask && (~*mask & (~*mask + 1)) != 0) return bad("netmask " + m + " is not contiguous");
-      len = static_cast<uint8_t>(__builtin_popcount(*mask));
+      auto l = mask_length(*mask, f, m);
+      if (!l) return l.error();
+      len = *l;
     } else {
       auto l = parse_u32(m, "prefix length");
-      if (!l || *l > 32) return bad("prefix length '" + m + "' is not 0-32");
+      if (!l || *l > max_prefix(f)) return bad("prefix length '" + m + "' is not 0-" + std::to_string(max_prefix(f)));
       len = static_cast<uint8_t>(*l);
     }
   }
-  uint32_t mask = len == 0 ? 0 : ~0u << (32 - len);
-  return Prefix{*a & mask, len};
+  return Prefix{masked(*a, len), len};
 }
 
 Result<uint8_t> parse_protocol(const std::string& text) {
   static const std::map<std::string, uint8_t> names = {{"all", 0}, {"tcp", 6}, {"udp", 17}, {"icmp", 1}, {"sctp", 132},
+                                                       {"ipv6-icmp", 58}, {"icmpv6", 58},
                                                        {"gre", 47}, {"esp", 50}, {"ah", 51}};
   std::string lower;
   for (char c : text) lower += static_cast<char>(tolower(static_cast<unsigned char>(c)));
@@ -765,13 +802,14 @@ std::string protocol_name(uint8_t proto) {
     case 47: return "gre";
     case 50: return "esp";
     case 51: return "ah";
+    case 58: return "ipv6-icmp";
     case 132: return "sctp";
     default: return std::to_string(proto);
   }
 }
 
-Result<Rule> parse_rule(const std::vector<std::string>& tokens, TableId table) {
-  return Parser(tokens, table).run();
+Result<Rule> parse_rule(const std::vector<std::string>& tokens, TableId table, Family f) {
+  return Parser(tokens, table, f).run();
 }
 
 bool is_number(const std::string& s) { return !s.empty() && s.find_first_not_of("0123456789") == std::string::npos; }

@@ -52,6 +52,6 @@ Table empty_table(TableId t) {
   return table;
 }
 
-Ruleset empty_ruleset() { return Ruleset{empty_table(TableId::filter), empty_table(TableId::nat)}; }
+Ruleset empty_ruleset(Family f) { return Ruleset{empty_table(TableId::filter), empty_table(TableId::nat), f}; }
 
 }  // namespace netaccel::ipt

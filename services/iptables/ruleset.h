@@ -10,6 +10,8 @@
 #include <variant>
 #include <vector>
 
+#include "address.h"
+
 namespace netaccel::ipt {
 
 enum class TableId { filter, nat };
@@ -17,9 +19,9 @@ inline constexpr TableId kTables[] = {TableId::filter, TableId::nat};
 const char* table_name(TableId t);
 
 struct Prefix {
-  uint32_t addr = 0;  // host byte order, already masked
+  Addr addr{};  // already masked (address.h: either family)
   uint8_t len = 0;
-  bool contains(uint32_t a) const { return len == 0 || ((a ^ addr) >> (32 - len)) == 0; }
+  bool contains(const Addr& a) const { return masked(a, len) == addr; }
 };
 
 struct PortRange {
@@ -98,7 +100,7 @@ struct Reject {
 };
 struct NatTarget {  // DNAT --to-destination, SNAT --to-source
   bool dnat = true;
-  uint32_t addr_lo = 0, addr_hi = 0;  // host order; 0 = keep (port-only)
+  Addr addr_lo{}, addr_hi{};  // all zero = keep (port-only)
   std::optional<PortRange> ports;
   bool random = false, persistent = false;
 };
@@ -163,6 +165,7 @@ struct Table {
 
 struct Ruleset {
   Table filter{TableId::filter, {}}, nat{TableId::nat, {}};
+  Family family = Family::v4;  // iptables or ip6tables: how addresses, protocols and ICMP read
   Table& table(TableId t) { return t == TableId::filter ? filter : nat; }
   const Table& table(TableId t) const { return t == TableId::filter ? filter : nat; }
 };
@@ -171,6 +174,6 @@ struct Ruleset {
 const std::vector<std::string>& builtin_chains(TableId t);
 bool is_builtin_chain(TableId t, const std::string& name);
 Table empty_table(TableId t);
-Ruleset empty_ruleset();
+Ruleset empty_ruleset(Family f = Family::v4);
 
 }  // namespace netaccel::ipt

@@ -12,12 +12,6 @@ namespace netaccel::ipt {
 
 namespace {
 
-std::string ip(uint32_t host_order) {
-  in_addr a{htonl(host_order)};
-  char buf[INET_ADDRSTRLEN];
-  inet_ntop(AF_INET, &a, buf, sizeof(buf));
-  return buf;
-}
 
 std::string hex(uint32_t v) {
   char buf[16];
@@ -63,8 +57,9 @@ std::string states(uint8_t s) {
 
 std::string neg(bool n) { return n ? " !" : ""; }
 
-std::string match_text(const Match& m) {
+std::string match_text(const Match& m, Family f) {
   struct Printer {
+    Family f;
     std::string operator()(const PortMatch& p) const {
       std::string s = std::string(" -m ") + (p.proto == 6 ? "tcp" : p.proto == 17 ? "udp" : "sctp");
       if (p.sport) s += neg(p.sport_neg) + " --sport " + ports(*p.sport, ':');
@@ -103,18 +98,19 @@ std::string match_text(const Match& m) {
       return s;
     }
     std::string operator()(const IcmpMatch& i) const {
-      std::string s = " -m icmp" + neg(i.neg) + " --icmp-type ";
+      std::string s = f == Family::v4 ? " -m icmp" + neg(i.neg) + " --icmp-type " : " -m icmp6" + neg(i.neg) + " --icmpv6-type ";
       if (i.any) return s + "any";
       s += std::to_string(i.type);
       if (i.code) s += "/" + std::to_string(*i.code);
       return s;
     }
   };
-  return std::visit(Printer{}, m);
+  return std::visit(Printer{f}, m);
 }
 
-std::string target_text(const Target& t) {
+std::string target_text(const Target& t, Family f) {
   struct Printer {
+    Family f;
     std::string operator()(const NoTarget&) const { return ""; }
     std::string operator()(const Verdict& v) const {
       return v.kind == Verdict::accept ? " -j ACCEPT" : v.kind == Verdict::drop ? " -j DROP" : " -j RETURN";
@@ -123,7 +119,11 @@ std::string target_text(const Target& t) {
     std::string operator()(const Reject& r) const { return " -j REJECT --reject-with " + r.with; }
     std::string operator()(const NatTarget& n) const {
       std::string s = n.dnat ? " -j DNAT --to-destination " : " -j SNAT --to-source ";
-      if (n.addr_lo) s += ip(n.addr_lo) + (n.addr_hi != n.addr_lo ? "-" + ip(n.addr_hi) : "");
+      std::string range;
+      if (n.addr_lo != Addr{}) range = format_addr(n.addr_lo, f) + (n.addr_hi != n.addr_lo ? "-" + format_addr(n.addr_hi, f) : "");
+      // ip6tables brackets the addresses when a port follows.
+      if (f == Family::v6 && n.ports && !range.empty()) range = "[" + range + "]";
+      s += range;
       if (n.ports) s += ":" + ports(*n.ports, '-');
       if (n.random) s += " --random";
       if (n.persistent) s += " --persistent";
@@ -149,7 +149,7 @@ std::string target_text(const Target& t) {
     }
     std::string operator()(const MarkTarget& m) const { return " -j MARK --set-xmark " + hex(m.value) + "/" + hex(m.mask); }
   };
-  return std::visit(Printer{}, t);
+  return std::visit(Printer{f}, t);
 }
 
 std::string now_text() {
@@ -172,19 +172,19 @@ std::vector<const Chain*> print_order(const Table& t) {
 
 }  // namespace
 
-std::pair<std::string, std::string> rule_parts(const Rule& r) {
+std::pair<std::string, std::string> rule_parts(const Rule& r, Family f) {
   std::string s;
-  if (r.src) s += neg(r.src_neg) + " -s " + ip(r.src->addr) + "/" + std::to_string(r.src->len);
-  if (r.dst) s += neg(r.dst_neg) + " -d " + ip(r.dst->addr) + "/" + std::to_string(r.dst->len);
+  if (r.src) s += neg(r.src_neg) + " -s " + format_addr(r.src->addr, f) + "/" + std::to_string(r.src->len);
+  if (r.dst) s += neg(r.dst_neg) + " -d " + format_addr(r.dst->addr, f) + "/" + std::to_string(r.dst->len);
   if (!r.in_if.empty()) s += neg(r.in_neg) + " -i " + r.in_if;
   if (!r.out_if.empty()) s += neg(r.out_neg) + " -o " + r.out_if;
   if (r.proto) s += neg(r.proto_neg) + " -p " + protocol_name(r.proto);
-  for (const auto& m : r.matches) s += match_text(m);
-  return {s, target_text(r.target)};
+  for (const auto& m : r.matches) s += match_text(m, f);
+  return {s, target_text(r.target, f)};
 }
 
-std::string rule_spec(const Rule& r) {
-  auto [m, t] = rule_parts(r);
+std::string rule_spec(const Rule& r, Family f) {
+  auto [m, t] = rule_parts(r, f);
   std::string s = m + t;
   return s.empty() ? s : s.substr(1);
 }
@@ -203,7 +203,7 @@ std::string save(const Ruleset& rs, const SaveOptions& opt) {
     for (const Chain* c : order)
       for (const auto& r : c->rules) {
         if (opt.counters) out += "[" + std::to_string(r.packets) + ":" + std::to_string(r.bytes) + "] ";
-        std::string spec = rule_spec(r);
+        std::string spec = rule_spec(r, rs.family);
         out += "-A " + c->name + (spec.empty() ? "" : " " + spec) + "\n";
       }
     out += "COMMIT\n";
@@ -212,7 +212,7 @@ std::string save(const Ruleset& rs, const SaveOptions& opt) {
   return out;
 }
 
-std::string list_rules(const Table& t, const std::string& chain, bool counters) {
+std::string list_rules(const Table& t, Family f, const std::string& chain, bool counters) {
   std::string out;
   auto order = print_order(t);
   for (const Chain* c : order) {
@@ -228,7 +228,7 @@ std::string list_rules(const Table& t, const std::string& chain, bool counters) 
   for (const Chain* c : order) {
     if (!chain.empty() && c->name != chain) continue;
     for (const auto& r : c->rules) {
-      auto [m, t] = rule_parts(r);
+      auto [m, t] = rule_parts(r, f);
       // iptables -S -v: the counters stand between the matches and the target.
       out += "-A " + c->name + m + (counters ? " -c " + std::to_string(r.packets) + " " + std::to_string(r.bytes) : "") + t + "\n";
     }

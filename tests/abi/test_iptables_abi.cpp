@@ -15,6 +15,7 @@ namespace {
 
 const std::vector<StructLayout>& layouts() {
   static const std::vector<StructLayout> l = {
+      {"ipt_addr", sizeof(ipt_addr), {MEMBER(ipt_addr, w)}},
       {"ipt_tuple", sizeof(ipt_tuple), {MEMBER(ipt_tuple, src_len), MEMBER(ipt_tuple, dst_len), MEMBER(ipt_tuple, use), MEMBER(ipt_tuple, pad)}},
       {"ipt_chain", sizeof(ipt_chain), {MEMBER(ipt_chain, ntuples), MEMBER(ipt_chain, policy), MEMBER(ipt_chain, tuples)}},
       {"ipt_key", sizeof(ipt_key), {MEMBER(ipt_key, chain), MEMBER(ipt_key, tuple), MEMBER(ipt_key, src), MEMBER(ipt_key, dst), MEMBER(ipt_key, sport), MEMBER(ipt_key, dport), MEMBER(ipt_key, in_if), MEMBER(ipt_key, out_if), MEMBER(ipt_key, proto), MEMBER(ipt_key, pad)}},

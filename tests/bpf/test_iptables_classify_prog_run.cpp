@@ -50,7 +50,7 @@ int ifindex_of(const std::string& name) {
 
 std::vector<uint8_t> frame_of(const Packet& p) {
   PacketBuilder b;
-  b.eth("02:00:00:00:00:02", "02:00:00:00:00:01").ipv4(ip_text(p.src), ip_text(p.dst));
+  b.eth("02:00:00:00:00:02", "02:00:00:00:00:01").ipv4(ip_text(p.src[0]), ip_text(p.dst[0]));
   if (p.proto == 6) b.tcp(p.sport, p.dport, 10);
   else if (p.proto == 17) b.udp(p.sport, p.dport, 10);
   else b.icmp_echo();
@@ -172,8 +172,8 @@ TEST_F(IptablesClassifyProgRun, FiftyThousandRulesStillOneLookup) {
   ASSERT_TRUE(loader.load(*c, 0));
   ASSERT_TRUE(loader.activate(0, *c));
   Packet last;
-  last.src = ipv4_host("10.10.199.250");
-  last.dst = ipv4_host("10.20.0.1");
+  last.src = addr4(ipv4_host("10.10.199.250"));
+  last.dst = addr4(ipv4_host("10.20.0.1"));
   last.proto = 17;
   last.sport = 4000;
   last.dport = 5000;
@@ -182,7 +182,7 @@ TEST_F(IptablesClassifyProgRun, FiftyThousandRulesStillOneLookup) {
   EXPECT_EQ(d.by, 49999u);
   EXPECT_EQ(d.steps, 1u) << "one candidate examined for the last of 50,000 rules";
   Packet miss = last;
-  miss.src = ipv4_host("10.99.0.1");
+  miss.src = addr4(ipv4_host("10.99.0.1"));
   d = run(miss, IPT_HOOK_FORWARD, 0);
   EXPECT_EQ(d.verdict, static_cast<uint32_t>(IPT_V_DROP));  // the policy
   EXPECT_EQ(d.by, IPT_NONE);

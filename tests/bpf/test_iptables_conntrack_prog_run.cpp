@@ -10,7 +10,7 @@
 #include "bpf_test_env.h"
 #include "compiler.h"
 #include "harness.h"
-#include "iptables_skeleton.h"
+#include "ipt_tc_run.h"
 #include "packet_builder.h"
 #include "restore.h"
 
@@ -127,45 +127,11 @@ class ConntrackProgRun : public ::testing::TestWithParam<Case> {
   void SetUp() override {
     if (auto why = test::missing_privileges(); !why.empty()) GTEST_SKIP() << why;
     if (auto why = test::enter_private_netns(); !why.empty()) GTEST_SKIP() << why;
-    auto skel = Skeleton<iptables>::open("iptables");
-    ASSERT_TRUE(skel);
-    ASSERT_TRUE(skel->load());
-    skel_ = std::make_unique<Skeleton<iptables>>(std::move(*skel));
-    loader_ = std::make_unique<MapLoader>(classifier_maps(skel_->get()));
-    ASSERT_TRUE(loader_->init_config_if_new());
-    auto rs = restore(empty_ruleset(), kRules, {});
-    ASSERT_TRUE(rs) << rs.error().message;
-    auto c = compile(*rs);
-    ASSERT_TRUE(c) << c.error().message;
-    ASSERT_TRUE(loader_->load(*c, 1));
-    ASSERT_TRUE(loader_->activate(1, *c));
-    // The host's own addresses (the daemon keeps these from netlink).
-    for (const char* a : {"127.0.0.1", "127.0.0.2"}) {
-      uint32_t key = inet_addr(a);
-      ipt_local_addr v{1};
-      ASSERT_EQ(bpf_map_update_elem(bpf_map__fd((*skel_)->maps.ipt_local_addrs), &key, &v, BPF_ANY), 0);
-    }
+    ASSERT_EQ(dp_.start(Family::v4, kRules, {"127.0.0.1", "127.0.0.2"}), "");
   }
-  // Runs one frame; returns the TC verdict and the frame as it left.
-  int run(bool ingress, std::vector<uint8_t>& bytes) {
-    std::vector<uint8_t> out(bytes.size() + 600);
-    __sk_buff ctx{};
-    ctx.ifindex = 1;  // lo of the private namespace: 127.0.0.1 is local, so ingress is INPUT
-    LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = bytes.data(), .data_out = out.data(),
-                .data_size_in = static_cast<uint32_t>(bytes.size()), .data_size_out = static_cast<uint32_t>(out.size()),
-                .ctx_in = &ctx, .ctx_size_in = sizeof(ctx));
-    auto* prog = ingress ? (*skel_)->progs.ipt_tc_ingress : (*skel_)->progs.ipt_tc_egress;
-    EXPECT_EQ(bpf_prog_test_run_opts(bpf_program__fd(prog), &opts), 0) << strerror(errno);
-    out.resize(opts.data_size_out);
-    bytes = out;
-    return static_cast<int>(opts.retval);
-  }
-  uint64_t hits(uint32_t rule) {
-    auto c = loader_->counter(1, rule);
-    return c ? c->packets : 0;
-  }
-  std::unique_ptr<Skeleton<iptables>> skel_;
-  std::unique_ptr<MapLoader> loader_;
+  int run(bool ingress, std::vector<uint8_t>& bytes) { return dp_.run(ingress, bytes); }
+  uint64_t hits(uint32_t rule) { return dp_.hits(rule); }
+  test::IptDatapathUnderTest dp_;
 };
 
 TEST_P(ConntrackProgRun, StatesAsLinuxGivesThem) {

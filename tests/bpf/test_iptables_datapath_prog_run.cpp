@@ -19,7 +19,9 @@ using test::PacketBuilder;
 
 namespace {
 
-constexpr int kTcOk = 0, kTcShot = 2;
+// kTcNext: not this instance's (TC_ACT_UNSPEC, tcx's "next"): the other family's instance,
+// or the kernel, gets it untouched.
+constexpr int kTcNext = -1, kTcOk = 0, kTcShot = 2;
 
 struct Frame {
   std::string name;
@@ -43,8 +45,9 @@ std::vector<Frame> frames() {
   // them with EINVAL. The parser's bounds checks for them are what the verifier insists on.)
   auto bad_ihl = base().ipv4("10.0.0.2", "127.0.0.1").udp(1, 53).build();
   bad_ihl[14] = 0x44;  // IHL 4: not a valid IPv4 header
-  v.push_back({"ihl_below_five", bad_ihl, kTcOk, false});
-  v.push_back({"arp_is_not_ours", base().arp_request("10.0.0.2", "10.0.0.1").build(), kTcOk, false});
+  v.push_back({"ihl_below_five", bad_ihl, kTcNext, false});
+  v.push_back({"arp_is_not_ours", base().arp_request("10.0.0.2", "10.0.0.1").build(), kTcNext, false});
+  v.push_back({"ipv6_is_the_other_instances", base().ipv6("fd00::2", "fd00::1").tcp(40000, 22).build(), kTcNext, false});
   // TCP header cut after the source port: no destination port, so not "port 80".
   auto cut = base().ipv4("10.0.0.2", "127.0.0.1").tcp(40002, 80).build();
   cut.resize(14 + 20 + 2);

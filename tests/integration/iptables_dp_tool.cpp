@@ -2,7 +2,8 @@
 // object in the current network namespace, attaches it (TCX) to the named interfaces,
 // restores a ruleset file, and keeps everything up until stdin closes or SIGTERM. SIGHUP
 // restores the file again (an atomic swap to the other slot). Prints "ready" when attached.
-//   iptables_dp_tool RULES_FILE IFACE...
+// -6: the IPv6 instance with an ip6tables ruleset.
+//   iptables_dp_tool [-6] RULES_FILE IFACE...
 #include <bpf/bpf.h>
 #include <net/if.h>
 #include <signal.h>
@@ -34,9 +35,12 @@ int fail(const std::string& m) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc < 3) return fail("usage: iptables_dp_tool RULES_FILE IFACE...");
+  const Family family = argc > 1 && std::string(argv[1]) == "-6" ? Family::v6 : Family::v4;
+  if (family == Family::v6) ++argv, --argc;
+  if (argc < 3) return fail("usage: iptables_dp_tool [-6] RULES_FILE IFACE...");
   auto skel = Skeleton<iptables>::open("iptables");
   if (!skel) return fail(skel.error().what());
+  (*skel)->rodata->ipt_family = family == Family::v4 ? IPT_FAMILY_V4 : IPT_FAMILY_V6;
   if (auto st = skel->load(); !st) return fail(st.error().what());
   ClassifierMaps maps = classifier_maps(skel->get());
   ipt_config cfg{};
@@ -50,11 +54,11 @@ int main(int argc, char** argv) {
     std::ifstream f(argv[1]);
     std::stringstream ss;
     ss << f.rdbuf();
-    auto rs = restore(empty_ruleset(), ss.str(), {});
+    auto rs = restore(empty_ruleset(family), ss.str(), {});
     if (!rs) return rs.error();
     auto c = compile(*rs);
     if (!c) return c.error();
-    auto host = read_host_state();
+    auto host = read_host_state(family);
     if (!host) return host.error();
     if (auto st = write_host_state(*host, bpf_map__fd((*skel)->maps.ipt_local_addrs), bpf_map__fd((*skel)->maps.ipt_iface_addrs)); !st) return st;
     slot ^= 1;

@@ -52,23 +52,26 @@ class IptablesRoundTrip : public ::testing::TestWithParam<std::string> {
   }
   // Loads text into the kernel with iptables-<variant>-restore; returns its -save output or
   // nothing when the kernel's iptables rejects the input.
-  std::optional<std::string> kernel_roundtrip(const std::string& text, const std::string& variant) {
+  std::optional<std::string> kernel_roundtrip(const std::string& text, const std::string& variant, Family f = Family::v4) {
     std::ofstream(dir_ + "/in.rules") << text;
-    auto r = sh("ip netns exec " + ns_ + " iptables-" + variant + "-restore < " + dir_ + "/in.rules");
+    const std::string tool = f == Family::v4 ? "iptables-" : "ip6tables-";
+    sh("ip netns exec " + ns_ + " " + tool + variant + " -t nat -F; ip netns exec " + ns_ + " " + tool + variant + " -F");
+    auto r = sh("ip netns exec " + ns_ + " " + tool + variant + "-restore < " + dir_ + "/in.rules");
     last_kernel_error_ = r.out;
     if (r.status != 0) return std::nullopt;
-    return sh("ip netns exec " + ns_ + " iptables-" + variant + "-save").out;
+    return sh("ip netns exec " + ns_ + " " + tool + variant + "-save").out;
   }
-  void compare(const std::string& text, const std::string& variant) {
-    auto kernel = kernel_roundtrip(text, variant);
-    ASSERT_TRUE(kernel) << "iptables-" << variant << "-restore rejected the input:\n" << text;
-    auto ours = restore(empty_ruleset(), text, {});
+  void compare(const std::string& text, const std::string& variant, Family f = Family::v4) {
+    auto kernel = kernel_roundtrip(text, variant, f);
+    ASSERT_TRUE(kernel) << (f == Family::v4 ? "iptables-" : "ip6tables-") << variant << "-restore rejected the input:\n" << text;
+    auto ours = restore(empty_ruleset(f), text, {});
     ASSERT_TRUE(ours) << ours.error().what() << "\n" << text;
     SaveOptions o;
     o.header = false;
     auto k = tables_of(*kernel), m = tables_of(save(*ours, o));
     for (const auto& [name, body] : m) EXPECT_EQ(body, k[name]) << "table " << name << " (" << variant << ")";
   }
+  void random_rulesets(Family family);
   std::string ns_, dir_, last_kernel_error_;
 };
 
@@ -77,11 +80,28 @@ TEST_P(IptablesRoundTrip, HandWrittenRulesets) {
     compare(read_file(std::string(NETACCEL_SOURCE_DIR) + "/tests/unit/iptables/" + f), GetParam());
 }
 
+TEST_P(IptablesRoundTrip, HandWrittenIp6Rulesets) {
+  compare(read_file(std::string(NETACCEL_SOURCE_DIR) + "/tests/unit/iptables/ip6_host_and_kube.rules"), GetParam(), Family::v6);
+}
+
 // Random rules from the supported vocabulary, in random order and combination.
-std::string random_rule(std::mt19937& rng, bool nat, const std::string& chain, const std::vector<std::string>& chains) {
+std::string random_rule(std::mt19937& rng, bool nat, const std::string& chain, const std::vector<std::string>& chains,
+                        Family family = Family::v4) {
   auto pick = [&](const std::vector<std::string>& v) { return v[rng() % v.size()]; };
   auto chance = [&](int pct) { return static_cast<int>(rng() % 100) < pct; };
+  const bool v6 = family == Family::v6;
   auto ipaddr = [&] {
+    if (v6) {  // written in assorted forms: zero runs, full words, upper case, an embedded IPv4
+      char buf[96];
+      switch (rng() % 4) {
+        case 0: snprintf(buf, sizeof(buf), "2001:db8:%x::%x", static_cast<unsigned>(rng() % 0x10000), static_cast<unsigned>(rng() % 0x10000)); break;
+        case 1: snprintf(buf, sizeof(buf), "fd%02x:%x:%x:%x:%x:%x:%x:%x", static_cast<unsigned>(rng() % 256), static_cast<unsigned>(rng() % 0x10000), 0u, 0u,
+                         static_cast<unsigned>(rng() % 0x10000), 0u, static_cast<unsigned>(rng() % 0x10000), static_cast<unsigned>(rng() % 0x10000)); break;
+        case 2: snprintf(buf, sizeof(buf), "FE80::%X", static_cast<unsigned>(rng() % 0x10000)); break;
+        default: snprintf(buf, sizeof(buf), "::ffff:10.%u.%u.%u", static_cast<unsigned>(rng() % 256), static_cast<unsigned>(rng() % 256), static_cast<unsigned>(rng() % 256)); break;
+      }
+      return std::string(buf) + (chance(60) ? "/" + std::to_string(rng() % 128 + 1) : "");
+    }
     return std::to_string(rng() % 224 + 1) + "." + std::to_string(rng() % 256) + "." + std::to_string(rng() % 256) + "." +
            std::to_string(rng() % 256) + (chance(60) ? "/" + std::to_string(rng() % 32 + 1) : "");  // no /0: nft refuses '! -d x/0'
   };
@@ -93,7 +113,8 @@ std::string random_rule(std::mt19937& rng, bool nat, const std::string& chain, c
   bool no_in = chain == "OUTPUT" || chain == "POSTROUTING", no_out = chain == "INPUT" || chain == "PREROUTING";
   if (chance(20) && (!no_in || chance(3))) r += std::string(chance(20) ? " !" : "") + " -i " + pick({"eth0", "eth+", "veth1", "cni0"});
   if (chance(20) && (!no_out || chance(3))) r += std::string(chance(20) ? " !" : "") + " -o " + pick({"eth1", "docker0", "veth+"});
-  std::string proto = chance(70) ? pick({"tcp", "udp", "icmp", "sctp", "all"}) : "";
+  const std::string icmp = v6 ? pick({"ipv6-icmp", "icmpv6", "58"}) : "icmp";
+  std::string proto = chance(70) ? pick({"tcp", "udp", icmp, "sctp", "all"}) : "";
   if (!proto.empty()) r += " -p " + proto;
   bool ports = proto == "tcp" || proto == "udp" || proto == "sctp";
   int nmatches = static_cast<int>(rng() % 4);
@@ -117,21 +138,25 @@ std::string random_rule(std::mt19937& rng, bool nat, const std::string& chain, c
       case 5: r += chance(50) ? " -m statistic --mode random --probability 0." + std::to_string(rng() % 100000) : " -m statistic --mode nth --every 4 --packet " + std::to_string(rng() % 4); break;
       case 6: r += " -m addrtype" + std::string(chance(30) ? " !" : "") + pick({" --dst-type LOCAL", " --src-type LOCAL"}); break;
       case 7:
-        if (proto == "icmp") r += " --icmp-type " + pick({"echo-request", "8", "3/3", "any", "time-exceeded"});
+        if (proto == icmp)
+          r += v6 ? std::string(chance(20) ? " !" : "") + " --icmpv6-type " + pick({"echo-request", "128", "1/4", "neighbour-solicitation", "packet-too-big", "time-exceeded"})
+                  : " --icmp-type " + pick({"echo-request", "8", "3/3", "any", "time-exceeded"});
         proto = "";
         break;
     }
   }
   std::vector<std::string> targets = {"ACCEPT", nat ? "ACCEPT" : "DROP", "RETURN", "LOG --log-prefix \"p: \"", "MARK --set-xmark 0x4000/0x4000", ""};
-  if (!nat) targets.push_back("REJECT --reject-with " + pick({std::string("icmp-port-unreachable"), std::string("icmp-host-prohibited")}));
+  if (!nat && !v6) targets.push_back("REJECT --reject-with " + pick({std::string("icmp-port-unreachable"), std::string("icmp-host-prohibited")}));
+  if (!nat && v6) targets.push_back("REJECT --reject-with " + pick({std::string("icmp6-port-unreachable"), std::string("adm-prohibited"), std::string("no-route")}));
+  if (nat && v6 && chain == "PREROUTING" && proto == "tcp") targets.push_back("DNAT --to-destination " + pick({std::string("[2001:db8::9]:8080"), std::string("fd00::1-fd00::4"), std::string(":81")}));
   for (const auto& c : chains) targets.push_back(c);
   std::string t = pick(targets);
   if (!t.empty()) r += " -j " + t;
   return r;
 }
 
-TEST_P(IptablesRoundTrip, RandomRulesets) {
-  std::mt19937 rng(20261129);
+void IptablesRoundTrip::random_rulesets(Family family) {
+  std::mt19937 rng(family == Family::v4 ? 20261129 : 20261130);
   int compared = 0, refused = 0;
   for (int round = 0; round < 30; ++round) {
     bool nat = round % 3 == 2;
@@ -147,17 +172,17 @@ TEST_P(IptablesRoundTrip, RandomRulesets) {
       std::vector<std::string> later;
       int from = c < static_cast<int>(builtins.size()) ? 0 : c - static_cast<int>(builtins.size()) + 1;
       for (size_t k = static_cast<size_t>(from); k < names.size(); ++k) later.push_back(names[k]);
-      text += "-A " + chain + random_rule(rng, nat, chain, later) + "\n";
+      text += "-A " + chain + random_rule(rng, nat, chain, later, family) + "\n";
     }
     text += "COMMIT\n";
-    auto kernel = kernel_roundtrip(text, GetParam());
+    auto kernel = kernel_roundtrip(text, GetParam(), family);
     if (!kernel) {  // a combination the kernel refuses: we must refuse it too
-      EXPECT_FALSE(restore(empty_ruleset(), text, {})) << "iptables refused (" << last_kernel_error_ << "), we accepted:\n" << text;
+      EXPECT_FALSE(restore(empty_ruleset(family), text, {})) << "iptables refused (" << last_kernel_error_ << "), we accepted:\n" << text;
       ++refused;
       if (getenv("NETACCEL_SHOW_REFUSALS")) fprintf(stderr, "REFUSED: %s\n", last_kernel_error_.c_str());
       continue;
     }
-    compare(text, GetParam());
+    compare(text, GetParam(), family);
     ++compared;
   }
   // Both paths are exercised: most rulesets load, some are refused by both.
@@ -165,6 +190,9 @@ TEST_P(IptablesRoundTrip, RandomRulesets) {
   RecordProperty("compared", compared);
   RecordProperty("refused", refused);
 }
+
+TEST_P(IptablesRoundTrip, RandomRulesets) { random_rulesets(Family::v4); }
+TEST_P(IptablesRoundTrip, RandomIp6Rulesets) { random_rulesets(Family::v6); }
 
 INSTANTIATE_TEST_SUITE_P(Variants, IptablesRoundTrip, ::testing::Values("legacy", "nft"),
                          [](const auto& info) { return info.param; });

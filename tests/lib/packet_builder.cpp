@@ -111,6 +111,11 @@ PacketBuilder& PacketBuilder::icmp6(uint8_t type) {
   payload_len_ = 20;
   return *this;
 }
+PacketBuilder& PacketBuilder::icmp6(uint8_t type, uint8_t code, const std::vector<uint8_t>& rest) {
+  icmp(type, code, rest);
+  l4_ = L4::icmp6;
+  return *this;
+}
 PacketBuilder& PacketBuilder::arp_request(const std::string& sip, const std::string& tip) {
   l3_ = L3::arp;
   inet_pton(AF_INET, sip.c_str(), saddr_.data());

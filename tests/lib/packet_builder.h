@@ -27,6 +27,8 @@ class PacketBuilder {
   // echo, or 4 unused bytes and the quoted packet of an error).
   PacketBuilder& icmp(uint8_t type, uint8_t code, const std::vector<uint8_t>& rest);
   PacketBuilder& icmp6(uint8_t type);
+  // Any ICMPv6 message, as icmp() (an echo's identifier and sequence; an error's quote).
+  PacketBuilder& icmp6(uint8_t type, uint8_t code, const std::vector<uint8_t>& rest);
   PacketBuilder& arp_request(const std::string& sender_ip, const std::string& target_ip);
   PacketBuilder& partial_checksum();  // TCP/UDP checksum = pseudo-header sum only
   PacketBuilder& truncate(size_t len);

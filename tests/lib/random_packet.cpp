@@ -19,8 +19,8 @@ ipt::Packet random_packet(std::mt19937& rng, bool framable) {
   const auto& ifs = generator_interfaces();
   const uint32_t any_bits = framable ? 0x01000000u : 0;  // a frame needs a non-zero first octet
   ipt::Packet p;
-  p.src = chance(80) ? ipv4_host(addrs[rng() % addrs.size()]) + static_cast<uint32_t>(rng() % 4) : static_cast<uint32_t>(rng() | any_bits);
-  p.dst = chance(80) ? ipv4_host(addrs[rng() % addrs.size()]) + static_cast<uint32_t>(rng() % 4) : static_cast<uint32_t>(rng() | any_bits);
+  p.src = ipt::addr4(chance(80) ? ipv4_host(addrs[rng() % addrs.size()]) + static_cast<uint32_t>(rng() % 4) : static_cast<uint32_t>(rng() | any_bits));
+  p.dst = ipt::addr4(chance(80) ? ipv4_host(addrs[rng() % addrs.size()]) + static_cast<uint32_t>(rng() % 4) : static_cast<uint32_t>(rng() | any_bits));
   static const uint8_t protos[] = {6, 17, 1, 132, 47};
   p.proto = protos[rng() % (framable ? 3 : 5)];
   if (p.proto != 1 && p.proto != 47) {

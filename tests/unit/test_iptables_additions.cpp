@@ -80,8 +80,8 @@ std::string saved(IptablesService& svc) {
 // The first packet of a connection from the client to service i, at nat PREROUTING.
 Packet to_service(int i) {
   Packet p;
-  p.src = 0x0a3d0102;  // 10.61.1.2
-  p.dst = ntohl(inet_addr(service_ip(i).c_str()));
+  p.src = addr4(0x0a3d0102);  // 10.61.1.2
+  p.dst = addr4(ntohl(inet_addr(service_ip(i).c_str())));
   p.proto = 6;
   p.sport = 40000;
   p.dport = 80;
@@ -226,7 +226,7 @@ TEST_F(ServiceAdditions, DeletesInPlaceEqualRecompiling) {
   // By number (the top, the middle) and by the rule itself (service 7's portal, as -S prints it).
   const Chain* services = expect.nat.find("KUBE-SERVICES");
   ASSERT_TRUE(services);
-  auto spec7 = split_words(rule_spec(services->rules[7]));
+  auto spec7 = split_words(rule_spec(services->rules[7], Family::v4));
   ASSERT_TRUE(spec7);
   std::vector<std::vector<std::string>> run = {{"-t", "nat", "-D", "KUBE-SERVICES", "1"},
                                                {"-t", "nat", "-D", "KUBE-SERVICES", "150"},

@@ -111,8 +111,8 @@ TEST(IptablesClassifier, LargeChainOfDistinctRulesHasShortBuckets) {
   EXPECT_EQ(c->chains[1].ntuples, 1u);  // filter/FORWARD: one shape
   CompiledEvaluator cev(*c);
   Packet p;
-  p.src = ipv4_host("10.10.199.250");  // the last rule
-  p.dst = ipv4_host("10.20.0.1");
+  p.src = addr4(ipv4_host("10.10.199.250"));  // the last rule
+  p.dst = addr4(ipv4_host("10.20.0.1"));
   p.proto = 17;
   p.dport = 1000 + 49999;
   Decision d = cev.evaluate(0, IPT_HOOK_FORWARD, p);

@@ -63,12 +63,12 @@ TEST(IptablesModel, FlushReplacesTheTableNoflushKeepsItAndEmptiesDeclaredChains)
   // --noflush: B is declared again (emptied, then refilled), A and INPUT keep their rules.
   auto nf = restore(*rs, "*filter\n:B - [0:0]\n-A B -j RETURN\nCOMMIT\n", {true, false});
   ASSERT_TRUE(nf) << nf.error().what();
-  EXPECT_EQ(list_rules(nf->filter, "", false),
+  EXPECT_EQ(list_rules(nf->filter, Family::v4, "", false),
             "-P INPUT ACCEPT\n-P FORWARD ACCEPT\n-P OUTPUT ACCEPT\n-N A\n-N B\n-A INPUT -j A\n-A A -j ACCEPT\n-A B -j RETURN\n");
   // Without --noflush the table is replaced: A and B are gone.
   auto fl = restore(*rs, "*filter\n:INPUT DROP [0:0]\nCOMMIT\n", {});
   ASSERT_TRUE(fl) << fl.error().what();
-  EXPECT_EQ(list_rules(fl->filter, "", false), "-P INPUT DROP\n-P FORWARD ACCEPT\n-P OUTPUT ACCEPT\n");
+  EXPECT_EQ(list_rules(fl->filter, Family::v4, "", false), "-P INPUT DROP\n-P FORWARD ACCEPT\n-P OUTPUT ACCEPT\n");
   // kube-proxy deletes stale chains with -X in --noflush mode.
   auto x = restore(*nf, "*filter\n-F B\n-X B\nCOMMIT\n", {true, false});
   ASSERT_TRUE(x) << x.error().what();
@@ -80,7 +80,7 @@ TEST(IptablesModel, MarkTargetFormsBecomeSetXmark) {
                     "*nat\n:POSTROUTING ACCEPT [0:0]\n-A POSTROUTING -j MARK --set-mark 0x2\n-A POSTROUTING -j MARK --or-mark 0x1\n"
                     "-A POSTROUTING -j MARK --xor-mark 0x4000\n-A POSTROUTING -j MARK --and-mark 0xff\nCOMMIT\n", {});
   ASSERT_TRUE(rs) << rs.error().what();
-  EXPECT_EQ(list_rules(rs->nat, "POSTROUTING", false),
+  EXPECT_EQ(list_rules(rs->nat, Family::v4, "POSTROUTING", false),
             "-P POSTROUTING ACCEPT\n-A POSTROUTING -j MARK --set-xmark 0x2/0xffffffff\n-A POSTROUTING -j MARK --set-xmark 0x1/0x1\n"
             "-A POSTROUTING -j MARK --set-xmark 0x4000/0x0\n-A POSTROUTING -j MARK --set-xmark 0x0/0xffffff00\n");
 }
@@ -97,7 +97,7 @@ TEST_P(IptablesBadInput, FailsWithLineAndOptionAndChangesNothing) {
   auto r = restore(*before, GetParam().text, {});
   ASSERT_FALSE(r) << "accepted: " << GetParam().text;
   EXPECT_NE(r.error().what().find(GetParam().message), std::string::npos) << r.error().what();
-  EXPECT_EQ(list_rules(before->filter, "", false), "-P INPUT ACCEPT\n-P FORWARD ACCEPT\n-P OUTPUT ACCEPT\n-A INPUT -j ACCEPT\n");
+  EXPECT_EQ(list_rules(before->filter, Family::v4, "", false), "-P INPUT ACCEPT\n-P FORWARD ACCEPT\n-P OUTPUT ACCEPT\n-A INPUT -j ACCEPT\n");
 }
 
 const std::string F = "*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n";
@@ -169,7 +169,7 @@ TEST(IptablesModelFuzz, MutatedRulesParseOrFailCleanly) {
         case 2: if (!w.empty()) w[pos % w.size()] = noise[rng() % noise.size()]; break;
       }
     }
-    auto r = parse_rule(w, TableId::filter);
+    auto r = parse_rule(w, TableId::filter, Family::v4);
     if (!r) {
       EXPECT_FALSE(r.error().message.empty());
       continue;
@@ -177,12 +177,12 @@ TEST(IptablesModelFuzz, MutatedRulesParseOrFailCleanly) {
     ++accepted;
     std::string input;
     for (const auto& x : w) input += "[" + x + "] ";
-    std::string printed = rule_spec(*r);
+    std::string printed = rule_spec(*r, Family::v4);
     auto again = split_words(printed);
     ASSERT_TRUE(again) << printed << " from " << input;
-    auto r2 = parse_rule(*again, TableId::filter);
+    auto r2 = parse_rule(*again, TableId::filter, Family::v4);
     ASSERT_TRUE(r2) << "printed form does not parse: " << printed << ": " << r2.error().what() << " from " << input;
-    EXPECT_EQ(rule_spec(*r2), printed) << " from " << input;
+    EXPECT_EQ(rule_spec(*r2, Family::v4), printed) << " from " << input;
   }
   EXPECT_GT(accepted, 100);  // the fuzzer reaches the accepting paths too
 }

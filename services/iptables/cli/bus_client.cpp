@@ -9,7 +9,6 @@ namespace netaccel::ipt::cli {
 namespace {
 
 constexpr const char* kDest = "org.openeuler.NetAccel1.Iptables";
-constexpr const char* kPath = "/org/openeuler/NetAccel1/Iptables";
 constexpr const char* kIface = "org.openeuler.NetAccel1.Iptables";
 
 struct Bus {
@@ -29,10 +28,10 @@ Error from_bus(const sd_bus_error& e, int r) {
   return make_error(code, msg);
 }
 
-Result<sd_bus_message*> call(Bus& bus, const char* method, const std::function<int(sd_bus_message*)>& append) {
+Result<sd_bus_message*> call(Bus& bus, const char* path, const char* method, const std::function<int(sd_bus_message*)>& append) {
   if (int r = sd_bus_open_system(&bus.b); r < 0) return errno_error(r, "connect to the system bus");
   sd_bus_message* m = nullptr;
-  int r = sd_bus_message_new_method_call(bus.b, &m, kDest, kPath, kIface, method);
+  int r = sd_bus_message_new_method_call(bus.b, &m, kDest, path, kIface, method);
   if (r >= 0) r = append(m);
   if (r < 0) {
     sd_bus_message_unref(m);
@@ -62,26 +61,26 @@ Result<std::string> string_reply(Result<sd_bus_message*> reply) {
 
 }  // namespace
 
-Status call_restore(const std::string& text, uint32_t flags) {
+Status call_restore(const char* path, const std::string& text, uint32_t flags) {
   Bus bus;
-  auto reply = call(bus, "Restore", [&](sd_bus_message* m) { return sd_bus_message_append(m, "su", text.c_str(), flags); });
+  auto reply = call(bus, path, "Restore", [&](sd_bus_message* m) { return sd_bus_message_append(m, "su", text.c_str(), flags); });
   if (!reply) return reply.error();
   sd_bus_message_unref(*reply);
   return {};
 }
 
-Result<std::string> call_save(const std::string& table, bool counters) {
+Result<std::string> call_save(const char* path, const std::string& table, bool counters) {
   Bus bus;
-  return string_reply(call(bus, "Save", [&](sd_bus_message* m) { return sd_bus_message_append(m, "sb", table.c_str(), counters); }));
+  return string_reply(call(bus, path, "Save", [&](sd_bus_message* m) { return sd_bus_message_append(m, "sb", table.c_str(), counters); }));
 }
 
-Result<std::string> call_command(const std::vector<std::string>& args) {
+Result<std::string> call_command(const char* path, const std::vector<std::string>& args) {
   Bus bus;
   std::vector<char*> v;
   std::vector<std::string> copy = args;
   for (auto& a : copy) v.push_back(a.data());
   v.push_back(nullptr);
-  return string_reply(call(bus, "Command", [&](sd_bus_message* m) { return sd_bus_message_append_strv(m, v.data()); }));
+  return string_reply(call(bus, path, "Command", [&](sd_bus_message* m) { return sd_bus_message_append_strv(m, v.data()); }));
 }
 
 int report(const char* prog, const Error& e) {

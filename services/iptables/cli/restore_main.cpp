@@ -1,4 +1,4 @@
-// netaccel-iptables-restore: iptables-restore's input and options, applied by the daemon in
+// netaccel-iptables-restore / netaccel-ip6tables-restore: iptables-restore's input and options, applied by the daemon in
 // one atomic step (or, with --test, only checked).
 #include <CLI/CLI.hpp>
 #include <fstream>
@@ -7,11 +7,13 @@
 
 #include "bus_client.h"
 #include "iptables_bus.h"
+#include "tool_family.h"
 
 using namespace netaccel::ipt;
 
 int main(int argc, char** argv) {
-  CLI::App app{"netaccel-iptables-restore: load an iptables-save ruleset into netaccel-iptables"};
+  const std::string prog = std::string(cli::kToolBase) + "-restore";
+  CLI::App app{prog + ": load an " + (cli::kIpv6Tool ? "ip6tables" : "iptables") + "-save ruleset into netaccel-iptables"};
   bool noflush = false, counters = false, test = false, verbose = false;
   std::string file;
   app.add_flag("-n,--noflush", noflush, "keep what the input does not mention");
@@ -26,13 +28,13 @@ int main(int argc, char** argv) {
   } else {
     std::ifstream f(file);
     if (!f) {
-      fprintf(stderr, "netaccel-iptables-restore: cannot read %s\n", file.c_str());
+      fprintf(stderr, "%s: cannot read %s\n", prog.c_str(), file.c_str());
       return 1;
     }
     ss << f.rdbuf();
   }
   uint32_t flags = (noflush ? kRestoreNoflush : 0) | (counters ? kRestoreCounters : 0) | (test ? kRestoreTest : 0);
-  if (auto st = cli::call_restore(ss.str(), flags); !st) return cli::report("netaccel-iptables-restore", st.error());
-  if (verbose) fprintf(stderr, "netaccel-iptables-restore: %s\n", test ? "input is valid" : "ruleset applied");
+  if (auto st = cli::call_restore(cli::kToolPath, ss.str(), flags); !st) return cli::report(prog.c_str(), st.error());
+  if (verbose) fprintf(stderr, "%s: %s\n", prog.c_str(), test ? "input is valid" : "ruleset applied");
   return 0;
 }
