@@ -115,6 +115,8 @@ enum ipt_reject {
 	IPT_REJ6_ADM_PROHIB,
 	IPT_REJ6_ADDR_UNREACH,
 	IPT_REJ6_PORT_UNREACH,
+	IPT_REJ6_POLICY_FAIL,
+	IPT_REJ6_REJECT_ROUTE,
 };
 
 /* ipt_rule.check: residual predicates (beyond the bucket key). */
@@ -312,9 +314,10 @@ struct ipt_local_addr {
 	__u32 ifindex;
 };
 
-/* Value of ipt_iface_addrs[ifindex]: primary IPv4 of an interface (MASQUERADE, REDIRECT). */
+/* Value of ipt_iface_addrs[ifindex]: the interface's primary address of the instance's family
+ * (MASQUERADE, REDIRECT, REJECT's answers in FORWARD). IPv6: a global one if it has one. */
 struct ipt_iface_addr {
-	__u32 addr; /* be */
+	struct ipt_addr addr;
 };
 
 /* Ring buffer record for -j LOG (the daemon writes it to the journal). */

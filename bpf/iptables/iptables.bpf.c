@@ -194,7 +194,7 @@ static __always_inline int ipt_nat_destination(struct __sk_buff *skb, struct ipt
 		/* REDIRECT: to the receiving interface's address (127.0.0.1 for local output). */
 		struct ipt_iface_addr *a = bpf_map_lookup_elem(&ipt_iface_addrs, &in_if);
 
-		dnat->dst = hook == IPT_HOOK_OUTPUT ? bpf_htonl(0x7f000001) : (a ? a->addr : 0);
+		dnat->dst = hook == IPT_HOOK_OUTPUT ? bpf_htonl(0x7f000001) : (a ? a->addr.w[0] : 0);
 		if (!dnat->dst)
 			return 0;
 	}
@@ -227,7 +227,7 @@ static __always_inline int ipt_nat_source(struct __sk_buff *skb, struct ipt_scra
 
 		if (!a)
 			return 0;
-		snat->src = a->addr;
+		snat->src = a->addr.w[0];
 	}
 	/* Where a port comes from when the connection's own is taken: the rule's range, or (as
 	 * Linux does without one) the unprivileged ports. */
@@ -462,8 +462,8 @@ static __always_inline int ipt_reject_answer_passes(struct __sk_buff *skb, struc
 	if (kind == IPT_REJ_TCP_RESET)
 		return 1;
 	p->dst = p->src;
-	p->proto = IPT_IPPROTO_ICMP;
-	p->icmp_type = 3;
+	p->proto = ipt_icmp_proto();
+	p->icmp_type = ipt_family == IPT_FAMILY_V6 ? 1 : 3; /* destination unreachable */
 	p->icmp_code = ipt_reject_icmp_code(kind);
 	p->sport = 0;
 	p->dport = 0;

@@ -204,18 +204,19 @@ class RuleCompiler {
       if (it == chain_ids.end()) return make_error(Errc::invalid_argument, w + ": jumps to unknown chain " + j->chain);
       out.verdict = j->is_goto ? IPT_V_GOTO : IPT_V_JUMP;
       out.arg = it->second;
-    } else if (c_.family == Family::v6 && !std::holds_alternative<Jump>(tg) && !std::holds_alternative<Verdict>(tg) &&
-               !std::holds_alternative<Log>(tg) && !std::holds_alternative<MarkTarget>(tg) &&
-               !std::holds_alternative<NoTarget>(tg)) {
-      // NAT and REJECT answer with rewritten or new packets: the IPv6 data path has neither yet.
-      return make_error(Errc::unsupported, w + ": -j " + (std::holds_alternative<Reject>(tg) ? std::string("REJECT") : std::string("NAT targets")) +
-                                               " in ip6tables rulesets are not supported by the eBPF data path yet");
+    } else if (c_.family == Family::v6 && (std::holds_alternative<NatTarget>(tg) || std::holds_alternative<Masquerade>(tg) ||
+                                           std::holds_alternative<Redirect>(tg))) {
+      // NAT rewrites addresses: the IPv6 data path does not yet.
+      return make_error(Errc::unsupported, w + ": -j NAT targets in ip6tables rulesets are not supported by the eBPF data path yet");
     } else if (auto* rj = std::get_if<Reject>(&tg)) {
       static const std::map<std::string, uint32_t> codes = {
           {"icmp-port-unreachable", IPT_REJ_PORT_UNREACH}, {"icmp-net-unreachable", IPT_REJ_NET_UNREACH},
           {"icmp-host-unreachable", IPT_REJ_HOST_UNREACH}, {"icmp-proto-unreachable", IPT_REJ_PROTO_UNREACH},
           {"icmp-net-prohibited", IPT_REJ_NET_PROHIB}, {"icmp-host-prohibited", IPT_REJ_HOST_PROHIB},
-          {"icmp-admin-prohibited", IPT_REJ_ADMIN_PROHIB}, {"tcp-reset", IPT_REJ_TCP_RESET}};
+          {"icmp-admin-prohibited", IPT_REJ_ADMIN_PROHIB}, {"tcp-reset", IPT_REJ_TCP_RESET},
+          {"icmp6-no-route", IPT_REJ6_NO_ROUTE}, {"icmp6-adm-prohibited", IPT_REJ6_ADM_PROHIB},
+          {"icmp6-addr-unreachable", IPT_REJ6_ADDR_UNREACH}, {"icmp6-port-unreachable", IPT_REJ6_PORT_UNREACH},
+          {"icmp6-policy-fail", IPT_REJ6_POLICY_FAIL}, {"icmp6-reject-route", IPT_REJ6_REJECT_ROUTE}};
       out.verdict = IPT_V_REJECT;
       out.arg = codes.at(rj->with);
     } else if (auto* n = std::get_if<NatTarget>(&tg)) {

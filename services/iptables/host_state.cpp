@@ -24,11 +24,16 @@ Result<HostState> read_host_state(Family f) {
     if (f == Family::v4 && a->ifa_addr->sa_family == AF_INET) {
       uint32_t addr = reinterpret_cast<sockaddr_in*>(a->ifa_addr)->sin_addr.s_addr;
       h.local_addrs[addr4(ntohl(addr))] = idx;
-      h.primary_addr.emplace(idx, addr);  // the first address listed is the primary one
+      h.primary_addr.emplace(idx, addr4(ntohl(addr)));  // the first address listed is the primary one
     } else if (f == Family::v6 && a->ifa_addr->sa_family == AF_INET6) {
       ipt_addr be{};
       std::memcpy(be.w, &reinterpret_cast<sockaddr_in6*>(a->ifa_addr)->sin6_addr, sizeof(be.w));
       h.local_addrs[from_be(be)] = idx;
+      // The first global address, else the link-local one (fe80::/10) until a global appears.
+      bool link_local = (ntohl(be.w[0]) & 0xffc00000u) == 0xfe800000u;
+      auto it = h.primary_addr.find(idx);
+      if (it == h.primary_addr.end()) h.primary_addr.emplace(idx, from_be(be));
+      else if (!link_local && (it->second[0] & 0xffc00000u) == 0xfe800000u) it->second = from_be(be);
     }
   }
   freeifaddrs(list);
@@ -43,7 +48,7 @@ Status write_host_state(const HostState& h, int local_addrs_fd, int iface_addrs_
   }
   for (const auto& [idx, addr] : h.primary_addr) {
     uint32_t key = static_cast<uint32_t>(idx);
-    ipt_iface_addr v{addr};
+    ipt_iface_addr v{to_be(addr)};
     if (bpf_map_update_elem(iface_addrs_fd, &key, &v, BPF_ANY) < 0) return errno_error(errno, "ipt_iface_addrs");
   }
   return {};

@@ -13,7 +13,7 @@ namespace netaccel::ipt {
 
 struct HostState {
   std::map<std::string, int> ifindex;             // name -> ifindex
-  std::map<int, uint32_t> primary_addr;           // ifindex -> be IPv4 address (IPv4 NAT only)
+  std::map<int, Addr> primary_addr;               // ifindex -> its primary address (IPv6: global if any)
   std::map<Addr, int> local_addrs;                // address of the family -> ifindex
 };
 

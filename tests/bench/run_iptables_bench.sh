@@ -37,7 +37,7 @@ done
 fresh_topology
 read -r ADDR _ < <("$SRC/tests/lib/private-bus.sh" start "$DIR/bus" "$SRC/systemd/org.openeuler.NetAccel1.Iptables.conf")
 export DBUS_SYSTEM_BUS_ADDRESS=$ADDR
-printf '[iptables]\ninterfaces = rc0, rs0\nstate_file = %s/state.rules\npin_root = %s\n' "$DIR" "$PIN" > "$DIR/iptables.conf"
+printf '[iptables]\ninterfaces = rc0, rs0\nstate_file = %s/state.rules\nstate_file6 = %s/state6.rules\npin_root = %s\n' "$DIR" "$DIR" "$PIN" > "$DIR/iptables.conf"
 NETACCEL_LOG=stderr nsenter --net="/run/netns/$P-r" "$BUILD/services/iptables/netaccel-iptablesd" -c "$DIR/iptables.conf" 2>"$DIR/daemon.log" &
 DAEMON=$!
 for i in $(seq 1 100); do "$BUILD/services/iptables/netaccel-iptables" -S >/dev/null 2>&1 && break; sleep 0.2; done

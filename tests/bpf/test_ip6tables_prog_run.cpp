@@ -18,13 +18,13 @@ using test::PacketBuilder;
 
 namespace {
 
-constexpr int kTcNext = -1, kTcOk = 0, kTcShot = 2;
+constexpr int kTcNext = -1, kTcOk = 0, kTcShot = 2, kTcRedirect = 7;
 constexpr uint8_t SYN = 0x02, ACK = 0x10;
 
 // INPUT's rules in order; kPolicy: none matched.
-enum Rule { kUntracked = 0, kRelated, kEstablished, kInvalid, kSsh64, kSsh48, kDns, kPing, kWeb, kPolicy, kNotOurs };
-const char* kRuleNames[] = {"UNTRACKED", "RELATED", "ESTABLISHED", "INVALID", "ssh from /64", "ssh from /48",
-                            "dns", "ping", "web to fd00::1", "(policy)", "(not ours)"};
+enum Rule { kUntracked = 0, kRelated, kEstablished, kInvalid, kSsh64, kSsh48, kDns, kPing, kWeb, kReset, kUnreach, kPolicy, kNotOurs };
+const char* kRuleNames[] = {"UNTRACKED", "RELATED", "ESTABLISHED", "INVALID", "ssh from /64", "ssh from /48", "dns",
+                            "ping", "web to fd00::1", "telnet reset", "tftp unreachable", "(policy)", "(not ours)"};
 
 const char* kRules =
     "*filter\n:INPUT DROP [0:0]\n:FORWARD DROP [0:0]\n:OUTPUT ACCEPT [0:0]\n"
@@ -36,7 +36,9 @@ const char* kRules =
     "-A INPUT -s 2001:db8:1::/48 -p tcp -m tcp --dport 22 -j DROP\n"
     "-A INPUT -p udp -m udp --dport 53 -j ACCEPT\n"
     "-A INPUT -p ipv6-icmp -m icmp6 --icmpv6-type 128 -j ACCEPT\n"
-    "-A INPUT -d fd00::1/128 -p tcp -m tcp --dport 80 -j ACCEPT\nCOMMIT\n";
+    "-A INPUT -d fd00::1/128 -p tcp -m tcp --dport 80 -j ACCEPT\n"
+    "-A INPUT -p tcp -m tcp --dport 23 -j REJECT --reject-with tcp-reset\n"
+    "-A INPUT -p udp -m udp --dport 69 -j REJECT --reject-with icmp6-port-unreachable\nCOMMIT\n";
 
 PacketBuilder frame() { return PacketBuilder().eth("02:00:00:00:00:01", "02:00:00:00:00:02"); }
 
@@ -70,12 +72,53 @@ std::vector<uint8_t> unreachable6(const char* from, const char* src, uint16_t sp
   return frame().ipv6(from, src).icmp6(1, 4, rest).build();
 }
 
+// The one's-complement checksum of an IPv6 packet's upper layer (frame from the Ethernet
+// header, no extension headers), pseudo-header included: 0 when the packet's is right.
+uint16_t upper_layer_csum6(const std::vector<uint8_t>& f) {
+  uint32_t sum = 0;
+  const size_t len = static_cast<size_t>(f[18] << 8 | f[19]);
+  for (size_t i = 22; i < 54; i += 2) sum += static_cast<uint32_t>(f[i] << 8 | f[i + 1]);  // addresses
+  sum += static_cast<uint32_t>(len) + f[20];  // length, next header
+  for (size_t i = 0; i < len; i += 2) sum += static_cast<uint32_t>(f[54 + i] << 8 | (i + 1 < len ? f[54 + i + 1] : 0));
+  while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
+  return static_cast<uint16_t>(~sum);
+}
+
+std::string addr_at(const std::vector<uint8_t>& f, size_t off) {
+  char buf[64];
+  inet_ntop(AF_INET6, &f[off], buf, sizeof(buf));
+  return buf;
+}
+
+// REJECT's answers: back to the sender, from the address it asked, checksums right.
+void is_reset(const std::vector<uint8_t>& f) {
+  ASSERT_EQ(f.size(), 14u + 40 + 20);
+  EXPECT_EQ(f[20], 6);
+  EXPECT_EQ(addr_at(f, 22), "fd00::1");
+  EXPECT_EQ(addr_at(f, 38), "2001:db8::7");
+  EXPECT_EQ(f[54 + 13], 0x14) << "RST|ACK for a SYN";
+  EXPECT_EQ(f[54 + 2] << 8 | f[54 + 3], 40020) << "to the sender's port";
+  EXPECT_EQ(upper_layer_csum6(f), 0);
+}
+void is_port_unreachable(const std::vector<uint8_t>& f) {
+  ASSERT_GE(f.size(), 14u + 40 + 8 + 40 + 8);
+  EXPECT_EQ(f[20], 58);
+  EXPECT_EQ(addr_at(f, 22), "fd00::1");
+  EXPECT_EQ(addr_at(f, 38), "2001:db8::7");
+  EXPECT_EQ(f[54], 1);
+  EXPECT_EQ(f[55], 4);
+  EXPECT_EQ(addr_at(f, 54 + 8 + 8), "2001:db8::7") << "the quote is the rejected packet";
+  EXPECT_EQ(f.size(), 14u + 40 + 8 + 40 + 8 + 18) << "quoted whole";
+  EXPECT_EQ(upper_layer_csum6(f), 0);
+}
+
 struct Step {
   std::string what;
   bool ingress;
   std::vector<uint8_t> bytes;
   int verdict;
   Rule rule;  // the INPUT rule whose counter moves (ingress), kPolicy / kNotOurs for none
+  void (*answer)(const std::vector<uint8_t>&) = nullptr;  // checks the frame REJECT sent back
 };
 
 std::vector<Step> steps() {
@@ -99,6 +142,9 @@ std::vector<Step> steps() {
       {"port unreachable about nothing tracked is INVALID", true, unreachable6("2001:db8::53", "fd00::1", 6001, 53), kTcShot, kInvalid},
       {"-d matches the full 128 bits", true, tcp6("2001:db8::7", "fd00::1", 40010, 80, SYN), kTcOk, kWeb},
       {"one bit off in the last word", true, tcp6("2001:db8::7", "fd00::3", 40011, 80, SYN), kTcShot, kPolicy},
+      {"tcp to 23 is reset", true, tcp6("2001:db8::7", "fd00::1", 40020, 23, SYN), kTcRedirect, kReset, is_reset},
+      {"udp to 69 is port unreachable", true, frame().ipv6("2001:db8::7", "fd00::1").udp(40021, 69).build(), kTcRedirect, kUnreach,
+       is_port_unreachable},
       {"IPv4 is the other instance's", true, frame().ipv4("10.0.0.2", "127.0.0.1").tcp(40000, 22).build(), kTcNext, kNotOurs},
   };
 }
@@ -126,7 +172,8 @@ TEST_F(Ip6tablesProgRun, RulesAndStatesAsIp6tablesGivesThem) {
     for (uint32_t r = 0; r < kPolicy; ++r)
       EXPECT_EQ(hits(r) - before[r], s.ingress && s.rule == static_cast<Rule>(r) ? 1u : 0u)
           << "rule '" << kRuleNames[r] << "'; expected '" << kRuleNames[s.rule] << "'";
-    if (s.verdict != kTcShot) EXPECT_EQ(bytes, s.bytes) << "a passing packet is not changed";
+    if (s.answer) s.answer(bytes);
+    else if (s.verdict != kTcShot) EXPECT_EQ(bytes, s.bytes) << "a passing packet is not changed";
   }
 }
 

@@ -23,8 +23,9 @@ std::string random_ruleset(std::mt19937& rng, const RulesetShape& shape) {
   const auto& interfaces = shape.interfaces.empty() ? generator_interfaces() : shape.interfaces;
   const auto& ports = shape.ports.empty() ? generator_ports() : shape.ports;
   auto addr = [&] {
-    static const std::vector<int> lens = {8, 16, 24, 32, 32, 12};
-    return pick(addresses) + "/" + std::to_string(lens[rng() % lens.size()]);
+    static const std::vector<int> lens = {8, 16, 24, 32, 32, 12}, lens6 = {16, 32, 48, 64, 64, 120, 128, 128};
+    const auto& l = shape.ipv6 ? lens6 : lens;
+    return pick(addresses) + "/" + std::to_string(l[rng() % l.size()]);
   };
   auto port = [&] { return std::to_string(ports[rng() % ports.size()]); };
   std::vector<std::string> builtins = shape.nat ? std::vector<std::string>{"PREROUTING", "INPUT", "OUTPUT", "POSTROUTING"}
@@ -43,7 +44,8 @@ std::string random_ruleset(std::mt19937& rng, const RulesetShape& shape) {
     bool no_in = chain == "OUTPUT" || chain == "POSTROUTING", no_out = chain == "INPUT" || chain == "PREROUTING";
     if (chance(25) && (!shape.valid_interfaces || !no_in)) r += neg() + " -i " + (chance(30) ? std::string("eth+") : pick(interfaces));
     if (chance(25) && (!shape.valid_interfaces || !no_out)) r += neg() + " -o " + (chance(30) ? std::string("veth+") : pick(interfaces));
-    std::string proto = chance(75) ? pick({"tcp", "udp", "icmp", "sctp", "all"}) : "";
+    const std::string icmp = shape.ipv6 ? "ipv6-icmp" : "icmp";
+    std::string proto = chance(75) ? pick({"tcp", "udp", icmp, "sctp", "all"}) : "";
     if (!proto.empty()) r += " -p " + proto;
     bool ports = proto == "tcp" || proto == "udp" || proto == "sctp";
     bool used[8] = {};
@@ -64,7 +66,11 @@ std::string random_ruleset(std::mt19937& rng, const RulesetShape& shape) {
         case 1:
           if (ports && !used[0]) r += " -m multiport" + neg() + pick({" --dports ", " --sports ", " --ports "}) + port() + "," + port() + ":" + std::to_string(30000 + rng() % 100);
           break;
-        case 2: r += " -m conntrack" + neg() + " --ctstate " + pick({"NEW", "ESTABLISHED,RELATED", "INVALID", "RELATED,NEW,DNAT"}); break;
+        case 2:
+          r += " -m conntrack" + neg() + " --ctstate " +
+               (shape.ipv6 ? pick({"NEW", "ESTABLISHED,RELATED", "INVALID", "UNTRACKED", "NEW,UNTRACKED"})
+                           : pick({"NEW", "ESTABLISHED,RELATED", "INVALID", "RELATED,NEW,DNAT"}));
+          break;
         case 3: r += " -m comment --comment " + pick({"x", "\"two words\""}); break;
         case 4: r += " -m mark" + neg() + " --mark " + pick({"0x4000/0x4000", "0x1", "0x10/0xff"}); break;
         case 5:
@@ -74,13 +80,17 @@ std::string random_ruleset(std::mt19937& rng, const RulesetShape& shape) {
           break;
         case 6: r += " -m addrtype" + neg() + pick({" --dst-type LOCAL", " --src-type LOCAL"}); break;
         case 7:
-          if (proto == "icmp") r += neg() + " --icmp-type " + pick({"echo-request", "8", "3/3", "any", "time-exceeded"});
+          if (proto == icmp && !shape.ipv6) r += neg() + " --icmp-type " + pick({"echo-request", "8", "3/3", "any", "time-exceeded"});
+          if (proto == icmp && shape.ipv6)
+            r += neg() + " --icmpv6-type " + pick({"echo-request", "129", "1/4", "neighbour-solicitation", "neighbour-advertisement", "destination-unreachable"});
           break;
       }
     }
     // Jumps go only to later user chains: no loops.
     std::vector<std::string> targets = {"ACCEPT", "RETURN", "LOG --log-prefix \"p: \"", "MARK --set-xmark 0x4000/0x4000", "MARK --or-mark 0x1", ""};
-    if (!shape.nat) targets.insert(targets.end(), {"DROP", "DROP", "REJECT --reject-with icmp-port-unreachable", "REJECT --reject-with icmp-host-prohibited"});
+    if (!shape.nat && !shape.ipv6) targets.insert(targets.end(), {"DROP", "DROP", "REJECT --reject-with icmp-port-unreachable", "REJECT --reject-with icmp-host-prohibited"});
+    if (!shape.nat && shape.ipv6)
+      targets.insert(targets.end(), {"DROP", "DROP", "REJECT --reject-with icmp6-port-unreachable", "REJECT --reject-with icmp6-adm-prohibited"});
     if (shape.nat && (chain == "PREROUTING" || chain == "OUTPUT")) targets.push_back("DNAT --to-destination " + shape.dnat_to);
     if (shape.nat && chain == "POSTROUTING") targets.insert(targets.end(), {"MASQUERADE", "SNAT --to-source " + shape.snat_to});
     size_t from = c < builtins.size() ? 0 : c - builtins.size() + 1;

@@ -20,6 +20,7 @@ struct RulesetShape {
   std::vector<std::string> addresses, interfaces;
   std::vector<uint16_t> ports;
   std::string dnat_to = "10.9.9.9", snat_to = "10.8.8.8";  // NAT targets' addresses
+  bool ipv6 = false;  // ip6tables' vocabulary (addresses must be IPv6 then); no NAT yet
 };
 
 std::string random_ruleset(std::mt19937& rng, const RulesetShape& shape);
