@@ -194,7 +194,7 @@ struct ipt_rule {
 	__u32 nth_every;     /* nth: every - 1 */
 	__u32 nth_packet;
 	/* NAT targets */
-	__u32 nat_addr_lo, nat_addr_hi; /* be; 0 = keep the address */
+	struct ipt_addr nat_addr_lo, nat_addr_hi; /* all zero = keep the address */
 	__u16 nat_port_lo, nat_port_hi; /* 0 = keep the port */
 	__u32 nat_flags;               /* IPT_NAT_* */
 };
@@ -259,9 +259,9 @@ struct ipt_ct_key {
 	__u8 pad[3];
 };
 
-/* A rewrite: zero fields are kept. */
+/* A rewrite: zero fields (all-zero addresses) are kept. */
 struct ipt_rewrite {
-	__u32 src, dst;     /* be */
+	struct ipt_addr src, dst;
 	__u16 sport, dport; /* host order */
 };
 

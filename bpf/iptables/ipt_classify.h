@@ -47,6 +47,7 @@ struct ipt_scratch {
 	struct ipt_ct_key own;    /* the packet's tuple as its hook saw it first */
 	struct ipt_key bkey;      /* ipt_enter's bucket key */
 	struct ipt_pkt saved;     /* the packet while REJECT's answer is judged */
+	__u32 quote[2][16];       /* an ICMP error's quote as received and as translated */
 	struct bpf_fib_lookup fib;
 };
 

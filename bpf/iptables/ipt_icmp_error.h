@@ -10,12 +10,11 @@
 #include "iptables/ipt_ct_maps.h"
 #include "iptables/ipt_rewrite.h"
 
-/* The quoted IPv4 header (without options) and the 8 bytes after it (NAT translation). */
+/* The quoted IPv4 header (without options) or IPv6 header, and the 8 bytes after it (NAT
+ * translation; held in ipt_scratch.quote). */
 #define IPT_QUOTE_LEN 28
+#define IPT_QUOTE6_LEN 48
 #define IPT_QUOTE_MAX_OFF 0x3ff
-struct ipt_icmp_quote {
-	__u32 w[IPT_QUOTE_LEN / 4];
-};
 
 static __always_inline int ipt_is_icmp_error(const struct ipt_pkt *p)
 {
@@ -90,64 +89,85 @@ static __always_inline struct ipt_ct_entry *ipt_icmp_related(struct __sk_buff *s
 	return bpf_map_lookup_elem(&ipt_ct, rev);
 }
 
-/* Translates an error about a reply of a NAT'ed connection (entry e, quote at quote_off). The
- * quote is an original-direction packet as it left this host: un-SNAT its source, un-DNAT its
- * destination; the outer header goes to the original source, from the original destination. */
-static __always_inline int ipt_icmp_error_nat(struct __sk_buff *skb, struct ipt_pkt *p, const struct ipt_ct_entry *e,
-					      __u32 quote_off)
+/* Rewrites the quote of an error about a reply of a NAT'ed connection; returns 1 when changed.
+ * The quote is an original-direction packet as it left this host: un-SNAT its source, un-DNAT
+ * its destination, and fix what sums over them (IPv4: the quoted header's checksum; both: a
+ * quoted UDP checksum; TCP's lies beyond the 8 quoted bytes). Word/half-word offsets of the
+ * quoted source address, destination address, ports and UDP checksum differ by family. */
+static __always_inline int ipt_quote_translate(__u32 *q, const __u32 *orig, const struct ipt_rewrite *unsnat,
+					       const struct ipt_rewrite *undnat)
 {
-	const struct ipt_rewrite *unsnat = &e->ingress;
-	const struct ipt_rewrite *undnat = (e->egress.src || e->egress.sport) ? &e->egress : &e->ingress_late;
-	struct ipt_icmp_quote q, orig;
-	__u8 *b = (__u8 *)q.w;
-	__u16 *h = (__u16 *)q.w;
-	__u32 l4off = ipt_l4off(skb);
+	__u8 *b = (__u8 *)q;
+	__u16 *h = (__u16 *)q;
+	const int v6 = ipt_family == IPT_FAMILY_V6;
+	const __u32 src_w = v6 ? 2 : 3, dst_w = v6 ? 6 : 4, addr_words = v6 ? 4 : 1, ports_h = v6 ? 20 : 10;
+	const __u8 proto = v6 ? b[6] : b[9];
 	__u64 sum = 0;
 	__s64 diff;
 
-	if (ipt_family == IPT_FAMILY_V6)
-		return 0; /* the IPv6 instance has no NAT (its compiler refuses the nat table) */
-	if (e->dir != IPT_DIR_REPLY || !l4off)
-		return 0; /* errors about original-direction packets keep their quote */
-	if (!unsnat->dst && !unsnat->dport && !undnat->src && !undnat->sport)
-		return 0;
-	if (bpf_skb_load_bytes(skb, quote_off & 0xffff, q.w, IPT_QUOTE_LEN))
-		return 0; /* a quote shorter than header + 8 bytes: left as it is */
-	if ((b[0] & 0xf) != 5)
+	if (!v6 && (b[0] & 0xf) != 5)
 		return 0; /* quoted IP options: left as they are */
-	orig = q;
-	if (unsnat->dst)
-		q.w[3] = unsnat->dst;
-	if (undnat->src)
-		q.w[4] = undnat->src;
-	if (b[9] == IPT_IPPROTO_TCP || b[9] == IPT_IPPROTO_UDP) {
+	for (__u32 i = 0; i < 4; i++) {
+		if (i >= addr_words)
+			break;
+		if (ipt_addr_set(&unsnat->dst))
+			q[(src_w + i) & 15] = unsnat->dst.w[i];
+		if (ipt_addr_set(&undnat->src))
+			q[(dst_w + i) & 15] = undnat->src.w[i];
+	}
+	if (proto == IPT_IPPROTO_TCP || proto == IPT_IPPROTO_UDP) {
 		if (unsnat->dport)
-			h[10] = bpf_htons(unsnat->dport);
+			h[ports_h & 31] = bpf_htons(unsnat->dport);
 		if (undnat->sport)
-			h[11] = bpf_htons(undnat->sport);
-		/* The quoted UDP checksum (pseudo-header addresses and ports changed); TCP's lies
-		 * beyond the 8 quoted bytes. */
-		if (b[9] == IPT_IPPROTO_UDP && h[13]) {
-			diff = bpf_csum_diff(&orig.w[3], 12, &q.w[3], 12, (__u16)~h[13]);
+			h[(ports_h + 1) & 31] = bpf_htons(undnat->sport);
+		if (proto == IPT_IPPROTO_UDP && h[(ports_h + 3) & 31]) {
+			__u32 n = (addr_words * 2 + 1) * 4; /* addresses and ports, contiguous from src_w */
+
+			diff = bpf_csum_diff((__be32 *)&orig[src_w & 7], n, (__be32 *)&q[src_w & 7], n, (__u16)~h[(ports_h + 3) & 31]);
 			if (diff < 0)
 				return 0;
-			h[13] = ipt_fold(diff);
-			if (!h[13])
-				h[13] = 0xffff;
+			h[(ports_h + 3) & 31] = ipt_fold(diff) ? ipt_fold(diff) : 0xffff;
 		}
 	}
-	h[5] = 0; /* the quoted IP header's checksum, anew */
-	for (int i = 0; i < 10; i++)
-		sum += h[i];
-	h[5] = ipt_fold((__s64)sum);
-	diff = bpf_csum_diff(orig.w, IPT_QUOTE_LEN, q.w, IPT_QUOTE_LEN, 0);
-	if (diff < 0 || bpf_l4_csum_replace(skb, l4off + 2, 0, (__u32)diff, 0))
+	if (!v6) {
+		h[5] = 0; /* the quoted IP header's checksum, anew */
+		for (int i = 0; i < 10; i++)
+			sum += h[i];
+		h[5] = ipt_fold((__s64)sum);
+	}
+	return 1;
+}
+
+/* Translates an error about a reply of a NAT'ed connection (entry e, quote at quote_off): the
+ * quote back to what the sender sent, and the outer header to the original source, from the
+ * original destination. */
+static __always_inline int ipt_icmp_error_nat(struct __sk_buff *skb, struct ipt_scratch *s, const struct ipt_ct_entry *e,
+					      __u32 quote_off)
+{
+	struct ipt_pkt *p = &s->pkt;
+	const struct ipt_rewrite *unsnat = &e->ingress;
+	const struct ipt_rewrite *undnat = (ipt_addr_set(&e->egress.src) || e->egress.sport) ? &e->egress : &e->ingress_late;
+	const __u32 len = ipt_family == IPT_FAMILY_V6 ? IPT_QUOTE6_LEN : IPT_QUOTE_LEN;
+	__u32 *orig = s->quote[0], *q = s->quote[1];
+	__s64 diff;
+
+	if (e->dir != IPT_DIR_REPLY || !p->l4off)
+		return 0; /* errors about original-direction packets keep their quote */
+	if (!ipt_addr_set(&unsnat->dst) && !unsnat->dport && !ipt_addr_set(&undnat->src) && !undnat->sport)
+		return 0;
+	if (bpf_skb_load_bytes(skb, quote_off & 0xffff, orig, len))
+		return 0; /* a quote shorter than header + 8 bytes: left as it is */
+	__builtin_memcpy(q, orig, sizeof(s->quote[1]));
+	if (!ipt_quote_translate(q, orig, unsnat, undnat))
+		return 0;
+	diff = bpf_csum_diff((__be32 *)orig, len, (__be32 *)q, len, 0);
+	if (diff < 0 || bpf_l4_csum_replace(skb, p->l4off + 2, 0, (__u32)diff, 0))
 		return -1;
-	if (bpf_skb_store_bytes(skb, quote_off & 0xffff, q.w, IPT_QUOTE_LEN, 0))
+	if (bpf_skb_store_bytes(skb, quote_off & 0xffff, q, len, 0))
 		return -1;
-	if (unsnat->dst && ipt_set_addr(skb, p, 0, unsnat->dst))
+	if (ipt_addr_set(&unsnat->dst) && ipt_set_addr(skb, p, 0, &unsnat->dst))
 		return -1;
-	if (undnat->src && ipt_set_addr(skb, p, 1, undnat->src))
+	if (ipt_addr_set(&undnat->src) && ipt_set_addr(skb, p, 1, &undnat->src))
 		return -1;
 	return 0;
 }

@@ -162,13 +162,28 @@ static __always_inline __u16 ipt_pick_port(__u16 lo, __u16 hi, __u16 keep)
 	return lo + (__u16)(bpf_get_prandom_u32() % ((__u32)hi - lo + 1));
 }
 
-static __always_inline __u32 ipt_pick_addr(__u32 lo_be, __u32 hi_be)
+/* An address of [lo, hi]: random in the last word when only that differs (an IPv4 range, an
+ * IPv6 range within one /96), else lo. */
+static __always_inline void ipt_pick_addr(struct ipt_addr *out, const struct ipt_addr *lo_be, const struct ipt_addr *hi_be)
 {
-	__u32 lo = bpf_ntohl(lo_be), hi = bpf_ntohl(hi_be);
+	__u32 lo = bpf_ntohl(ipt_family == IPT_FAMILY_V6 ? lo_be->w[3] : lo_be->w[0]);
+	__u32 hi = bpf_ntohl(ipt_family == IPT_FAMILY_V6 ? hi_be->w[3] : hi_be->w[0]);
 
-	if (hi <= lo)
-		return lo_be;
-	return bpf_htonl(lo + bpf_get_prandom_u32() % (hi - lo + 1));
+	*out = *lo_be;
+	if (hi <= lo || (ipt_family == IPT_FAMILY_V6 && (lo_be->w[0] != hi_be->w[0] || lo_be->w[1] != hi_be->w[1] ||
+							    lo_be->w[2] != hi_be->w[2])))
+		return;
+	out->w[ipt_family == IPT_FAMILY_V6 ? 3 : 0] = bpf_htonl(lo + bpf_get_prandom_u32() % (hi - lo + 1));
+}
+
+/* Where REDIRECT sends a locally generated connection: 127.0.0.1 or ::1. */
+static __always_inline void ipt_loopback(struct ipt_addr *out)
+{
+	__builtin_memset(out, 0, sizeof(*out));
+	if (ipt_family == IPT_FAMILY_V6)
+		out->w[3] = bpf_htonl(1);
+	else
+		out->w[0] = bpf_htonl(0x7f000001);
 }
 
 /* nat PREROUTING (ingress) or OUTPUT (egress, local): where a new connection's packets go. */
@@ -189,16 +204,20 @@ static __always_inline int ipt_nat_destination(struct __sk_buff *skb, struct ipt
 	if (!r)
 		return 0;
 	if (s->d.verdict == IPT_V_DNAT) {
-		dnat->dst = r->nat_addr_lo ? ipt_pick_addr(r->nat_addr_lo, r->nat_addr_hi) : 0;
+		if (ipt_addr_set(&r->nat_addr_lo))
+			ipt_pick_addr(&dnat->dst, &r->nat_addr_lo, &r->nat_addr_hi);
 	} else {
-		/* REDIRECT: to the receiving interface's address (127.0.0.1 for local output). */
+		/* REDIRECT: to the receiving interface's address (loopback for local output). */
 		struct ipt_iface_addr *a = bpf_map_lookup_elem(&ipt_iface_addrs, &in_if);
 
-		dnat->dst = hook == IPT_HOOK_OUTPUT ? bpf_htonl(0x7f000001) : (a ? a->addr.w[0] : 0);
-		if (!dnat->dst)
+		if (hook == IPT_HOOK_OUTPUT)
+			ipt_loopback(&dnat->dst);
+		else if (a)
+			dnat->dst = a->addr;
+		if (!ipt_addr_set(&dnat->dst))
 			return 0;
 	}
-	if (s->pkt.proto != IPT_IPPROTO_ICMP)
+	if (s->pkt.proto != ipt_icmp_proto())
 		dnat->dport = ipt_pick_port(r->nat_port_lo, r->nat_port_hi, 0);
 	return 1;
 }
@@ -221,19 +240,20 @@ static __always_inline int ipt_nat_source(struct __sk_buff *skb, struct ipt_scra
 	if (!r)
 		return 0;
 	if (s->d.verdict == IPT_V_SNAT) {
-		snat->src = r->nat_addr_lo ? ipt_pick_addr(r->nat_addr_lo, r->nat_addr_hi) : 0;
+		if (ipt_addr_set(&r->nat_addr_lo))
+			ipt_pick_addr(&snat->src, &r->nat_addr_lo, &r->nat_addr_hi);
 	} else {
 		struct ipt_iface_addr *a = bpf_map_lookup_elem(&ipt_iface_addrs, &out_if);
 
 		if (!a)
 			return 0;
-		snat->src = a->addr.w[0];
+		snat->src = a->addr;
 	}
 	/* Where a port comes from when the connection's own is taken: the rule's range, or (as
 	 * Linux does without one) the unprivileged ports. */
 	ports->lo = r->nat_port_lo ? r->nat_port_lo : 1024;
 	ports->hi = r->nat_port_lo ? r->nat_port_hi : 65535;
-	if (s->pkt.proto != IPT_IPPROTO_ICMP && (r->nat_port_lo || (r->nat_flags & IPT_NAT_RANDOM_FULLY)))
+	if (s->pkt.proto != ipt_icmp_proto() && (r->nat_port_lo || (r->nat_flags & IPT_NAT_RANDOM_FULLY)))
 		snat->sport = ipt_pick_port(ports->lo, ports->hi, 0);
 	return 1;
 }
@@ -257,12 +277,16 @@ static __always_inline int ipt_tcp_reopens(const struct ipt_conn *c, const struc
 	       (p->tcp_flags & (IPT_TCP_SYN | IPT_TCP_ACK | IPT_TCP_RST)) == IPT_TCP_SYN;
 }
 
-/* ctstate of a packet of a tracked connection in direction dir. */
+/* ctstate of a packet of a tracked connection in direction dir, with --ctstate DNAT/SNAT set
+ * for every packet of a connection whose destination/source is translated (xt_conntrack reads
+ * the connection's status bits; SNAT is known once POSTROUTING chose it). */
 static __always_inline __u8 ipt_state(struct ipt_conn *c, __u32 dir)
 {
+	__u8 nat = ((c->flags & IPT_CONN_DNAT) ? IPT_CT_DNAT : 0) | ((c->flags & IPT_CONN_SNAT) ? IPT_CT_SNAT : 0);
+
 	if (dir == IPT_DIR_REPLY)
 		c->flags |= IPT_CONN_SEEN_REPLY;
-	return (c->flags & IPT_CONN_SEEN_REPLY) ? IPT_CT_ESTABLISHED : IPT_CT_NEW;
+	return ((c->flags & IPT_CONN_SEEN_REPLY) ? IPT_CT_ESTABLISHED : IPT_CT_NEW) | nat;
 }
 
 /* TCP flag combinations Linux conntrack accepts at all (tcp_valid_flags; PSH, ECE, CWR aside). */
@@ -324,14 +348,14 @@ static __always_inline struct ipt_conn *ipt_ct_create(struct ipt_scratch *s, con
 	struct ipt_ct_entry *e = &s->ent;
 	struct ipt_ct_key *post = &s->key[0], *reply = &s->key[1];
 	__u64 id = ipt_new_conn_id();
-	int natted = dnat->dst || dnat->dport;
+	int natted = ipt_addr_set(&dnat->dst) || dnat->dport;
 
 	__builtin_memset(c, 0, sizeof(*c));
 	c->last_seen_ns = bpf_ktime_get_ns();
 	c->flags = (natted ? IPT_CONN_DNAT : 0) | (local_out ? IPT_CONN_LOCAL_OUT : 0);
 	*post = *orig;
-	if (dnat->dst)
-		post->dst.w[0] = dnat->dst; /* (NAT is IPv4's: the IPv6 compiler refuses NAT targets) */
+	if (ipt_addr_set(&dnat->dst))
+		post->dst = dnat->dst;
 	if (dnat->dport)
 		post->dport = dnat->dport;
 	*reply = ipt_ct_reverse(post);
@@ -355,8 +379,8 @@ static __always_inline struct ipt_conn *ipt_ct_create(struct ipt_scratch *s, con
 	/* Reply direction: replies arrive at an ingress hook (or leave a local socket at egress)
 	 * with the reversed translated tuple; un-DNAT puts the original destination back. */
 	ipt_zero_entry(e, id, IPT_DIR_REPLY, IPT_CTE_INGRESS | IPT_CTE_EGRESS | (local_out ? IPT_CTE_LOCAL : 0));
-	if (dnat->dst)
-		e->egress.src = orig->dst.w[0];
+	if (ipt_addr_set(&dnat->dst))
+		e->egress.src = orig->dst;
 	if (dnat->dport)
 		e->egress.sport = orig->dport;
 	if (local_out) /* replies to a local socket: un-DNAT after the INPUT filter */
@@ -384,7 +408,7 @@ static __always_inline int ipt_postrouting(struct __sk_buff *skb, struct ipt_scr
 	c->flags |= IPT_CONN_POST_DONE;
 	if (!ipt_nat_source(skb, s, out_if, &snat, &ports))
 		return 0;
-	if (snat.src == key->src.w[0] && !snat.sport)
+	if (ipt_addr_eq(&snat.src, &key->src) && !snat.sport)
 		return 0; /* the source it has already (MASQUERADE of the interface's own address) */
 	*old_reply = c->reply_key;
 	re = bpf_map_lookup_elem(&ipt_ct, old_reply);
@@ -393,8 +417,8 @@ static __always_inline int ipt_postrouting(struct __sk_buff *skb, struct ipt_scr
 	__builtin_memcpy(rcopy, re, sizeof(*rcopy));
 	/* Replies now come to the SNAT source: un-SNAT at ingress. */
 	rcopy->flags = IPT_CTE_INGRESS | (rcopy->flags & IPT_CTE_LOCAL);
-	if (snat.src)
-		rcopy->ingress.dst = key->src.w[0];
+	if (ipt_addr_set(&snat.src))
+		rcopy->ingress.dst = key->src;
 	for (int i = 0; i < IPT_NAT_TRIES && !placed; i++) {
 		if (i > 0) {
 			if (s->pkt.proto != IPT_IPPROTO_TCP && s->pkt.proto != IPT_IPPROTO_UDP)
@@ -402,8 +426,8 @@ static __always_inline int ipt_postrouting(struct __sk_buff *skb, struct ipt_scr
 			snat.sport = ipt_pick_port(ports.lo, ports.hi, 0);
 		}
 		*new_reply = *old_reply;
-		if (snat.src)
-			new_reply->dst.w[0] = snat.src;
+		if (ipt_addr_set(&snat.src))
+			new_reply->dst = snat.src;
 		if (snat.sport)
 			new_reply->dport = snat.sport;
 		rcopy->ingress.dport = snat.sport ? key->sport : 0;
@@ -415,7 +439,7 @@ static __always_inline int ipt_postrouting(struct __sk_buff *skb, struct ipt_scr
 	}
 	/* Egress still sees replies un-SNATed (forwarded replies): keep the old key for that. */
 	rcopy->flags = IPT_CTE_EGRESS | (rcopy->flags & IPT_CTE_LOCAL);
-	rcopy->ingress.dst = 0;
+	__builtin_memset(&rcopy->ingress.dst, 0, sizeof(rcopy->ingress.dst));
 	rcopy->ingress.dport = 0;
 	bpf_map_update_elem(&ipt_ct, old_reply, rcopy, BPF_ANY);
 	c->reply_key = *new_reply;
@@ -527,13 +551,13 @@ static __always_inline int ipt_ingress(struct __sk_buff *skb)
 			ipt_tcp_track(c, &s->pkt);
 		if (ipt_apply(skb, &s->pkt, &e->ingress))
 			return IPT_TC_ACT_SHOT;
-		if (e->ingress.src || e->ingress.dst) /* un-SNAT: a reply to our address is for a client */
+		if (ipt_addr_set(&e->ingress.src) || ipt_addr_set(&e->ingress.dst)) /* un-SNAT: a reply to our address is for a client */
 			ipt_fill_local(&s->pkt);
 	} else if (ipt_untracked(&s->pkt)) {
 		s->pkt.ctstate = IPT_CT_UNTRACKED;
 	} else if ((re = ipt_icmp_related(skb, s, &quote_off))) {
 		s->pkt.ctstate = IPT_CT_RELATED;
-		if (ipt_icmp_error_nat(skb, &s->pkt, re, quote_off))
+		if (ipt_icmp_error_nat(skb, s, re, quote_off))
 			return IPT_TC_ACT_SHOT;
 		ipt_fill_local(&s->pkt);
 	} else if (ipt_invalid_start(&s->pkt)) {
@@ -545,8 +569,9 @@ static __always_inline int ipt_ingress(struct __sk_buff *skb)
 		s->pkt.ctstate = IPT_CT_NEW;
 		ipt_nat_destination(skb, s, IPT_HOOK_PREROUTING, in_if, &dnat);
 		c = ipt_ct_create(s, key, &dnat, 0, &id);
-		if (dnat.dst || dnat.dport) {
+		if (ipt_addr_set(&dnat.dst) || dnat.dport) {
 			ipt_stat(IPT_STAT_NATTED);
+			s->pkt.ctstate |= IPT_CT_DNAT;
 			if (ipt_apply(skb, &s->pkt, &dnat))
 				return IPT_TC_ACT_SHOT;
 			ipt_fill_local(&s->pkt);
@@ -641,7 +666,7 @@ static __always_inline int ipt_egress(struct __sk_buff *skb)
 	re = ipt_icmp_related(skb, s, &quote_off);
 	if (re) {
 		s->pkt.ctstate = IPT_CT_RELATED;
-		if (ipt_icmp_error_nat(skb, &s->pkt, re, quote_off))
+		if (ipt_icmp_error_nat(skb, s, re, quote_off))
 			return IPT_TC_ACT_SHOT;
 		return ipt_output_verdict(skb, s, ipt_filter(skb, s, NULL, IPT_DIR_ORIG, IPT_HOOK_OUTPUT, 0, out_if), out_if);
 	}
@@ -657,8 +682,9 @@ static __always_inline int ipt_egress(struct __sk_buff *skb)
 
 		ipt_nat_destination(skb, s, IPT_HOOK_OUTPUT, out_if, &dnat);
 		c = ipt_ct_create(s, key, &dnat, 1, &id);
-		if (dnat.dst || dnat.dport) {
+		if (ipt_addr_set(&dnat.dst) || dnat.dport) {
 			ipt_stat(IPT_STAT_NATTED);
+			s->pkt.ctstate |= IPT_CT_DNAT;
 			if (ipt_apply(skb, &s->pkt, &dnat))
 				return IPT_TC_ACT_SHOT;
 		}

@@ -204,10 +204,6 @@ class RuleCompiler {
       if (it == chain_ids.end()) return make_error(Errc::invalid_argument, w + ": jumps to unknown chain " + j->chain);
       out.verdict = j->is_goto ? IPT_V_GOTO : IPT_V_JUMP;
       out.arg = it->second;
-    } else if (c_.family == Family::v6 && (std::holds_alternative<NatTarget>(tg) || std::holds_alternative<Masquerade>(tg) ||
-                                           std::holds_alternative<Redirect>(tg))) {
-      // NAT rewrites addresses: the IPv6 data path does not yet.
-      return make_error(Errc::unsupported, w + ": -j NAT targets in ip6tables rulesets are not supported by the eBPF data path yet");
     } else if (auto* rj = std::get_if<Reject>(&tg)) {
       static const std::map<std::string, uint32_t> codes = {
           {"icmp-port-unreachable", IPT_REJ_PORT_UNREACH}, {"icmp-net-unreachable", IPT_REJ_NET_UNREACH},
@@ -221,8 +217,8 @@ class RuleCompiler {
       out.arg = codes.at(rj->with);
     } else if (auto* n = std::get_if<NatTarget>(&tg)) {
       out.verdict = n->dnat ? IPT_V_DNAT : IPT_V_SNAT;
-      out.nat_addr_lo = htonl(n->addr_lo[0]);  // IPv4 only (above)
-      out.nat_addr_hi = htonl(n->addr_hi[0]);
+      out.nat_addr_lo = to_be(n->addr_lo);
+      out.nat_addr_hi = to_be(n->addr_hi);
       if (n->ports) out.nat_port_lo = n->ports->lo, out.nat_port_hi = n->ports->hi;
       out.nat_flags = (n->random ? IPT_NAT_RANDOM : 0) | (n->persistent ? IPT_NAT_PERSISTENT : 0);
     } else if (auto* m = std::get_if<Masquerade>(&tg)) {

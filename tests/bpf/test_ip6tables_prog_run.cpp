@@ -177,4 +177,71 @@ TEST_F(Ip6tablesProgRun, RulesAndStatesAsIp6tablesGivesThem) {
   }
 }
 
+// IPv6 NAT under BPF_PROG_RUN: DNAT of TCP (address and port) and of ICMPv6 (whose checksum
+// covers the addresses), its replies un-DNAT'ed, SNAT of this host's UDP and its replies, and
+// an ICMPv6 error about a SNAT'ed datagram translated back (outer address, quote, quoted UDP
+// checksum): every frame checked field by field, every checksum verified.
+const char* kNatRules =
+    "*nat\n:PREROUTING ACCEPT [0:0]\n:INPUT ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n:POSTROUTING ACCEPT [0:0]\n"
+    "-A PREROUTING -d fd00::100/128 -p tcp -m tcp --dport 80 -j DNAT --to-destination [fd00::5]:8080\n"
+    "-A PREROUTING -d fd00::100/128 -p ipv6-icmp -j DNAT --to-destination fd00::5\n"
+    "-A POSTROUTING -s fd00:99::/64 -j SNAT --to-source fd00::1\nCOMMIT\n";
+
+uint16_t port_at(const std::vector<uint8_t>& f, size_t off) { return static_cast<uint16_t>(f[off] << 8 | f[off + 1]); }
+
+class Ip6NatProgRun : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (auto why = test::missing_privileges(); !why.empty()) GTEST_SKIP() << why;
+    if (auto why = test::enter_private_netns(); !why.empty()) GTEST_SKIP() << why;
+    ASSERT_EQ(dp_.start(Family::v6, kNatRules, {"fd00::1", "fd00:99::7"}), "");
+  }
+  test::IptDatapathUnderTest dp_;
+};
+
+TEST_F(Ip6NatProgRun, RewritesAddressesPortsAndChecksums) {
+  // DNAT: the client's SYN to the service address reaches fd00::5:8080.
+  auto syn = tcp6("2001:db8::7", "fd00::100", 40000, 80, SYN);
+  ASSERT_EQ(dp_.run(true, syn), kTcOk);
+  EXPECT_EQ(addr_at(syn, 22), "2001:db8::7");
+  EXPECT_EQ(addr_at(syn, 38), "fd00::5");
+  EXPECT_EQ(port_at(syn, 54 + 2), 8080);
+  EXPECT_EQ(upper_layer_csum6(syn), 0);
+  // The answer leaves as if from the service address.
+  auto synack = tcp6("fd00::5", "2001:db8::7", 8080, 40000, SYN | ACK);
+  ASSERT_EQ(dp_.run(false, synack), kTcOk);
+  EXPECT_EQ(addr_at(synack, 22), "fd00::100");
+  EXPECT_EQ(port_at(synack, 54), 80);
+  EXPECT_EQ(upper_layer_csum6(synack), 0);
+  // ICMPv6 echo: the checksum covers the pseudo-header, so DNAT must fix it.
+  auto ping = echo6("2001:db8::7", "fd00::100", 128, 9);
+  ASSERT_EQ(dp_.run(true, ping), kTcOk);
+  EXPECT_EQ(addr_at(ping, 38), "fd00::5");
+  EXPECT_EQ(upper_layer_csum6(ping), 0);
+  auto pong = echo6("fd00::5", "2001:db8::7", 129, 9);
+  ASSERT_EQ(dp_.run(false, pong), kTcOk);
+  EXPECT_EQ(addr_at(pong, 22), "fd00::100");
+  EXPECT_EQ(upper_layer_csum6(pong), 0);
+  // SNAT of this host's datagram from fd00:99::7, and the reply un-SNAT'ed.
+  auto query = frame().ipv6("fd00:99::7", "2001:db8::53").udp(6000, 53).build();
+  ASSERT_EQ(dp_.run(false, query), kTcOk);
+  EXPECT_EQ(addr_at(query, 22), "fd00::1");
+  EXPECT_EQ(port_at(query, 54), 6000) << "the port is free: kept";
+  EXPECT_EQ(upper_layer_csum6(query), 0);
+  auto answer = frame().ipv6("2001:db8::53", "fd00::1").udp(53, 6000).build();
+  ASSERT_EQ(dp_.run(true, answer), kTcOk);
+  EXPECT_EQ(addr_at(answer, 38), "fd00:99::7");
+  EXPECT_EQ(upper_layer_csum6(answer), 0);
+  // Port unreachable about the SNAT'ed query (as it left: from fd00::1): back to fd00:99::7,
+  // quoting what fd00:99::7 sent.
+  auto error = unreachable6("2001:db8::53", "fd00::1", 6000, 53);
+  ASSERT_EQ(dp_.run(true, error), kTcOk);
+  EXPECT_EQ(addr_at(error, 38), "fd00:99::7") << "outer destination";
+  EXPECT_EQ(addr_at(error, 54 + 8 + 8), "fd00:99::7") << "quoted source";
+  EXPECT_EQ(upper_layer_csum6(error), 0) << "ICMPv6 checksum";
+  std::vector<uint8_t> quoted = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
+  quoted.insert(quoted.end(), error.begin() + 54 + 8, error.end());
+  EXPECT_EQ(upper_layer_csum6(quoted), 0) << "the quoted datagram's UDP checksum";
+}
+
 }  // namespace

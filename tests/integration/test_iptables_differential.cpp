@@ -134,8 +134,8 @@ INSTANTIATE_TEST_SUITE_P(Rulesets, IptablesDifferential,
 
 // IPv6: ip6tables-legacy on one router, netaccel's IPv6 instance on the twin, the IPv6 flow
 // matrix (flows.sh P 6) through both. Hand-written rulesets (a host firewall with neighbour
-// discovery by type, a stateful forwarding policy, REJECT of every kind) and random filter
-// rulesets over the
+// discovery by type, a stateful forwarding policy, REJECT of every kind, DNAT/REDIRECT/
+// MASQUERADE with a translated ICMPv6 error) and random filter and nat rulesets over the
 // topology's IPv6 addresses (ip6tables-save's vocabulary, ctstate UNTRACKED included).
 class Ip6tablesDifferential : public IptablesDifferential {
  protected:
@@ -163,25 +163,36 @@ class Ip6tablesDifferential : public IptablesDifferential {
 };
 
 TEST_P(Ip6tablesDifferential, SameFateForEveryFlow) {
-  const std::string& param = GetParam();  // a rules file, or "seed:N" for a random ruleset
-  if (param.rfind("seed:", 0) != 0) return same_fate(kDir + "/" + param, true);
-  std::mt19937 rng(static_cast<unsigned>(std::stoul(param.substr(5))));
+  const std::string& param = GetParam();  // a rules file, "seed:N" (filter) or "nat:N" (filter and nat)
+  const bool nat = param.rfind("nat:", 0) == 0;
+  if (!nat && param.rfind("seed:", 0) != 0) return same_fate(kDir + "/" + param, true);
+  std::mt19937 rng(static_cast<unsigned>(std::stoul(param.substr(param.find(':') + 1))));
   RulesetShape shape = topology_shape();
   shape.ipv6 = true;
-  shape.addresses = {"fd61:1::2", "fd61:2::2", "fd61:2::3", "fd61:1::1", "fd61:2::", "fd61::"};
+  shape.addresses = {"fd61:1::2", "fd61:2::2", "fd61:2::3", "fd61:9::9", "fd61:1::1", "fd61:2::", "fd61::"};
+  shape.dnat_to = "fd61:2::3";
+  shape.snat_to = "fd61:2::1";
+  std::string text = random_ruleset(rng, shape);
+  if (nat) {
+    shape.nat = true;
+    shape.rules = 20;
+    text += random_ruleset(rng, shape);
+  }
   const std::string rules = "/tmp/" + p_ + ".rules";
-  std::ofstream(rules) << random_ruleset(rng, shape);
+  std::ofstream(rules) << text;
   RecordProperty("ruleset", sh("cat " + rules).out);
   same_fate(rules, false);
   sh("rm -f " + rules);
 }
 
 INSTANTIATE_TEST_SUITE_P(Rulesets, Ip6tablesDifferential,
-                         ::testing::Values("ip6_host_firewall.rules", "ip6_forward.rules", "ip6_reject.rules", "seed:1", "seed:2", "seed:3", "seed:4",
-                                           "seed:5", "seed:6"),
+                         ::testing::Values("ip6_host_firewall.rules", "ip6_forward.rules", "ip6_reject.rules", "ip6_nat.rules", "seed:1",
+                                           "seed:2", "seed:3", "seed:4", "seed:5", "seed:6", "nat:1", "nat:2", "nat:3"),
                          [](const auto& info) {
                            std::string n = info.param;
-                           return n.rfind("seed:", 0) == 0 ? "seed_" + n.substr(5) : n.substr(0, n.find('.'));
+                           if (n.rfind("seed:", 0) == 0) return "seed_" + n.substr(5);
+                           if (n.rfind("nat:", 0) == 0) return "nat_seed_" + n.substr(4);
+                           return n.substr(0, n.find('.'));
                          });
 
 }  // namespace

@@ -46,4 +46,23 @@ ipt::Packet random_packet(std::mt19937& rng, bool framable) {
   return p;
 }
 
+ipt::Packet random_packet6(std::mt19937& rng) {
+  ipt::Packet p = random_packet(rng);
+  const auto& addrs = generator_addresses6();
+  auto pick = [&] {
+    if (rng() % 5 == 0) return ipt::Addr{static_cast<uint32_t>(rng()), static_cast<uint32_t>(rng()), static_cast<uint32_t>(rng()), static_cast<uint32_t>(rng())};
+    ipt::Addr a = *ipt::parse_addr(addrs[rng() % addrs.size()], ipt::Family::v6, "pool");
+    a[rng() % 3 ? 3 : rng() % 4] += static_cast<uint32_t>(rng() % 3);  // near: mostly in the last word
+    return a;
+  };
+  p.src = pick();
+  p.dst = pick();
+  if (p.proto == 1) {
+    static const uint8_t types[] = {1, 3, 128, 129, 135, 136};
+    p.proto = 58;
+    p.icmp_type = types[rng() % 6];
+  }
+  return p;
+}
+
 }  // namespace netaccel::test

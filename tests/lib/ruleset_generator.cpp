@@ -6,6 +6,12 @@ const std::vector<std::string>& generator_addresses() {
   static const std::vector<std::string> a = {"10.1.0.0", "10.1.2.0", "10.1.2.3", "10.2.0.0", "10.2.3.4", "192.168.0.1", "172.16.5.5"};
   return a;
 }
+const std::vector<std::string>& generator_addresses6() {
+  // Prefixes that differ past the first 32 bits, and one inside 0.0.0.0/8's IPv6 twin ::/8.
+  static const std::vector<std::string> a = {"2001:db8::", "2001:db8:1::", "2001:db8:1:2::3", "fd00::", "fd00:1:2:3::4",
+                                             "fe80::1", "::ffff:10.1.2.3"};
+  return a;
+}
 const std::vector<uint16_t>& generator_ports() {
   static const std::vector<uint16_t> p = {22, 53, 80, 443, 8080, 30000};
   return p;
@@ -19,7 +25,7 @@ std::string random_ruleset(std::mt19937& rng, const RulesetShape& shape) {
   auto chance = [&](int pct) { return static_cast<int>(rng() % 100) < pct; };
   auto pick = [&](const std::vector<std::string>& v) { return v[rng() % v.size()]; };
   auto neg = [&] { return chance(20) ? std::string(" !") : std::string(); };
-  const auto& addresses = shape.addresses.empty() ? generator_addresses() : shape.addresses;
+  const auto& addresses = !shape.addresses.empty() ? shape.addresses : shape.ipv6 ? generator_addresses6() : generator_addresses();
   const auto& interfaces = shape.interfaces.empty() ? generator_interfaces() : shape.interfaces;
   const auto& ports = shape.ports.empty() ? generator_ports() : shape.ports;
   auto addr = [&] {

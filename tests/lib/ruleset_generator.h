@@ -20,13 +20,14 @@ struct RulesetShape {
   std::vector<std::string> addresses, interfaces;
   std::vector<uint16_t> ports;
   std::string dnat_to = "10.9.9.9", snat_to = "10.8.8.8";  // NAT targets' addresses
-  bool ipv6 = false;  // ip6tables' vocabulary (addresses must be IPv6 then); no NAT yet
+  bool ipv6 = false;  // ip6tables' vocabulary (addresses and NAT targets must be IPv6 then)
 };
 
 std::string random_ruleset(std::mt19937& rng, const RulesetShape& shape);
 
 // Address and port pools the generator draws from, so random packets hit rules.
 const std::vector<std::string>& generator_addresses();
+const std::vector<std::string>& generator_addresses6();
 const std::vector<uint16_t>& generator_ports();
 const std::vector<std::string>& generator_interfaces();
 

@@ -5,7 +5,8 @@
 # for ping. A packet a router drops on its own way out is "blocked": Linux answers the sending
 # socket with EPERM, the eBPF data path (TC egress) drops it silently (a documented
 # difference), so from the router both read the same.   flows.sh P [6]
-# With 6: the same matrix over the topology's IPv6 addresses (no NodePort/service address).
+# With 6: the same matrix over the topology's IPv6 addresses (the service address fd61:9::9, no
+# NodePort).
 P=$1 V=${2:-4}
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
@@ -47,7 +48,7 @@ if [ "$V" = 6 ]; then
     ip netns exec "$P-$1" ping -c1 -W2 "$2" >/dev/null 2>&1 && r=ok || r=fail
     echo "$1 nd-probe $2 $r" > "$out/nd-$1"
   done
-  for d in fd61:2::2 fd61:2::3 fd61:1::1; do
+  for d in fd61:2::2 fd61:2::3 fd61:9::9 fd61:1::1; do
     for p in 22 80 443 8080 2222; do tcp c "$d" "$p"; done
     for p in 53 5000 5353; do udp c "$d" "$p"; done
     icmp c "$d"
@@ -55,6 +56,7 @@ if [ "$V" = 6 ]; then
   for p in 80 8080; do tcp s fd61:1::2 "$p"; done
   icmp s fd61:1::2
   tcp r fd61:2::2 80
+  tcp r fd61:9::9 80
   udp r fd61:2::2 53
 else
   for d in 10.61.2.2 10.61.2.3 10.61.9.9 10.61.1.1; do

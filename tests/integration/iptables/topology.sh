@@ -28,6 +28,7 @@ for n in r s; do ip netns exec "$P-$n" sysctl -qw net.ipv6.icmp.ratelimit=0; don
 for n in r s; do ip netns exec "$P-$n" sysctl -qw net.ipv4.icmp_ratelimit=0; done
 # The service address 10.61.9.9 lives behind S (R reaches it through S1, as a node would).
 ip -n "$P-r" route add 10.61.9.0/24 via 10.61.2.2
+ip -n "$P-r" route add fd61:9::/64 via fd61:2::2
 echo_cmd='echo $SOCAT_PEERADDR-$SOCAT_SOCKADDR'
 listen() { # ns proto port: TCP over IPv4, TCP6 over IPv6 only
   local opt=; [ "$2" = TCP6 ] && opt=,ipv6only=1
