@@ -1,7 +1,8 @@
 // The classifier in BPF (ipt_classify_test.bpf.o under BPF_PROG_RUN) against the compiled
 // evaluator in C++ (itself held to iptables' semantics by unit_iptables_classifier): random
 // rulesets loaded into the maps, random frames, every hook; same verdict, deciding rule,
-// matched rules in order, mark, and per-rule counters.
+// matched rules in order, mark, and per-rule counters. Both families: the object loaded with
+// rodata ipt_family for IPv4 and for IPv6 (ip6tables rulesets, IPv6 frames).
 #include <arpa/inet.h>
 #include <bpf/bpf.h>
 #include <gtest/gtest.h>
@@ -48,24 +49,30 @@ int ifindex_of(const std::string& name) {
   return 0;
 }
 
-std::vector<uint8_t> frame_of(const Packet& p) {
+std::vector<uint8_t> frame_of(const Packet& p, Family family) {
   PacketBuilder b;
-  b.eth("02:00:00:00:00:02", "02:00:00:00:00:01").ipv4(ip_text(p.src[0]), ip_text(p.dst[0]));
+  b.eth("02:00:00:00:00:02", "02:00:00:00:00:01");
+  if (family == Family::v6) b.ipv6(format_addr(p.src, family), format_addr(p.dst, family));
+  else b.ipv4(ip_text(p.src[0]), ip_text(p.dst[0]));
+  const size_t l4 = 14 + (family == Family::v6 ? 40 : 20);
   if (p.proto == 6) b.tcp(p.sport, p.dport, 10);
   else if (p.proto == 17) b.udp(p.sport, p.dport, 10);
+  else if (p.proto == 58) b.icmp6(p.icmp_type, p.icmp_code, {0, 1, 0, 1});
   else b.icmp_echo();
   auto f = b.build();
-  if (p.proto == 6) f[14 + 20 + 13] = p.tcp_flags;
-  if (p.proto == 1) f[14 + 20] = p.icmp_type, f[14 + 20 + 1] = p.icmp_code;
+  if (p.proto == 6) f[l4 + 13] = p.tcp_flags;
+  if (p.proto == 1) f[l4] = p.icmp_type, f[l4 + 1] = p.icmp_code;
   return f;
 }
 
 class IptablesClassifyProgRun : public ::testing::Test {
  protected:
+  virtual Family family() const { return Family::v4; }
   void SetUp() override {
     if (auto why = missing_privileges(); !why.empty()) GTEST_SKIP() << why;
     auto skel = Skeleton<ipt_classify_test>::open("ipt_classify_test");
     ASSERT_TRUE(skel);
+    (*skel)->rodata->ipt_family = family() == Family::v4 ? IPT_FAMILY_V4 : IPT_FAMILY_V6;
     ASSERT_TRUE(skel->load()) << "the verifier refused the classifier";
     skel_ = std::make_unique<Skeleton<ipt_classify_test>>(std::move(*skel));
     auto* m = (*skel_)->maps.ipt_config;
@@ -86,7 +93,7 @@ class IptablesClassifyProgRun : public ::testing::Test {
   }
 
   ipt_decision run(const Packet& p, int hook, int table) {
-    auto frame = frame_of(p);
+    auto frame = frame_of(p, family());
     __sk_buff ctx{};
     ctx.mark = p.mark;
     ctx.ingress_ifindex = static_cast<uint32_t>(ifindex_of(p.in_if));
@@ -104,22 +111,35 @@ class IptablesClassifyProgRun : public ::testing::Test {
     return d;
   }
 
+  void agrees_on_random_rulesets();
+
   std::unique_ptr<Skeleton<ipt_classify_test>> skel_;
   ClassifierMaps maps_;
 };
 
-TEST_F(IptablesClassifyProgRun, BpfAgreesWithCompiledEvaluatorOnRandomRulesets) {
-  std::mt19937 rng(99);
+class Ip6tablesClassifyProgRun : public IptablesClassifyProgRun {
+ protected:
+  Family family() const override { return Family::v6; }
+};
+
+TEST_F(IptablesClassifyProgRun, BpfAgreesWithCompiledEvaluatorOnRandomRulesets) { agrees_on_random_rulesets(); }
+TEST_F(Ip6tablesClassifyProgRun, BpfAgreesWithCompiledEvaluatorOnRandomRulesets) { agrees_on_random_rulesets(); }
+
+void IptablesClassifyProgRun::agrees_on_random_rulesets() {
+  const bool v6 = family() == Family::v6;
+  std::mt19937 rng(v6 ? 66 : 99);
   std::map<std::string, int> ifaces;
   for (const auto& n : generator_interfaces()) ifaces[n] = ifindex_of(n);
   uint32_t slot = 0;
   MapLoader loader(maps_);
   for (int round = 0; round < 16; ++round) {
     RulesetShape shape;
+    shape.ipv6 = v6;
     shape.nat = round % 4 == 3;
+    if (v6) shape.dnat_to = "fd00::9", shape.snat_to = "fd00::8";
     shape.rules = 20 + static_cast<int>(rng() % 80);
     std::string text = random_ruleset(rng, shape);
-    auto rs = restore(empty_ruleset(), text, {});
+    auto rs = restore(empty_ruleset(family()), text, {});
     ASSERT_TRUE(rs) << rs.error().what();
     auto c = compile(*rs);
     ASSERT_TRUE(c) << c.error().what();
@@ -134,7 +154,7 @@ TEST_F(IptablesClassifyProgRun, BpfAgreesWithCompiledEvaluatorOnRandomRulesets) 
                                        : std::vector<int>{IPT_HOOK_INPUT, IPT_HOOK_FORWARD, IPT_HOOK_OUTPUT};
     std::vector<uint64_t> expected_hits(c->rules.size(), 0);
     for (int i = 0; i < 150; ++i) {
-      Packet p = random_packet(rng, true);
+      Packet p = v6 ? random_packet6(rng, true) : random_packet(rng, true);
       for (int hook : hooks) {
         Decision want = cev.evaluate(table, hook, p);
         ipt_decision got = run(p, hook, table);

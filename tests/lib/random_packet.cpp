@@ -46,8 +46,8 @@ ipt::Packet random_packet(std::mt19937& rng, bool framable) {
   return p;
 }
 
-ipt::Packet random_packet6(std::mt19937& rng) {
-  ipt::Packet p = random_packet(rng);
+ipt::Packet random_packet6(std::mt19937& rng, bool framable) {
+  ipt::Packet p = random_packet(rng, framable);
   const auto& addrs = generator_addresses6();
   auto pick = [&] {
     if (rng() % 5 == 0) return ipt::Addr{static_cast<uint32_t>(rng()), static_cast<uint32_t>(rng()), static_cast<uint32_t>(rng()), static_cast<uint32_t>(rng())};
