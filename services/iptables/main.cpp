@@ -114,7 +114,11 @@ int main(int argc, char** argv) {
   if (!nl) return fail_with(nl.error());
   std::vector<std::unique_ptr<Instance>> instances;
   for (Family f : {Family::v4, Family::v6}) {
-    if (f == Family::v6 && !cfg->ipv6) continue;
+    if (f == Family::v6 && !cfg->ipv6) {
+      // Turned off: an IPv6 data path pinned by an earlier run must not keep filtering.
+      if (auto st = BpfIptables::purge(cfg->pin_root, f); !st) log::warn(st.error().what());
+      continue;
+    }
     auto inst = start_instance(f, *cfg, *loop);
     if (!inst) return fail_with(inst.error());
     instances.push_back(std::move(*inst));

@@ -355,6 +355,14 @@ TEST_F(IptablesService, Ip6tablesRulesetOnIpv6Traffic) {
   ASSERT_EQ(r.status, 0) << r.out;
   EXPECT_EQ(sh(c + "socat -T3 - 'TCP:[fd61:9::9]:80,connect-timeout=2' </dev/null").out,
             "[fd61:0002:0000:0000:0000:0000:0000:0001]-[fd61:0002:0000:0000:0000:0000:0000:0003]\n");
+  // ipv6 = no: the IPv6 data path an earlier run pinned goes away with it; IPv4 stays.
+  ASSERT_EQ(svc_->stop(), 0);
+  sh("echo 'ipv6 = no' >> " + dir_ + "/iptables.conf");
+  ASSERT_TRUE(svc_->start(dir_ + "/iptables.conf", "/run/netns/" + p_ + "-r", 90000));
+  EXPECT_NE(sh("ls " + pin_root_ + "/ip6tables").status, 0) << "IPv6 pins removed";
+  EXPECT_EQ(sh(c + "socat -T3 - 'TCP:[fd61:2::2]:8080,connect-timeout=2' </dev/null").status, 0) << "IPv6 no longer filtered";
+  EXPECT_NE(tool("netaccel-ip6tables-save").status, 0) << "no IPv6 object on the bus";
+  EXPECT_EQ(strip_comments(tool("netaccel-iptables-save").out), v4_before);
 }
 
 }  // namespace
