@@ -1,6 +1,5 @@
 #include "compiler.h"
 
-#include <arpa/inet.h>
 
 #include <algorithm>
 #include <functional>
@@ -29,7 +28,6 @@ size_t KeyHash::operator()(const ipt_key& k) const {
 namespace {
 
 constexpr uint64_t kPosStep = 1024;  // gaps between positions: single inserts need no renumbering
-
 
 
 // The most specific tuple a rule could be filed under, and the values for its key.
@@ -301,7 +299,6 @@ ipt_iface iface_entry(const Compiled& c, const std::string& ifname) {
 
 Result<Compiled> compile(const Ruleset& rs) {
   Compiled c;
-  c.family = rs.family;
   std::map<std::string, uint32_t> patterns;
   c.hook_chain.fill(IPT_NONE);
   for (TableId tid : kTables) {

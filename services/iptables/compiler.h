@@ -28,7 +28,6 @@ struct KeyEq {
 using ChainIds = std::unordered_map<std::string, uint32_t>;  // chain name -> id, one table
 
 struct Compiled {
-  Family family = Family::v4;                    // of the ruleset it came from
   std::vector<ipt_chain> chains;                 // by chain id
   ChainIds chain_ids[2];                         // [0 filter, 1 nat]
   std::vector<std::string> chain_names;          // by chain id: "filter/INPUT"

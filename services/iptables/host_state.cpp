@@ -11,6 +11,10 @@
 
 namespace netaccel::ipt {
 
+namespace {
+bool is_link_local6(const Addr& a) { return (a[0] & 0xffc00000u) == 0xfe800000u; }  // fe80::/10
+}  // namespace
+
 Result<HostState> read_host_state(Family f) {
   HostState h;
   ifaddrs* list = nullptr;
@@ -28,12 +32,12 @@ Result<HostState> read_host_state(Family f) {
     } else if (f == Family::v6 && a->ifa_addr->sa_family == AF_INET6) {
       ipt_addr be{};
       std::memcpy(be.w, &reinterpret_cast<sockaddr_in6*>(a->ifa_addr)->sin6_addr, sizeof(be.w));
-      h.local_addrs[from_be(be)] = idx;
-      // The first global address, else the link-local one (fe80::/10) until a global appears.
-      bool link_local = (ntohl(be.w[0]) & 0xffc00000u) == 0xfe800000u;
+      const Addr addr = from_be(be);
+      h.local_addrs[addr] = idx;
+      // The first global address, else the link-local one until a global appears.
       auto it = h.primary_addr.find(idx);
-      if (it == h.primary_addr.end()) h.primary_addr.emplace(idx, from_be(be));
-      else if (!link_local && (it->second[0] & 0xffc00000u) == 0xfe800000u) it->second = from_be(be);
+      if (it == h.primary_addr.end()) h.primary_addr.emplace(idx, addr);
+      else if (is_link_local6(it->second) && !is_link_local6(addr)) it->second = addr;
     }
   }
   freeifaddrs(list);

@@ -37,10 +37,8 @@ Result<IptablesConfig> parse_iptables_config(const IniConfig& ini) {
       return make_error(Errc::invalid_argument, ini.where("iptables", "interfaces") + ": '" + i + "' is not an interface name or pattern");
   c.state_file = ini.get_string("iptables", "state_file", c.state_file);
   c.state_file6 = ini.get_string("iptables", "state_file6", c.state_file6);
-  for (const char* key : {"state_file", "state_file6"}) {
-    const std::string& v = std::string(key) == "state_file" ? c.state_file : c.state_file6;
-    if (v.empty() || v[0] != '/') return make_error(Errc::invalid_argument, ini.where("iptables", key) + ": needs an absolute path");
-  }
+  for (const auto& [key, path] : {std::pair<const char*, const std::string&>{"state_file", c.state_file}, {"state_file6", c.state_file6}})
+    if (path.empty() || path[0] != '/') return make_error(Errc::invalid_argument, ini.where("iptables", key) + ": needs an absolute path");
   if (c.state_file == c.state_file6)
     return make_error(Errc::invalid_argument, ini.where("iptables", "state_file6") + ": must differ from state_file");
   auto v6 = ini.get_bool("iptables", "ipv6", c.ipv6);

@@ -91,19 +91,23 @@ RulesetShape topology_shape() {
   return shape;
 }
 
-TEST_P(IptablesRandomDifferential, SameFateForEveryFlow) {
-  const std::string& param = GetParam();  // "seed" (filter) or "nat:seed" (filter and nat)
-  const bool nat = param.rfind("nat:", 0) == 0;
-  std::mt19937 rng(static_cast<unsigned>(std::stoul(nat ? param.substr(4) : param)));
-  RulesetShape shape = topology_shape();
+// A random filter ruleset of the shape, followed by a random nat one when nat.
+std::string random_filter_and_nat(std::mt19937& rng, RulesetShape shape, bool nat) {
   std::string text = random_ruleset(rng, shape);
   if (nat) {
     shape.nat = true;
     shape.rules = 20;
     text += random_ruleset(rng, shape);
   }
+  return text;
+}
+
+TEST_P(IptablesRandomDifferential, SameFateForEveryFlow) {
+  const std::string& param = GetParam();  // "seed" (filter) or "nat:seed" (filter and nat)
+  const bool nat = param.rfind("nat:", 0) == 0;
+  std::mt19937 rng(static_cast<unsigned>(std::stoul(nat ? param.substr(4) : param)));
   const std::string rules = "/tmp/" + p_ + ".rules";
-  std::ofstream(rules) << text;
+  std::ofstream(rules) << random_filter_and_nat(rng, topology_shape(), nat);
   RecordProperty("ruleset", sh("cat " + rules).out);
   sh_ok("ip netns exec " + k_ + "-r iptables-legacy-restore < " + rules);
   ASSERT_TRUE(start_netaccel(rules)) << sh("cat /tmp/" + p_ + ".log").out;
@@ -172,14 +176,8 @@ TEST_P(Ip6tablesDifferential, SameFateForEveryFlow) {
   shape.addresses = {"fd61:1::2", "fd61:2::2", "fd61:2::3", "fd61:9::9", "fd61:1::1", "fd61:2::", "fd61::"};
   shape.dnat_to = "fd61:2::3";
   shape.snat_to = "fd61:2::1";
-  std::string text = random_ruleset(rng, shape);
-  if (nat) {
-    shape.nat = true;
-    shape.rules = 20;
-    text += random_ruleset(rng, shape);
-  }
   const std::string rules = "/tmp/" + p_ + ".rules";
-  std::ofstream(rules) << text;
+  std::ofstream(rules) << random_filter_and_nat(rng, shape, nat);
   RecordProperty("ruleset", sh("cat " + rules).out);
   same_fate(rules, false);
   sh("rm -f " + rules);

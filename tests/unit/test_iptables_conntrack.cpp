@@ -67,4 +67,26 @@ TEST(IptablesConntrack, TimeoutKeysInTheConfig) {
   }
 }
 
+TEST(IptablesConfig, Ipv6RulesetKeys) {
+  auto ini = IniConfig::parse_string("[iptables]\n", "iptables.conf");
+  ASSERT_TRUE(ini);
+  auto c = parse_iptables_config(*ini);
+  ASSERT_TRUE(c);
+  EXPECT_TRUE(c->ipv6) << "the ip6tables ruleset is on by default";
+  EXPECT_EQ(c->state_file6, "/var/lib/netaccel/ip6tables.rules");
+  ini = IniConfig::parse_string("[iptables]\nipv6 = no\nstate_file6 = /run/x6.rules\n", "iptables.conf");
+  ASSERT_TRUE(ini);
+  c = parse_iptables_config(*ini);
+  ASSERT_TRUE(c) << c.error().message;
+  EXPECT_FALSE(c->ipv6);
+  EXPECT_EQ(c->state_file6, "/run/x6.rules");
+  for (const char* bad : {"ipv6 = maybe", "state_file6 = relative.rules", "state_file6 = /var/lib/netaccel/iptables.rules"}) {
+    auto b = IniConfig::parse_string(std::string("[iptables]\n") + bad + "\n", "iptables.conf");
+    ASSERT_TRUE(b);
+    auto r = parse_iptables_config(*b);
+    ASSERT_FALSE(r) << bad;
+    EXPECT_NE(r.error().message.find(std::string(bad).substr(0, std::string(bad).find(' '))), std::string::npos) << r.error().message;
+  }
+}
+
 }  // namespace
