@@ -307,7 +307,9 @@ static __always_inline __u8 ipt_reject_icmp_code(__u32 kind)
 }
 
 /* Answers a rejected packet; returns the TC action. At ingress (INPUT, FORWARD) the answer goes
- * back out of the interface the packet came in on; at egress (OUTPUT) it is handed to that
+ * back out of the interface the packet came in on, through the neighbour table as the kernel's
+ * own answer does: it waits for neighbour discovery, and is lost with it when the ruleset stops
+ * this host's solicitations or their answers. At egress (OUTPUT) it is handed to that
  * interface's receive path, to the local socket that sent the packet. */
 static __always_inline int ipt_reject(struct __sk_buff *skb, struct ipt_scratch *s, __u32 ifindex, __u32 hook)
 {
@@ -347,7 +349,9 @@ static __always_inline int ipt_reject(struct __sk_buff *skb, struct ipt_scratch 
 	}
 	if (rc)
 		return IPT_TC_ACT_SHOT;
-	return bpf_redirect(ifindex, hook == IPT_HOOK_OUTPUT ? IPT_BPF_F_INGRESS : 0);
+	if (hook == IPT_HOOK_OUTPUT)
+		return bpf_redirect(ifindex, IPT_BPF_F_INGRESS);
+	return bpf_redirect_neigh(ifindex, NULL, 0, 0); /* the route to the sender names the next hop */
 }
 
 #endif

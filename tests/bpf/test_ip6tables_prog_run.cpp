@@ -172,8 +172,11 @@ TEST_F(Ip6tablesProgRun, RulesAndStatesAsIp6tablesGivesThem) {
     for (uint32_t r = 0; r < kPolicy; ++r)
       EXPECT_EQ(hits(r) - before[r], s.ingress && s.rule == static_cast<Rule>(r) ? 1u : 0u)
           << "rule '" << kRuleNames[r] << "'; expected '" << kRuleNames[s.rule] << "'";
-    if (s.answer) s.answer(bytes);
-    else if (s.verdict != kTcShot) EXPECT_EQ(bytes, s.bytes) << "a passing packet is not changed";
+    if (s.answer) {
+      s.answer(bytes);
+    } else if (s.verdict != kTcShot) {
+      EXPECT_EQ(bytes, s.bytes) << "a passing packet is not changed";
+    }
   }
 }
 

@@ -22,6 +22,13 @@ ip -n $P-c addr add fd61:1::2/64 dev eth0 nodad; ip -n $P-c route add default vi
 ip -n $P-s addr add fd61:2::2/64 dev eth0 nodad; ip -n $P-s addr add fd61:2::3/64 dev eth0 nodad; ip -n $P-s route add default via fd61:2::1
 ip -n $P-r addr add fd61:1::1/64 dev rc0 nodad; ip -n $P-r addr add fd61:2::1/64 dev rs0 nodad
 ip netns exec "$P-r" sysctl -qw net.ipv6.conf.all.forwarding=1
+# The hosts' view of the router is fixed. Under a ruleset, neighbour discovery is the router's
+# business (its solicitations leave through OUTPUT, the advertisements arrive at INPUT); a
+# host's own reachability timer would otherwise decide, at a different moment in each twin,
+# whether it re-solicits the router and so teaches it the host's address.
+mac() { ip -n "$P-r" -br link show "$1" | awk '{print $3}'; }
+ip -n $P-c neigh replace fd61:1::1 lladdr "$(mac rc0)" dev eth0 nud permanent
+ip -n $P-s neigh replace fd61:2::1 lladdr "$(mac rs0)" dev eth0 nud permanent
 for n in r s; do ip netns exec "$P-$n" sysctl -qw net.ipv6.icmp.ratelimit=0; done
 # No ICMP rate limit: REJECT answers and the kernel's own errors must not take turns.
 # (The server's too: its port-unreachable errors are what RELATED and their NAT are about.)
