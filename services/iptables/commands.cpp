@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "listing.h"
 #include "restore.h"
 #include "rule_parser.h"
 #include "save.h"
@@ -17,7 +18,7 @@ struct Parsed {
   TableId table = TableId::filter;
   std::string cmd, chain;
   std::vector<std::string> rest;  // rule spec or position
-  bool verbose = false, numeric = false, line_numbers = false;
+  bool verbose = false, numeric = false, exact = false, line_numbers = false;
 };
 
 const std::vector<std::string> kCommands = {"-A", "--append", "-I", "--insert", "-D", "--delete", "-R", "--replace",
@@ -48,13 +49,13 @@ Result<Parsed> parse_args(const std::vector<std::string>& args) {
         if (a == "-v" || a == "--verbose") { p.verbose = true; continue; }
         if (a == "-n" || a == "--numeric") { p.numeric = true; continue; }
         if (a == "--line-numbers") { p.line_numbers = true; continue; }
-        if (a == "-x" || a == "--exact") continue;
+        if (a == "-x" || a == "--exact") { p.exact = true; continue; }
         return bad("unknown option " + a + " (a command such as -A comes first)");
       }
       if (a == "-v" || a == "--verbose") p.verbose = true;
       else if (a == "-n" || a == "--numeric") p.numeric = true;
       else if (a == "--line-numbers") p.line_numbers = true;
-      else if (a == "-x" || a == "--exact") continue;
+      else if (a == "-x" || a == "--exact") p.exact = true;
       else if (a == "-t" || a == "--table") continue;
       else p.rest.push_back(a);
     } else {
@@ -75,92 +76,7 @@ Result<size_t> rule_number(const std::string& s, size_t count, const std::string
 }
 
 
-std::string pad(const std::string& s, size_t w) { return s.size() >= w ? s + " " : s + std::string(w - s.size(), ' '); }
-
-std::string target_name(const Rule& r) {
-  struct V {
-    std::string operator()(const NoTarget&) const { return ""; }
-    std::string operator()(const Verdict& v) const { return v.kind == Verdict::accept ? "ACCEPT" : v.kind == Verdict::drop ? "DROP" : "RETURN"; }
-    std::string operator()(const Jump& j) const { return j.chain; }
-    std::string operator()(const Reject&) const { return "REJECT"; }
-    std::string operator()(const NatTarget& n) const { return n.dnat ? "DNAT" : "SNAT"; }
-    std::string operator()(const Masquerade&) const { return "MASQUERADE"; }
-    std::string operator()(const Redirect&) const { return "REDIRECT"; }
-    std::string operator()(const Log&) const { return "LOG"; }
-    std::string operator()(const MarkTarget&) const { return "MARK"; }
-  };
-  return std::visit(V{}, r.target);
-}
-
-std::string addr(const std::optional<Prefix>& p, bool neg, Family f) {
-  if (!p) return f == Family::v4 ? "0.0.0.0/0" : "::/0";
-  Rule tmp;
-  tmp.src = p;
-  std::string spec = rule_spec(tmp, f);  // "-s a.b.c.d/len"
-  return (neg ? "!" : "") + spec.substr(3);
-}
-
 }  // namespace
-
-std::string list_table(const Table& t, Family f, const std::string& only, bool verbose, bool line_numbers) {
-  std::string out;
-  std::vector<const Chain*> order;
-  for (const auto& c : t.chains) if (c.builtin) order.push_back(&c);
-  std::vector<const Chain*> user;
-  for (const auto& c : t.chains) if (!c.builtin) user.push_back(&c);
-  std::sort(user.begin(), user.end(), [](auto* a, auto* b) { return a->name < b->name; });
-  order.insert(order.end(), user.begin(), user.end());
-  bool first = true;
-  for (const Chain* c : order) {
-    if (!only.empty() && c->name != only) continue;
-    if (!first) out += "\n";
-    first = false;
-    if (c->builtin) {
-      out += "Chain " + c->name + " (policy " + (c->policy == Policy::drop ? "DROP" : "ACCEPT");
-      if (verbose) out += " " + std::to_string(c->packets) + " packets, " + std::to_string(c->bytes) + " bytes";
-      out += ")\n";
-    } else {
-      size_t refs = 0;
-      for (const auto& o : t.chains)
-        for (const auto& r : o.rules)
-          if (auto* j = std::get_if<Jump>(&r.target); j && j->chain == c->name) ++refs;
-      out += "Chain " + c->name + " (" + std::to_string(refs) + " references)\n";
-    }
-    std::string head = line_numbers ? "num   " : "";
-    if (verbose) head += " pkts bytes ";
-    head += "target     prot opt ";
-    if (verbose) head += "in     out     ";
-    head += "source               destination         \n";
-    out += head;
-    for (size_t i = 0; i < c->rules.size(); ++i) {
-      const Rule& r = c->rules[i];
-      std::string line;
-      if (line_numbers) line += pad(std::to_string(i + 1), 6);
-      if (verbose) {
-        char buf[32];
-        snprintf(buf, sizeof(buf), "%5llu %5llu ", static_cast<unsigned long long>(r.packets), static_cast<unsigned long long>(r.bytes));
-        line += buf;
-      }
-      line += pad(target_name(r), 11);
-      line += pad((r.proto_neg ? "!" : "") + std::to_string(r.proto), 5);
-      line += "--  ";
-      if (verbose) {
-        line += pad((r.in_neg ? "!" : "") + (r.in_if.empty() ? std::string("*") : r.in_if), 7);
-        line += pad((r.out_neg ? "!" : "") + (r.out_if.empty() ? std::string("*") : r.out_if), 8);
-      }
-      line += pad(addr(r.src, r.src_neg, f), 21);
-      line += pad(addr(r.dst, r.dst_neg, f), 20);
-      // The match column shows the matches as -S writes them.
-      Rule bare;
-      bare.matches = r.matches;
-      std::string mspec = rule_spec(bare, f);
-      line += mspec;
-      while (!line.empty() && line.back() == ' ') line.pop_back();
-      out += line + "\n";
-    }
-  }
-  return out;
-}
 
 std::optional<Result<InsertCommand>> parse_insert(const std::vector<std::string>& args, Family f) {
   auto p = parse_args(args);
@@ -201,6 +117,12 @@ std::optional<Result<DeleteCommand>> parse_delete(const std::vector<std::string>
   return Result<DeleteCommand>(std::move(dc));
 }
 
+std::optional<TableId> listed_table(const std::vector<std::string>& args) {
+  auto p = parse_args(args);
+  if (!p || p->cmd != "-L") return std::nullopt;
+  return p->table;
+}
+
 bool is_read_only(const std::vector<std::string>& args) {
   auto p = parse_args(args);
   return p && (p->cmd == "-L" || p->cmd == "-S" || p->cmd == "-C");
@@ -221,7 +143,7 @@ Result<CommandResult> run_command(Ruleset& rs_in, const std::vector<std::string>
   };
   if (cmd == "-L" || cmd == "-S") {
     if (!p->chain.empty() && !chain) return make_error(Errc::not_found, "chain " + p->chain + " does not exist in table " + table_name(p->table));
-    res.output = cmd == "-L" ? list_table(t, rs.family, p->chain, p->verbose, p->line_numbers)
+    res.output = cmd == "-L" ? list_table(t, rs.family, p->chain, {p->verbose, p->numeric, p->exact, p->line_numbers})
                            : list_rules(t, rs.family, p->chain, p->verbose);
     return res;
   }

@@ -39,10 +39,10 @@ struct DeleteCommand {
 };
 std::optional<Result<DeleteCommand>> parse_delete(const std::vector<std::string>& args, Family f);
 
+// The table a -L command lists; nullopt for any other command (or one that does not parse).
+std::optional<TableId> listed_table(const std::vector<std::string>& args);
+
 // True for commands that only read (-L, -S): unprivileged callers may run them.
 bool is_read_only(const std::vector<std::string>& args);
-
-// iptables -L [-v] [-n] [--line-numbers] for one table.
-std::string list_table(const Table& t, Family f, const std::string& chain, bool verbose, bool line_numbers);
 
 }  // namespace netaccel::ipt

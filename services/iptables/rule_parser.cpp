@@ -6,6 +6,8 @@
 #include <cstdlib>
 #include <map>
 
+#include "icmp_names.h"
+
 namespace netaccel::ipt {
 
 namespace {
@@ -145,44 +147,16 @@ Result<uint8_t> parse_log_level(const std::string& s) {
   return static_cast<uint8_t>(*v);
 }
 
-struct IcmpName {
-  uint8_t type;
-  int code;  // -1: any code
-};
-
-// ip6tables' names (libip6t_icmp6); it prints numbers.
-const std::map<std::string, IcmpName> kIcmp6Names = {
-    {"destination-unreachable", {1, -1}}, {"no-route", {1, 0}}, {"communication-prohibited", {1, 1}},
-    {"beyond-scope", {1, 2}}, {"address-unreachable", {1, 3}}, {"port-unreachable", {1, 4}},
-    {"failed-policy", {1, 5}}, {"reject-route", {1, 6}}, {"packet-too-big", {2, -1}}, {"time-exceeded", {3, -1}},
-    {"ttl-exceeded", {3, -1}}, {"ttl-zero-during-transit", {3, 0}}, {"ttl-zero-during-reassembly", {3, 1}},
-    {"parameter-problem", {4, -1}}, {"bad-header", {4, 0}}, {"unknown-header-type", {4, 1}},
-    {"unknown-option", {4, 2}}, {"echo-request", {128, -1}}, {"ping", {128, -1}}, {"echo-reply", {129, -1}},
-    {"pong", {129, -1}}, {"router-solicitation", {133, -1}}, {"router-advertisement", {134, -1}},
-    {"neighbour-solicitation", {135, -1}}, {"neighbor-solicitation", {135, -1}},
-    {"neighbour-advertisement", {136, -1}}, {"neighbor-advertisement", {136, -1}}, {"redirect", {137, -1}}};
-
 Result<IcmpMatch> parse_icmp_type(const std::string& s, Family f) {
   const std::string opt = f == Family::v4 ? "--icmp-type" : "--icmpv6-type";
-  static const std::map<std::string, IcmpName> names4 = {
-      {"echo-reply", {0, -1}}, {"pong", {0, -1}}, {"destination-unreachable", {3, -1}}, {"network-unreachable", {3, 0}},
-      {"host-unreachable", {3, 1}}, {"protocol-unreachable", {3, 2}}, {"port-unreachable", {3, 3}},
-      {"fragmentation-needed", {3, 4}}, {"source-route-failed", {3, 5}}, {"network-unknown", {3, 6}},
-      {"host-unknown", {3, 7}}, {"network-prohibited", {3, 9}}, {"host-prohibited", {3, 10}},
-      {"communication-prohibited", {3, 13}}, {"source-quench", {4, -1}}, {"redirect", {5, -1}},
-      {"echo-request", {8, -1}}, {"ping", {8, -1}}, {"router-advertisement", {9, -1}}, {"router-solicitation", {10, -1}},
-      {"time-exceeded", {11, -1}}, {"ttl-exceeded", {11, -1}}, {"ttl-zero-during-transit", {11, 0}},
-      {"ttl-zero-during-reassembly", {11, 1}}, {"parameter-problem", {12, -1}}, {"timestamp-request", {13, -1}},
-      {"timestamp-reply", {14, -1}}, {"address-mask-request", {17, -1}}, {"address-mask-reply", {18, -1}}};
-  const auto& names = f == Family::v4 ? names4 : kIcmp6Names;
   IcmpMatch m;
-  if (s == "any" && f == Family::v4) {
-    m.any = true;
-    return m;
-  }
-  if (auto it = names.find(s); it != names.end()) {
-    m.type = it->second.type;
-    if (it->second.code >= 0) m.code = static_cast<uint8_t>(it->second.code);
+  if (auto n = icmp_by_name(s, f)) {
+    if (f == Family::v4 && n->type == 255) {
+      m.any = true;
+      return m;
+    }
+    m.type = n->type;
+    if (n->code >= 0) m.code = static_cast<uint8_t>(n->code);
     return m;
   }
   auto slash = s.find('/');

@@ -36,25 +36,6 @@ std::string ports(const PortRange& r, char sep) {
   return r.lo == r.hi ? std::to_string(r.lo) : std::to_string(r.lo) + sep + std::to_string(r.hi);
 }
 
-std::string tcp_flags(uint8_t f) {
-  static const char* names[] = {"FIN", "SYN", "RST", "PSH", "ACK", "URG"};
-  if (f == 0) return "NONE";
-  std::string out;
-  for (int i = 0; i < 6; ++i)
-    if (f & (1u << i)) out += (out.empty() ? "" : ",") + std::string(names[i]);
-  return out;
-}
-
-std::string states(uint8_t s) {
-  static const std::pair<uint8_t, const char*> order[] = {{kCtInvalid, "INVALID"}, {kCtNew, "NEW"},
-                                                          {kCtRelated, "RELATED"}, {kCtEstablished, "ESTABLISHED"},
-                                                          {kCtUntracked, "UNTRACKED"}, {kCtSnat, "SNAT"}, {kCtDnat, "DNAT"}};
-  std::string out;
-  for (auto [bit, name] : order)
-    if (s & bit) out += (out.empty() ? "" : ",") + std::string(name);
-  return out;
-}
-
 std::string neg(bool n) { return n ? " !" : ""; }
 
 std::string match_text(const Match& m, Family f) {
@@ -64,7 +45,7 @@ std::string match_text(const Match& m, Family f) {
       std::string s = std::string(" -m ") + (p.proto == 6 ? "tcp" : p.proto == 17 ? "udp" : "sctp");
       if (p.sport) s += neg(p.sport_neg) + " --sport " + ports(*p.sport, ':');
       if (p.dport) s += neg(p.dport_neg) + " --dport " + ports(*p.dport, ':');
-      if (p.tcp_flags) s += neg(p.tcp_flags_neg) + " --tcp-flags " + tcp_flags(p.tcp_flags->first) + " " + tcp_flags(p.tcp_flags->second);
+      if (p.tcp_flags) s += neg(p.tcp_flags_neg) + " --tcp-flags " + tcp_flag_list(p.tcp_flags->first) + " " + tcp_flag_list(p.tcp_flags->second);
       return s;
     }
     std::string operator()(const MultiportMatch& m) const {
@@ -74,8 +55,8 @@ std::string match_text(const Match& m, Family f) {
       return s;
     }
     std::string operator()(const StateMatch& m) const {
-      return m.conntrack_module ? " -m conntrack" + neg(m.neg) + " --ctstate " + states(m.states)
-                                : " -m state" + neg(m.neg) + " --state " + states(m.states);
+      return m.conntrack_module ? " -m conntrack" + neg(m.neg) + " --ctstate " + ct_state_list(m.states)
+                                : " -m state" + neg(m.neg) + " --state " + ct_state_list(m.states);
     }
     std::string operator()(const CommentMatch& c) const { return " -m comment --comment " + quoted(c.text); }
     std::string operator()(const MarkMatch& m) const {
@@ -171,6 +152,25 @@ std::vector<const Chain*> print_order(const Table& t) {
 }
 
 }  // namespace
+
+std::string tcp_flag_list(uint8_t f) {
+  static const char* names[] = {"FIN", "SYN", "RST", "PSH", "ACK", "URG"};
+  if (f == 0) return "NONE";
+  std::string out;
+  for (int i = 0; i < 6; ++i)
+    if (f & (1u << i)) out += (out.empty() ? "" : ",") + std::string(names[i]);
+  return out;
+}
+
+std::string ct_state_list(uint8_t s) {
+  static const std::pair<uint8_t, const char*> order[] = {{kCtInvalid, "INVALID"}, {kCtNew, "NEW"},
+                                                          {kCtRelated, "RELATED"}, {kCtEstablished, "ESTABLISHED"},
+                                                          {kCtUntracked, "UNTRACKED"}, {kCtSnat, "SNAT"}, {kCtDnat, "DNAT"}};
+  std::string out;
+  for (auto [bit, name] : order)
+    if (s & bit) out += (out.empty() ? "" : ",") + std::string(name);
+  return out;
+}
 
 std::pair<std::string, std::string> rule_parts(const Rule& r, Family f) {
   std::string s;

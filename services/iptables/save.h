@@ -21,6 +21,10 @@ std::string save(const Ruleset& rs, const SaveOptions& opt);
 std::string rule_spec(const Rule& r, Family f);
 // The same, split into " <matches>" and " <target>" (each with a leading space, or empty).
 std::pair<std::string, std::string> rule_parts(const Rule& r, Family f);
+// Words both -save and -L use: TCP flags ("SYN,ACK", "NONE") and conntrack states
+// ("RELATED,ESTABLISHED"), in iptables' order.
+std::string tcp_flag_list(uint8_t flags);
+std::string ct_state_list(uint8_t states);
 // iptables -S [CHAIN] for one table.
 std::string list_rules(const Table& t, Family f, const std::string& chain, bool counters);
 

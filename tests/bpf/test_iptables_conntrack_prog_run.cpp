@@ -3,6 +3,7 @@
 // local answers). filter INPUT and OUTPUT sort packets by ctstate into one rule each, so the
 // rule whose counter moves says which state conntrack gave the packet; the states expected are Linux's
 // (nf_conntrack_tcp's table for first packets and flag combinations, UDP and ICMP rules).
+#include <algorithm>
 #include <arpa/inet.h>
 #include <bpf/bpf.h>
 #include <gtest/gtest.h>
@@ -57,8 +58,8 @@ std::vector<uint8_t> echo(bool in, uint8_t type, uint16_t id) {
 // Port unreachable about a UDP datagram from -> to (sport -> dport), sent back to `from`.
 std::vector<uint8_t> unreachable(const std::string& from, const std::string& to, uint16_t sport, uint16_t dport) {
   auto quoted = PacketBuilder().ipv4(from, to).udp(sport, dport).build();
-  std::vector<uint8_t> rest(4, 0);
-  rest.insert(rest.end(), quoted.begin() + 14, quoted.begin() + 14 + 28);
+  std::vector<uint8_t> rest(4 + 28, 0);  // unused word, then the quoted IP header and UDP header
+  std::copy(quoted.begin() + 14, quoted.begin() + 14 + 28, rest.begin() + 4);
   return frame().ipv4(to, from).icmp(3, 3, rest).build();
 }
 // From 10.0.0.2 about a datagram this host sent it.

@@ -1,14 +1,21 @@
 // Differential: the same iptables-restore input into the real iptables (legacy and nft) in a
 // private network namespace and into netaccel's model; iptables-save's output and ours must be
-// the same text, table by table. Hand-written rulesets (kube-proxy, Docker, a host firewall)
-// and randomly generated ones; whatever the kernel's iptables accepts, we accept.
+// the same text, table by table, and so must `iptables -L` in every form (-n, -v, -x,
+// --line-numbers, and with names looked up). Hand-written rulesets (kube-proxy, Docker, a host
+// firewall) and randomly generated ones; whatever the kernel's iptables accepts, we accept.
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <sched.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <fstream>
+#include <functional>
 #include <random>
 #include <sstream>
 
 #include "harness.h"
+#include "listing.h"
 #include "restore.h"
 #include "save.h"
 
@@ -34,6 +41,43 @@ std::map<std::string, std::string> tables_of(const std::string& save_text) {
     if (line[0] == '*') cur = line.substr(1);
     out[cur] += line + "\n";
   }
+  return out;
+}
+
+// -L's forms, as iptables' options and as ours.
+struct ListForm {
+  const char* args;
+  ListOptions options;
+};
+const ListForm kListForms[] = {{"-n", {false, true, false, false}},
+                               {"-n -v", {true, true, false, false}},
+                               {"-n -v -x --line-numbers", {true, true, true, true}},
+                               {"", {false, false, false, false}},
+                               {"-v --line-numbers", {true, false, false, true}}};
+
+// What fn prints when run inside network namespace ns: names are looked up there, as iptables
+// in that namespace looks them up (no network: no DNS answer for either).
+std::string in_namespace(const std::string& ns, const std::function<std::string()>& fn) {
+  int pipefd[2];
+  if (pipe(pipefd) < 0) return "pipe failed";
+  pid_t pid = fork();
+  if (pid == 0) {
+    close(pipefd[0]);
+    int fd = open(("/run/netns/" + ns).c_str(), O_RDONLY | O_CLOEXEC);
+    std::string out = fd >= 0 && setns(fd, CLONE_NEWNET) == 0 ? fn() : "setns failed";
+    for (size_t off = 0; off < out.size();) {
+      ssize_t n = write(pipefd[1], out.data() + off, out.size() - off);
+      if (n <= 0) break;
+      off += static_cast<size_t>(n);
+    }
+    _exit(0);
+  }
+  close(pipefd[1]);
+  std::string out;
+  char buf[4096];
+  for (ssize_t n; (n = read(pipefd[0], buf, sizeof(buf))) > 0;) out.append(buf, static_cast<size_t>(n));
+  close(pipefd[0]);
+  waitpid(pid, nullptr, 0);
   return out;
 }
 
@@ -70,6 +114,20 @@ class IptablesRoundTrip : public ::testing::TestWithParam<std::string> {
     o.header = false;
     auto k = tables_of(*kernel), m = tables_of(save(*ours, o));
     for (const auto& [name, body] : m) EXPECT_EQ(body, k[name]) << "table " << name << " (" << variant << ")";
+    compare_listings(*ours, variant);
+  }
+  // `iptables -t T -L <form>` of what the kernel holds against ours, every table and form.
+  void compare_listings(const Ruleset& ours, const std::string& variant) {
+    const std::string tool = ours.family == Family::v4 ? "iptables-" : "ip6tables-";
+    for (TableId id : kTables) {
+      if (!ours.table(id).present) continue;
+      for (const auto& form : kListForms) {
+        auto kernel = sh("ip netns exec " + ns_ + " " + tool + variant + " -t " + table_name(id) + " -L " + form.args);
+        ASSERT_EQ(kernel.status, 0) << kernel.out;
+        std::string mine = in_namespace(ns_, [&] { return list_table(ours.table(id), ours.family, "", form.options); });
+        EXPECT_EQ(mine, kernel.out) << tool << variant << " -t " << table_name(id) << " -L " << form.args;
+      }
+    }
   }
   void random_rulesets(Family family);
   std::string ns_, dir_, last_kernel_error_;
@@ -82,6 +140,28 @@ TEST_P(IptablesRoundTrip, HandWrittenRulesets) {
 
 TEST_P(IptablesRoundTrip, HandWrittenIp6Rulesets) {
   compare(read_file(std::string(NETACCEL_SOURCE_DIR) + "/tests/unit/iptables/ip6_host_and_kube.rules"), GetParam(), Family::v6);
+}
+
+// Counters of every size -L rounds differently (5 digits exact, then K, M, G, T; -x exact):
+// the same ruleset with counters restored into both (iptables-restore -c), listed.
+TEST_P(IptablesRoundTrip, ListingShowsCountersAsIptables) {
+  const uint64_t sizes[] = {0, 7, 99999, 100000, 123456, 9999499, 9999500, 123456789, 12345678901ull, 5000000000000ull, 20000000000000000ull};
+  std::mt19937 rng(20261129);
+  auto counters = [&] { return "[" + std::to_string(sizes[rng() % 11]) + ":" + std::to_string(sizes[rng() % 11]) + "]"; };
+  std::istringstream in(read_file(std::string(NETACCEL_SOURCE_DIR) + "/tests/unit/iptables/kube_and_host.rules"));
+  std::string text;
+  for (std::string line; std::getline(in, line);) {
+    if (line.rfind("-A ", 0) == 0) line = counters() + " " + line;
+    else if (line.size() > 6 && line.compare(line.size() - 6, 6, " [0:0]") == 0 && line.find(" - [") == std::string::npos)
+      line = line.substr(0, line.size() - 5) + counters();  // a built-in chain's policy counters
+    text += line + "\n";
+  }
+  std::ofstream(dir_ + "/in.rules") << text;
+  auto r = sh("ip netns exec " + ns_ + " iptables-" + GetParam() + "-restore -c < " + dir_ + "/in.rules");
+  ASSERT_EQ(r.status, 0) << r.out;
+  auto ours = restore(empty_ruleset(Family::v4), text, {false, true});
+  ASSERT_TRUE(ours) << ours.error().what();
+  compare_listings(*ours, GetParam());
 }
 
 // Random rules from the supported vocabulary, in random order and combination.

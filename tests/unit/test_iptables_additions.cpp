@@ -159,7 +159,9 @@ TEST(IptablesAdditions, RejectsWhatValidateTableRejects) {
     SCOPED_TRACE(c.what);
     Reach reach[2] = {chain_reach(rs.filter), chain_reach(rs.nat)};
     auto adds = parse_additions(rs, c.text);
-    if (adds) EXPECT_FALSE(additions_valid(rs, *adds, reach));
+    if (adds) {
+      EXPECT_FALSE(additions_valid(rs, *adds, reach));
+    }
   }
   // And the kinds of additions that are fine in place.
   const char* fine[] = {
