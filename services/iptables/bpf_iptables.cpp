@@ -90,6 +90,11 @@ ipt_counter BpfIptables::rule_counter(uint32_t id) {
   return c ? *c : ipt_counter{};
 }
 
+std::vector<ipt_counter> BpfIptables::rule_counters(uint32_t count) {
+  auto all = loader_.counters(slot_, count);
+  return all ? std::move(*all) : std::vector<ipt_counter>(count);
+}
+
 ipt_counter BpfIptables::policy_counter(uint32_t chain_id) {
   auto c = loader_.policy_counter(slot_, chain_id);
   return c ? *c : ipt_counter{};

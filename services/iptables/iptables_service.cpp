@@ -35,11 +35,12 @@ Result<Ruleset> IptablesService::restore_fn(const Ruleset& base, const std::stri
 
 Ruleset IptablesService::current() {
   Ruleset rs = model_;
+  const std::vector<ipt_counter> counts = dp_.rule_counters(static_cast<uint32_t>(compiled_.rule_refs.size()));
   for (uint32_t id = 0; id < compiled_.rule_refs.size(); ++id) {
     const RuleRef& ref = compiled_.rule_refs[id];
     Chain* c = rs.table(ref.table == 0 ? TableId::filter : TableId::nat).find(ref.chain);
     if (!c || ref.index >= c->rules.size()) continue;
-    ipt_counter n = dp_.rule_counter(id);
+    const ipt_counter& n = counts[id];
     c->rules[ref.index].packets += n.packets;
     c->rules[ref.index].bytes += n.bytes;
   }

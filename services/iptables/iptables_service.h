@@ -32,6 +32,12 @@ class IptablesDataplane {
   // Counters of the live generation.
   virtual ipt_counter rule_counter(uint32_t rule_id) = 0;
   virtual ipt_counter policy_counter(uint32_t chain_id) = 0;
+  // Rules 0 .. count-1 at once (a ruleset's worth of reads is a restore's hot spot).
+  virtual std::vector<ipt_counter> rule_counters(uint32_t count) {
+    std::vector<ipt_counter> all(count);
+    for (uint32_t id = 0; id < count; ++id) all[id] = rule_counter(id);
+    return all;
+  }
 };
 
 struct RestoreFlags {

@@ -4,6 +4,7 @@
 
 #include <map>
 #include <string>
+#include <vector>
 
 #include "compiler.h"
 #include "netaccel/core/result.h"
@@ -43,9 +44,12 @@ class MapLoader {
   Status set_interfaces(const Compiled& c, const std::map<std::string, int>& ifindex_by_name);
   // Summed per-CPU counters of a rule id (slot-relative) or, with policy_of_chain, a chain policy.
   Result<ipt_counter> counter(uint32_t slot, uint32_t rule_id) const;
+  // The same for rule ids 0 .. count-1 of the slot, read in batches.
+  Result<std::vector<ipt_counter>> counters(uint32_t slot, uint32_t count) const;
 
  private:
   Result<ipt_counter> counter_at(uint32_t id) const;
+  static ipt_rule slot_rule(uint32_t slot, const Compiled& c, uint32_t id);
   Status write_rule(uint32_t slot, const Compiled& c, uint32_t id);
   Status bump_generation();
   ClassifierMaps m_;

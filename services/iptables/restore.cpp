@@ -108,8 +108,8 @@ bool next_statement(std::istream& in, std::string& line, int& n) {
   return false;
 }
 
-Result<Ruleset> restore(const Ruleset& current, const std::string& text, const RestoreOptions& opt) {
-  Ruleset next = current;
+Result<Ruleset> restore(Ruleset current, const std::string& text, const RestoreOptions& opt) {
+  Ruleset next = std::move(current);
   std::istringstream in(text);
   std::string line;
   int n = 0;

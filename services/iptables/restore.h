@@ -18,7 +18,8 @@ struct RestoreOptions {
 };
 
 // Every error reads "line N: ..." (or "table X: ..." for a table-level problem).
-Result<Ruleset> restore(const Ruleset& current, const std::string& text, const RestoreOptions& opt);
+// current is taken by value: a caller that has no further use for it moves it in (no copy).
+Result<Ruleset> restore(Ruleset current, const std::string& text, const RestoreOptions& opt);
 
 // The next line of restore input that says something (comments and blank lines skipped,
 // whitespace trimmed); n counts lines read.

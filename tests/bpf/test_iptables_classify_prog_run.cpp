@@ -169,11 +169,17 @@ void IptablesClassifyProgRun::agrees_on_random_rulesets() {
         for (uint32_t k = 0; k < got.npath && k < IPT_MAX_PATH; ++k) expected_hits[got.path[k] - slot * kRulesPerSlot]++;
       }
     }
-    // Per-rule counters: every match counted once, with its bytes.
+    // Per-rule counters: every match counted once, with its bytes; read one by one and in a
+    // batch (either slot: the batch starts at the slot's first id).
+    auto all = loader.counters(slot, static_cast<uint32_t>(c->rules.size()));
+    ASSERT_TRUE(all) << all.error().what();
+    ASSERT_EQ(all->size(), c->rules.size());
     for (uint32_t id = 0; id < c->rules.size(); ++id) {
       auto cnt = loader.counter(slot, id);
       ASSERT_TRUE(cnt);
       ASSERT_EQ(cnt->packets, expected_hits[id]) << "rule " << id;
+      ASSERT_EQ((*all)[id].packets, cnt->packets) << "rule " << id;
+      ASSERT_EQ((*all)[id].bytes, cnt->bytes) << "rule " << id;
     }
   }
 }

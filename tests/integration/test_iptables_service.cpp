@@ -217,6 +217,19 @@ TEST_F(IptablesService, KubeProxyServicesAreAddedInPlace) {
   EXPECT_EQ(tool("netaccel-iptables -t nat -S").out, want);
   EXPECT_EQ(sh("ip netns exec " + p_ + "-c socat -T3 - TCP:" + service_ip(301) + ":80,connect-timeout=2 </dev/null").out,
             "10.61.2.1-10.61.2.2\n");
+  // The next service as kube-proxy itself writes it: its top-level chains re-declared (flushed)
+  // and rewritten in full, in a new order. The same ruleset as iptables makes of it, and every
+  // service still answers.
+  const std::string sync = dir_ + "/sync.rules";
+  std::ofstream(sync) << kube_proxy_sync(304, server, 7);
+  sh_ok("ip netns exec " + ns + " iptables-legacy-restore --noflush < " + sync);
+  auto r = tool("netaccel-iptables-restore --noflush " + sync);
+  ASSERT_EQ(r.status, 0) << r.out << svc_->log();
+  EXPECT_EQ(tool("netaccel-iptables -t nat -S").out, sh("ip netns exec " + ns + " iptables-legacy -t nat -S").out);
+  for (int i : {0, 299, 303})
+    EXPECT_EQ(sh("ip netns exec " + p_ + "-c socat -T3 - TCP:" + service_ip(i) + ":80,connect-timeout=2 </dev/null").out,
+              "10.61.2.1-10.61.2.2\n")
+        << service_ip(i);
   sh("ip netns del " + ns);
 }
 

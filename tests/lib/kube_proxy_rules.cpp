@@ -1,6 +1,10 @@
 #include "kube_proxy_rules.h"
 
+#include <algorithm>
 #include <cstdint>
+#include <numeric>
+#include <random>
+#include <vector>
 
 namespace netaccel::test {
 namespace {
@@ -50,6 +54,17 @@ std::string chain_rules(const Service& s) {
          "-A " + s.sep_chain + " -p tcp -m comment --comment \"" + s.name + "\" -m tcp -j DNAT --to-destination " + ep + "\n";
 }
 
+// The top-level chains' fixed rules: masquerade marking and the POSTROUTING hook.
+const char* kMarkAndPostrouting =
+    "-A KUBE-MARK-MASQ -j MARK --set-xmark 0x4000/0x4000\n"
+    "-A KUBE-POSTROUTING -m mark ! --mark 0x4000/0x4000 -j RETURN\n"
+    "-A KUBE-POSTROUTING -j MARK --set-xmark 0x4000/0x0\n"
+    "-A KUBE-POSTROUTING -m comment --comment \"kubernetes service traffic requiring SNAT\" -j MASQUERADE --random-fully\n";
+const char* kNodePortsTail =
+    "-A KUBE-SERVICES -m comment --comment \"kubernetes service nodeports; NOTE: this must be the last rule in this chain\" "
+    "-m addrtype --dst-type LOCAL -j KUBE-NODEPORTS\n";
+const char* kTopLevelChains = ":KUBE-MARK-MASQ - [0:0]\n:KUBE-NODEPORTS - [0:0]\n:KUBE-POSTROUTING - [0:0]\n:KUBE-SERVICES - [0:0]\n";
+
 }  // namespace
 
 std::string service_ip(int index) { return "10.96." + std::to_string(index / 250) + "." + std::to_string(index % 250 + 1); }
@@ -62,21 +77,25 @@ std::string kube_proxy_ruleset(int services, const Endpoint& server) {
     portals += "-A KUBE-SERVICES " + portal_rule(s);
     chains += chain_rules(s);
   }
-  return "*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\nCOMMIT\n"
-         "*nat\n:PREROUTING ACCEPT [0:0]\n:INPUT ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n:POSTROUTING ACCEPT [0:0]\n"
-         ":KUBE-MARK-MASQ - [0:0]\n:KUBE-NODEPORTS - [0:0]\n:KUBE-POSTROUTING - [0:0]\n:KUBE-SERVICES - [0:0]\n" +
-         decl +
+  return std::string(
+             "*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\nCOMMIT\n"
+             "*nat\n:PREROUTING ACCEPT [0:0]\n:INPUT ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n:POSTROUTING ACCEPT [0:0]\n") +
+         kTopLevelChains + decl +
          "-A PREROUTING -m comment --comment \"kubernetes service portals\" -j KUBE-SERVICES\n"
          "-A OUTPUT -m comment --comment \"kubernetes service portals\" -j KUBE-SERVICES\n"
-         "-A POSTROUTING -m comment --comment \"kubernetes postrouting rules\" -j KUBE-POSTROUTING\n"
-         "-A KUBE-MARK-MASQ -j MARK --set-xmark 0x4000/0x4000\n"
-         "-A KUBE-POSTROUTING -m mark ! --mark 0x4000/0x4000 -j RETURN\n"
-         "-A KUBE-POSTROUTING -j MARK --set-xmark 0x4000/0x0\n"
-         "-A KUBE-POSTROUTING -m comment --comment \"kubernetes service traffic requiring SNAT\" -j MASQUERADE --random-fully\n" +
-         portals +
-         "-A KUBE-SERVICES -m comment --comment \"kubernetes service nodeports; NOTE: this must be the last rule in this chain\" "
-         "-m addrtype --dst-type LOCAL -j KUBE-NODEPORTS\n" +
-         chains + "COMMIT\n";
+         "-A POSTROUTING -m comment --comment \"kubernetes postrouting rules\" -j KUBE-POSTROUTING\n" +
+         kMarkAndPostrouting + portals + kNodePortsTail + chains + "COMMIT\n";
+}
+
+std::string kube_proxy_sync(int services, const Endpoint& server, unsigned seed) {
+  std::vector<int> order(static_cast<size_t>(services));
+  std::iota(order.begin(), order.end(), 0);
+  std::shuffle(order.begin(), order.end(), std::mt19937(seed));
+  std::string portals;
+  for (int i : order) portals += "-A KUBE-SERVICES " + portal_rule(service(i, services, server));
+  const Service changed = service(services - 1, services, server);
+  return std::string("*nat\n") + kTopLevelChains + declarations(changed) + kMarkAndPostrouting + portals + kNodePortsTail +
+         chain_rules(changed) + "COMMIT\n";
 }
 
 std::string kube_proxy_add_service(int index, const Endpoint& server) {
