@@ -15,6 +15,8 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cmath>
@@ -48,10 +50,23 @@ sockaddr_storage make_addr(const char* ip, int port, socklen_t* len) {
   return ss;
 }
 
+// read() on a blocking socket. An accelerated socket (sockmap, sk_msg redirect) can return
+// EAGAIN without a timeout set: the kernel's tcp_bpf receive path gives up when a wake-up finds
+// neither queued data nor (yet) the peer's FIN, typically around a shutdown. Such a read is
+// simply issued again, as EAGAIN says; only a bounded number of times, so a socket that really
+// never delivers still fails the test.
+ssize_t read_blocking(int fd, char* buf, size_t n) {
+  for (int spurious = 0;; ++spurious) {
+    ssize_t r = read(fd, buf, n);
+    if (r >= 0 || (errno != EAGAIN && errno != EINTR) || spurious == 1000) return r;
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+}
+
 bool read_exact(int fd, char* buf, size_t n) {
   size_t got = 0;
   while (got < n) {
-    ssize_t r = read(fd, buf + got, n - got);
+    ssize_t r = read_blocking(fd, buf + got, n - got);
     if (r <= 0) return false;
     got += static_cast<size_t>(r);
   }
@@ -115,7 +130,7 @@ int server(const char* ip, int port, int slow_ms) {
       if (slow_ms) std::this_thread::sleep_for(std::chrono::milliseconds(slow_ms));  // peer not reading
       std::vector<char> buf(1 << 16);
       while (true) {
-        ssize_t n = read(c, buf.data(), buf.size());
+        ssize_t n = read_blocking(c, buf.data(), buf.size());
         if (n <= 0) break;
         if (!write_all(c, buf.data(), static_cast<size_t>(n), 0)) break;
       }
@@ -154,7 +169,7 @@ int client(const char* ip, int port, int count, size_t max_size, unsigned seed) 
   }
   shutdown(s, SHUT_WR);
   char c;
-  if (ssize_t r = read(s, &c, 1); r != 0) {
+  if (ssize_t r = read_blocking(s, &c, 1); r != 0) {
     // Which of data, a reset or another error came instead: a rare CI failure did not say.
     std::fprintf(stderr, "sock_integrity: expected EOF after half-close, read returned %zd (%s)\n", r,
                  r < 0 ? std::strerror(errno) : "data");
@@ -169,7 +184,7 @@ int client(const char* ip, int port, int count, size_t max_size, unsigned seed) 
 void relay(int from, int to) {
   std::vector<char> buf(1 << 16);
   ssize_t n;
-  while ((n = read(from, buf.data(), buf.size())) > 0)
+  while ((n = read_blocking(from, buf.data(), buf.size())) > 0)
     if (!write_all(to, buf.data(), static_cast<size_t>(n), 0)) break;
   shutdown(to, SHUT_WR);
 }
