@@ -90,6 +90,10 @@ ipt_counter BpfIptables::rule_counter(uint32_t id) {
   return c ? *c : ipt_counter{};
 }
 
+Status BpfIptables::zero_counters(const Compiled&, const std::vector<uint32_t>& rule_ids) {
+  return loader_.zero_counters(slot_, rule_ids);
+}
+
 std::vector<ipt_counter> BpfIptables::rule_counters(uint32_t count) {
   auto all = loader_.counters(slot_, count);
   return all ? std::move(*all) : std::vector<ipt_counter>(count);

@@ -29,6 +29,7 @@ class BpfIptables final : public IptablesDataplane {
   Status add_chain(const Compiled& c, uint32_t chain_id) override;
   Status remove(const Compiled& c, const RuleDelete& del) override;
   ipt_counter rule_counter(uint32_t rule_id) override;
+  Status zero_counters(const Compiled& c, const std::vector<uint32_t>& rule_ids) override;
   std::vector<ipt_counter> rule_counters(uint32_t count) override;
   ipt_counter policy_counter(uint32_t chain_id) override;
 

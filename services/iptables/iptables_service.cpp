@@ -63,9 +63,11 @@ Status IptablesService::apply(Ruleset next) {
   if (auto st = dp_.load(*c); !st) return st;
   model_ = std::move(next);
   compiled_ = std::move(*c);
+  diverged_.clear();
   // Ready for in-place additions (kube-proxy adds services right after a full sync).
   reach_[0] = chain_reach(model_.filter);
   reach_[1] = chain_reach(model_.nat);
+  reach_stale_ = false;
   ++generation_;
   if (auto st = persist(); !st) return st;
   if (changed_) changed_();
@@ -74,6 +76,7 @@ Status IptablesService::apply(Ruleset next) {
 
 Status IptablesService::restore(const std::string& text, const RestoreFlags& f) {
   if (auto in_place = restore_additions(text, f)) return *in_place;
+  if (auto synced = restore_sync(text, f)) return *synced;
   // Rules that survive (--noflush) keep their counts: start from the live totals.
   auto next = ipt::restore(current(), text, RestoreOptions{f.noflush, f.counters});
   if (!next) return next.error();
@@ -114,6 +117,7 @@ std::optional<Result<CommandResult>> IptablesService::fast_insert(const std::vec
   auto parsed = parse_insert(args, model_.family);
   if (!parsed || !*parsed) return std::nullopt;  // not -A/-I, or an error the full path words
   InsertCommand& ic = **parsed;
+  if (diverged(ic.table, ic.chain)) return std::nullopt;
   Addition a;
   a.table = ic.table;
   a.chain = ic.chain;
@@ -133,6 +137,7 @@ std::optional<Result<CommandResult>> IptablesService::fast_delete(const std::vec
   auto parsed = parse_delete(args, model_.family);
   if (!parsed || !*parsed) return std::nullopt;  // not -D, or an error the full path words
   const DeleteCommand& dc = **parsed;
+  if (diverged(dc.table, dc.chain)) return std::nullopt;
   Table& t = model_.table(dc.table);
   Chain* ch = t.find(dc.chain);
   if (!ch) return std::nullopt;
@@ -172,10 +177,18 @@ std::optional<Status> IptablesService::restore_additions(const std::string& text
 
 std::optional<Status> IptablesService::apply_additions(std::vector<Addition>& adds) {
   size_t new_chains = 0;
-  for (const Addition& a : adds) new_chains += a.new_chain;
+  for (const Addition& a : adds) {
+    new_chains += a.new_chain;
+    if (!a.new_chain && diverged(a.table, a.chain)) return std::nullopt;
+  }
   if (compiled_.rules.size() + adds.size() - new_chains > IPT_MAX_RULES / 2 || compiled_.chains.size() + new_chains > IPT_MAX_CHAINS / 2)
     return std::nullopt;  // the full path says which limit
   // (From here on the additions are applied: additions_valid() records the new chains' reach.)
+  if (reach_stale_) {
+    reach_[0] = chain_reach(model_.filter);
+    reach_[1] = chain_reach(model_.nat);
+    reach_stale_ = false;
+  }
   if (!additions_valid(model_, adds, reach_)) return std::nullopt;
   // New chains, then their rules, then the rules that jump to them: the data path never sees a
   // half-built chain reachable. (additions_valid() saw each chain created before its rules.)

@@ -7,6 +7,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <set>
 #include <vector>
 
 #include "additions.h"
@@ -32,6 +33,8 @@ class IptablesDataplane {
   // Counters of the live generation.
   virtual ipt_counter rule_counter(uint32_t rule_id) = 0;
   virtual ipt_counter policy_counter(uint32_t chain_id) = 0;
+  // Restarts the counters of these rules (live generation) from zero.
+  virtual Status zero_counters(const Compiled& c, const std::vector<uint32_t>& rule_ids) = 0;
   // Rules 0 .. count-1 at once (a ruleset's worth of reads is a restore's hot spot).
   virtual std::vector<ipt_counter> rule_counters(uint32_t count) {
     std::vector<ipt_counter> all(count);
@@ -82,6 +85,13 @@ class IptablesService {
   std::optional<Status> apply_additions(std::vector<Addition>& adds);
   // -D of one rule from a large ruleset, without recompiling; nullopt when not applicable.
   std::optional<Result<CommandResult>> fast_delete(const std::vector<std::string>& args);
+  // A --noflush restore that re-declares existing chains (kube-proxy's sync) as edits of the
+  // live tables (iptables_sync.cpp); nullopt when the full path must run.
+  std::optional<Status> restore_sync(const std::string& text, const RestoreFlags& f);
+  std::optional<Status> apply_sync(Ruleset next, const std::vector<std::pair<TableId, std::string>>& flushed);
+  // A chain whose compiled order no longer follows the model's (a permuted sync kept its rules
+  // where they were): single-rule changes by index go through a recompile.
+  bool diverged(TableId t, const std::string& chain) const { return diverged_.count({t == TableId::filter ? 0 : 1, chain}) > 0; }
   Status persist() const;
   Status append_journal(const std::vector<std::vector<std::string>>& commands);
   Status replay_journal();
@@ -94,6 +104,8 @@ class IptablesService {
   Compiled compiled_;
   uint32_t generation_ = 0;
   ChainReach reach_[2];  // chain_reach() per table, for in-place additions
+  bool reach_stale_ = false;  // reach_ no longer describes model_ (after an in-place sync)
+  std::set<std::pair<int, std::string>> diverged_;  // (table 0/1, chain), see diverged()
   mutable size_t journal_lines_ = 0;
   std::function<void()> changed_;
 };

@@ -238,6 +238,12 @@ Result<ipt_counter> MapLoader::counter(uint32_t slot, uint32_t rule_id) const {
   return counter_at(rule_base(slot & 1) + rule_id);
 }
 
+Status MapLoader::zero_counters(uint32_t slot, const std::vector<uint32_t>& rule_ids) {
+  std::vector<uint32_t> keys(rule_ids.size());
+  for (size_t i = 0; i < rule_ids.size(); ++i) keys[i] = rule_base(slot & 1) + rule_ids[i];
+  return update_all(m_.counters, keys, std::vector<ipt_counter>(keys.size() * cpus()), cpus(), "zero counters");
+}
+
 Result<std::vector<ipt_counter>> MapLoader::counters(uint32_t slot, uint32_t count) const {
   const size_t ncpu = cpus();
   const uint32_t first = rule_base(slot & 1);

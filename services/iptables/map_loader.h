@@ -44,6 +44,8 @@ class MapLoader {
   Status set_interfaces(const Compiled& c, const std::map<std::string, int>& ifindex_by_name);
   // Summed per-CPU counters of a rule id (slot-relative) or, with policy_of_chain, a chain policy.
   Result<ipt_counter> counter(uint32_t slot, uint32_t rule_id) const;
+  // Zeroes the counters of these rule ids (slot-relative), in batches.
+  Status zero_counters(uint32_t slot, const std::vector<uint32_t>& rule_ids);
   // The same for rule ids 0 .. count-1 of the slot, read in batches.
   Result<std::vector<ipt_counter>> counters(uint32_t slot, uint32_t count) const;
 

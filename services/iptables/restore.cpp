@@ -163,8 +163,12 @@ Result<Ruleset> restore(Ruleset current, const std::string& text, const RestoreO
       } else {
         if (pol != "-") return at(n, "user chain " + name + " cannot have a policy (" + pol + "); write '-'");
         if (name.size() > 28 || name[0] == '-') return at(n, "'" + name + "' is not a valid chain name");
-        if (Chain* c = table->find(name)) c->rules.clear();  // --noflush: a declared chain starts empty
-        else table->add_chain(Chain{name, false, Policy::none, 0, 0, {}});
+        if (Chain* c = table->find(name)) {  // --noflush: a declared chain starts empty
+          c->rules.clear();
+          if (opt.flushed) opt.flushed->emplace_back(table->id, name);
+        } else {
+          table->add_chain(Chain{name, false, Policy::none, 0, 0, {}});
+        }
       }
       continue;
     }
@@ -199,7 +203,7 @@ Result<Ruleset> restore(Ruleset current, const std::string& text, const RestoreO
           spec.erase(spec.begin());
         }
       }
-      auto r = parse_rule(spec, table->id, current.family);
+      auto r = parse_rule(spec, table->id, next.family);
       if (!r) return at(n, r.error().message);
       // As iptables: no input interface after routing for local output, no output interface
       // before routing (built-in chains only; user chains are not checked).

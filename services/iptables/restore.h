@@ -5,6 +5,8 @@
 #include <istream>
 #include <map>
 #include <string>
+#include <utility>
+#include <vector>
 #include <unordered_map>
 
 #include "netaccel/core/result.h"
@@ -15,6 +17,8 @@ namespace netaccel::ipt {
 struct RestoreOptions {
   bool noflush = false;   // keep what the input does not mention (kube-proxy's mode)
   bool counters = false;  // take [packets:bytes] from the input
+  // If set: the existing user chains a declaration emptied (--noflush), in input order.
+  std::vector<std::pair<TableId, std::string>>* flushed = nullptr;
 };
 
 // Every error reads "line N: ..." (or "table X: ..." for a table-level problem).

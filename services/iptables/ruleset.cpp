@@ -54,4 +54,10 @@ Table empty_table(TableId t) {
 
 Ruleset empty_ruleset(Family f) { return Ruleset{empty_table(TableId::filter), empty_table(TableId::nat), f}; }
 
+bool same_rule(const Rule& a, const Rule& b) {
+  return a.src == b.src && a.dst == b.dst && a.src_neg == b.src_neg && a.dst_neg == b.dst_neg && a.in_if == b.in_if &&
+         a.out_if == b.out_if && a.in_neg == b.in_neg && a.out_neg == b.out_neg && a.proto == b.proto &&
+         a.proto_neg == b.proto_neg && a.matches == b.matches && a.target == b.target;
+}
+
 }  // namespace netaccel::ipt

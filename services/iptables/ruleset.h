@@ -22,11 +22,13 @@ struct Prefix {
   Addr addr{};  // already masked (address.h: either family)
   uint8_t len = 0;
   bool contains(const Addr& a) const { return masked(a, len) == addr; }
+  bool operator==(const Prefix&) const = default;
 };
 
 struct PortRange {
   uint16_t lo = 0, hi = 0;
   bool contains(uint16_t p) const { return p >= lo && p <= hi; }
+  bool operator==(const PortRange&) const = default;
 };
 
 // -p tcp/udp/sctp (implicit or -m tcp|udp|sctp): ports, and TCP flags for tcp.
@@ -36,12 +38,14 @@ struct PortMatch {
   bool sport_neg = false, dport_neg = false;
   std::optional<std::pair<uint8_t, uint8_t>> tcp_flags;  // mask, compare
   bool tcp_flags_neg = false;
+  bool operator==(const PortMatch&) const = default;
 };
 
 struct MultiportMatch {
   enum Dir { src, dst, any } dir = dst;
   std::vector<PortRange> ports;
   bool neg = false;
+  bool operator==(const MultiportMatch&) const = default;
 };
 
 // Conntrack states as -m conntrack --ctstate / -m state --state name them.
@@ -52,15 +56,18 @@ struct StateMatch {
   bool conntrack_module = true;  // -m conntrack --ctstate vs -m state --state
   uint8_t states = 0;
   bool neg = false;
+  bool operator==(const StateMatch&) const = default;
 };
 
 struct CommentMatch {
   std::string text;
+  bool operator==(const CommentMatch&) const = default;
 };
 
 struct MarkMatch {
   uint32_t value = 0, mask = 0xffffffff;
   bool neg = false;
+  bool operator==(const MarkMatch&) const = default;
 };
 
 struct StatisticMatch {
@@ -68,6 +75,7 @@ struct StatisticMatch {
   uint32_t probability = 0;  // random: p * 2^31, rounded as iptables does
   uint32_t every = 0, packet = 0;  // nth
   bool neg = false;
+  bool operator==(const StatisticMatch&) const = default;
 };
 
 struct AddrtypeMatch {
@@ -75,6 +83,7 @@ struct AddrtypeMatch {
   bool src_local = false, src_set = false, src_neg = false;
   bool dst_local = false, dst_set = false, dst_neg = false;
   bool limit_iface_in = false, limit_iface_out = false;
+  bool operator==(const AddrtypeMatch&) const = default;
 };
 
 struct IcmpMatch {
@@ -82,6 +91,7 @@ struct IcmpMatch {
   std::optional<uint8_t> code;
   bool any = false;  // --icmp-type any
   bool neg = false;
+  bool operator==(const IcmpMatch&) const = default;
 };
 
 using Match = std::variant<PortMatch, MultiportMatch, StateMatch, CommentMatch, MarkMatch, StatisticMatch, AddrtypeMatch,
@@ -90,36 +100,46 @@ using Match = std::variant<PortMatch, MultiportMatch, StateMatch, CommentMatch, 
 // Targets.
 struct Verdict {
   enum Kind { accept, drop, ret } kind = accept;
+  bool operator==(const Verdict&) const = default;
 };
 struct Jump {
   std::string chain;
   bool is_goto = false;  // -g
+  bool operator==(const Jump&) const = default;
 };
 struct Reject {
   std::string with = "icmp-port-unreachable";
+  bool operator==(const Reject&) const = default;
 };
 struct NatTarget {  // DNAT --to-destination, SNAT --to-source
   bool dnat = true;
   Addr addr_lo{}, addr_hi{};  // all zero = keep (port-only)
   std::optional<PortRange> ports;
   bool random = false, persistent = false;
+  bool operator==(const NatTarget&) const = default;
 };
 struct Masquerade {
   std::optional<PortRange> ports;
   bool random = false, random_fully = false;
+  bool operator==(const Masquerade&) const = default;
 };
 struct Redirect {
   std::optional<PortRange> ports;
   bool random = false;
+  bool operator==(const Redirect&) const = default;
 };
 struct Log {
   std::string prefix;
   int level = 4;  // warning, iptables' default (not printed)
+  bool operator==(const Log&) const = default;
 };
 struct MarkTarget {  // every MARK form is --set-xmark value/mask: mark = (mark & ~mask) ^ value
   uint32_t value = 0, mask = 0;
+  bool operator==(const MarkTarget&) const = default;
 };
-struct NoTarget {};  // no -j: the rule only counts
+struct NoTarget {  // no -j: the rule only counts
+  bool operator==(const NoTarget&) const = default;
+};
 
 using Target = std::variant<NoTarget, Verdict, Jump, Reject, NatTarget, Masquerade, Redirect, Log, MarkTarget>;
 
@@ -134,6 +154,9 @@ struct Rule {
   Target target;
   uint64_t packets = 0, bytes = 0;
 };
+
+// The same rule, counters aside (what -S prints is the same).
+bool same_rule(const Rule& a, const Rule& b);
 
 enum class Policy { accept, drop, none };  // none: user chain ("-")
 

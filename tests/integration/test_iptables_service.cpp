@@ -217,19 +217,38 @@ TEST_F(IptablesService, KubeProxyServicesAreAddedInPlace) {
   EXPECT_EQ(tool("netaccel-iptables -t nat -S").out, want);
   EXPECT_EQ(sh("ip netns exec " + p_ + "-c socat -T3 - TCP:" + service_ip(301) + ":80,connect-timeout=2 </dev/null").out,
             "10.61.2.1-10.61.2.2\n");
-  // The next service as kube-proxy itself writes it: its top-level chains re-declared (flushed)
-  // and rewritten in full, in a new order. The same ruleset as iptables makes of it, and every
-  // service still answers.
-  const std::string sync = dir_ + "/sync.rules";
-  std::ofstream(sync) << kube_proxy_sync(304, server, 7);
-  sh_ok("ip netns exec " + ns + " iptables-legacy-restore --noflush < " + sync);
-  auto r = tool("netaccel-iptables-restore --noflush " + sync);
-  ASSERT_EQ(r.status, 0) << r.out << svc_->log();
-  EXPECT_EQ(tool("netaccel-iptables -t nat -S").out, sh("ip netns exec " + ns + " iptables-legacy -t nat -S").out);
-  for (int i : {0, 299, 303})
+  // The next services as kube-proxy itself writes them: its top-level chains re-declared
+  // (flushed) and rewritten in full, in a new order each time (applied in place: the rules
+  // keep their data-path places). The same ruleset as iptables makes of it, every service
+  // answers, and the flushed chains' counters start again as iptables' do while the others keep
+  // counting.
+  auto portal_counted = [&] {
+    std::istringstream in(tool("netaccel-iptables-save -c -t nat").out);
+    int counted = 0;
+    for (std::string line; std::getline(in, line);)
+      if (line.find("-A KUBE-SERVICES") != std::string::npos && line.rfind("[0:0]", 0) != 0) ++counted;
+    return counted;
+  };
+  EXPECT_GT(portal_counted(), 0) << "the connections above were counted";
+  for (int n : {304, 305}) {
+    const std::string sync = dir_ + "/sync.rules";
+    std::ofstream(sync) << kube_proxy_sync(n, server, static_cast<unsigned>(n));
+    sh_ok("ip netns exec " + ns + " iptables-legacy-restore --noflush < " + sync);
+    auto r = tool("netaccel-iptables-restore --noflush " + sync);
+    ASSERT_EQ(r.status, 0) << r.out << svc_->log();
+    EXPECT_EQ(tool("netaccel-iptables -t nat -S").out, sh("ip netns exec " + ns + " iptables-legacy -t nat -S").out);
+    EXPECT_EQ(portal_counted(), 0) << "KUBE-SERVICES was flushed and written again";
+  }
+  EXPECT_EQ(tool("netaccel-iptables-save -c -t nat").out.find("[0:0] -A PREROUTING"), std::string::npos)
+      << "PREROUTING was not re-declared: it keeps its counts";
+  for (int i : {0, 299, 303, 304})
     EXPECT_EQ(sh("ip netns exec " + p_ + "-c socat -T3 - TCP:" + service_ip(i) + ":80,connect-timeout=2 </dev/null").out,
               "10.61.2.1-10.61.2.2\n")
         << service_ip(i);
+  // A rule removed by number from the reordered chain: iptables' numbering.
+  sh_ok("ip netns exec " + ns + " iptables-legacy -t nat -D KUBE-SERVICES 3");
+  ASSERT_EQ(tool("netaccel-iptables -t nat -D KUBE-SERVICES 3").status, 0);
+  EXPECT_EQ(tool("netaccel-iptables -t nat -S").out, sh("ip netns exec " + ns + " iptables-legacy -t nat -S").out);
   sh("ip netns del " + ns);
 }
 

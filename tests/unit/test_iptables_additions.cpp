@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "additions.h"
+#include "chain_sync.h"
 #include "compiled_eval.h"
 #include "iptables_service.h"
 #include "commands.h"
@@ -49,9 +50,15 @@ class RecordingDataplane : public IptablesDataplane {
     live = c;
     return {};
   }
+  Status zero_counters(const Compiled& c, const std::vector<uint32_t>& ids) override {
+    zeroed += ids.size();
+    live = c;
+    return {};
+  }
   ipt_counter rule_counter(uint32_t) override { return {}; }
   ipt_counter policy_counter(uint32_t) override { return {}; }
   int loads = 0, inserts = 0, chains = 0, removes = 0;
+  size_t zeroed = 0;
   Compiled live;
 };
 
@@ -94,13 +101,15 @@ void expect_same_verdicts(const Compiled& in_place_tables, const Ruleset& expect
   auto fresh = compile(expect);
   ASSERT_TRUE(fresh);
   CompiledEvaluator in_place(in_place_tables), full(*fresh);
-  for (int i : services) {
-    Packet p = to_service(i);
-    Decision a = in_place.evaluate(1, IPT_HOOK_PREROUTING, p), b = full.evaluate(1, IPT_HOOK_PREROUTING, p);
-    EXPECT_EQ(a.verdict, b.verdict) << service_ip(i);
-    EXPECT_TRUE(a.by == b.by) << service_ip(i) << ": " << a.by.chain << " vs " << b.by.chain;
-    EXPECT_EQ(a.matched.size(), b.matched.size()) << service_ip(i);
-  }
+  for (int i : services)
+    for (bool local : {false, true}) {  // local: the NodePort rule (dst-type LOCAL) matches as well
+      Packet p = to_service(i);
+      p.dst_local = local;
+      Decision a = in_place.evaluate(1, IPT_HOOK_PREROUTING, p), b = full.evaluate(1, IPT_HOOK_PREROUTING, p);
+      EXPECT_EQ(a.verdict, b.verdict) << service_ip(i);
+      EXPECT_TRUE(a.by == b.by) << service_ip(i) << ": " << a.by.chain << " vs " << b.by.chain;
+      EXPECT_TRUE(a.matched == b.matched) << service_ip(i) << (local ? " (local)" : "");
+    }
 }
 
 TEST(IptablesAdditions, KubeProxyServiceIsAdditionsOnly) {
@@ -187,6 +196,13 @@ class ServiceAdditions : public ::testing::Test {
   }
   void TearDown() override { cleanup(); }
   void cleanup() { unlink(state_.c_str()), unlink((state_ + ".journal").c_str()); }
+  // Starts svc on state_ with kube-proxy's ruleset for n services; returns that ruleset.
+  Ruleset start_with_services(IptablesService& svc, int n) {
+    EXPECT_TRUE(svc.start());
+    const std::string base = kube_proxy_ruleset(n, kServer);
+    EXPECT_TRUE(svc.restore(base, RestoreFlags{}));
+    return restored(base);
+  }
   std::string state_;
 };
 
@@ -221,10 +237,7 @@ TEST_F(ServiceAdditions, AddingServicesInPlaceEqualsRecompiling) {
 TEST_F(ServiceAdditions, DeletesInPlaceEqualRecompiling) {
   RecordingDataplane dp;
   IptablesService svc(dp, state_);
-  ASSERT_TRUE(svc.start());
-  const std::string base = kube_proxy_ruleset(300, kServer);
-  ASSERT_TRUE(svc.restore(base, RestoreFlags{}));
-  Ruleset expect = restored(base);
+  Ruleset expect = start_with_services(svc, 300);
   // By number (the top, the middle) and by the rule itself (service 7's portal, as -S prints it).
   const Chain* services = expect.nat.find("KUBE-SERVICES");
   ASSERT_TRUE(services);
@@ -250,6 +263,110 @@ TEST_F(ServiceAdditions, DeletesInPlaceEqualRecompiling) {
   IptablesService again(dp2, state_);
   ASSERT_TRUE(again.start());
   EXPECT_EQ(saved(again), saved(expect)) << "the journal replays the deletes";
+}
+
+// The chain that service i's portal rule jumps to (KUBE-SVC-...).
+std::string service_chain(const Ruleset& rs, int i) {
+  for (const Rule& r : rs.nat.find("KUBE-SERVICES")->rules)
+    if (r.dst && r.dst->addr == addr4(ntohl(inet_addr(service_ip(i).c_str()))))
+      if (auto* j = std::get_if<Jump>(&r.target)) return j->chain;
+  return "";
+}
+
+// kube-proxy's own syncs (its top-level chains re-declared and rewritten in a new order each
+// time) applied in place: ruleset, compiled verdicts, journal-free restart and the single
+// commands and additions that follow all equal what recompiling gives; only inputs that need
+// it recompile.
+TEST_F(ServiceAdditions, KubeProxySyncsApplyInPlaceAndEqualRecompiling) {
+  RecordingDataplane dp;
+  IptablesService svc(dp, state_);
+  const Ruleset base = start_with_services(svc, 300);
+  Ruleset expect = base;
+  const int loads = dp.loads;
+  const RestoreFlags noflush{true, false, false};
+  // Ten syncs, each adding a service, each in another order.
+  for (int n = 301; n <= 310; ++n) {
+    const std::string sync = kube_proxy_sync(n, kServer, static_cast<unsigned>(n));
+    ASSERT_TRUE(svc.restore(sync, noflush));
+    expect = restored(sync, true, expect);
+    ASSERT_EQ(saved(svc), saved(expect)) << "sync to " << n << " services";
+  }
+  EXPECT_EQ(dp.loads, loads) << "nothing recompiled";
+  EXPECT_GT(dp.zeroed, 300u) << "the re-declared chains' counters restart";
+  expect_same_verdicts(dp.live, expect, {0, 1, 150, 298, 299, 300, 304, 309});
+  // A sync that drops service 150's portal, and one that changes service 7's chain (an
+  // endpoint change): a dropped keyed rule, a small exact edit.
+  std::string sync = kube_proxy_sync(310, kServer, 99);
+  const std::string portal150 = "-d " + service_ip(150) + "/32";
+  std::istringstream in(sync);
+  std::string without150;
+  for (std::string line; std::getline(in, line);)
+    if (line.find(portal150) == std::string::npos) without150 += line + "\n";
+  ASSERT_TRUE(svc.restore(without150, noflush));
+  expect = restored(without150, true, expect);
+  const std::string svc7 = service_chain(expect, 7);
+  ASSERT_FALSE(svc7.empty());
+  const std::string endpoints = "*nat\n:" + svc7 + " - [0:0]\n-A " + svc7 + " -j KUBE-MARK-MASQ\n-A " + svc7 +
+                                " -m comment --comment moved -j " + service_chain(expect, 0) + "\nCOMMIT\n";
+  ASSERT_TRUE(svc.restore(endpoints, noflush));
+  expect = restored(endpoints, true, expect);
+  EXPECT_EQ(saved(svc), saved(expect));
+  EXPECT_EQ(dp.loads, loads) << "still nothing recompiled";
+  expect_same_verdicts(dp.live, expect, {0, 7, 149, 150, 151, 309});
+  // kube-proxy's minimal update on the reordered chain: in place, by the sync path.
+  const std::string add = kube_proxy_add_service(310, kServer);
+  ASSERT_TRUE(svc.restore(add, noflush));
+  expect = restored(add, true, expect);
+  EXPECT_EQ(saved(svc), saved(expect));
+  EXPECT_EQ(dp.loads, loads);
+  expect_same_verdicts(dp.live, expect, {0, 150, 309, 310});
+  // -D by number on the reordered chain: the model's numbering, through a recompile.
+  const std::vector<std::string> del = {"-t", "nat", "-D", "KUBE-SERVICES", "5"};
+  ASSERT_TRUE(svc.command(del));
+  ASSERT_TRUE(run_command(expect, del));
+  EXPECT_EQ(saved(svc), saved(expect));
+  EXPECT_EQ(dp.loads, loads + 1);
+  expect_same_verdicts(dp.live, expect, {0, 1, 2, 3, 4, 5, 150, 310});
+  // A sync that deletes a chain (-X) recompiles; a restart reads the same ruleset back.
+  const std::string svc150 = service_chain(base, 150);  // as kube-proxy deletes one: flushed, then -X
+  const std::string drop = "*nat\n:" + svc150 + " - [0:0]\n-X " + svc150 + "\nCOMMIT\n";
+  ASSERT_TRUE(svc.restore(drop, noflush));
+  expect = restored(drop, true, expect);
+  EXPECT_EQ(saved(svc), saved(expect));
+  EXPECT_EQ(dp.loads, loads + 2);
+  RecordingDataplane dp2;
+  IptablesService again(dp2, state_);
+  ASSERT_TRUE(again.start());
+  EXPECT_EQ(saved(again), saved(expect));
+}
+
+TEST(IptablesChainSync, PlansOnlyEquivalentReorders) {
+  auto rules = [](const std::string& text) { return restored("*filter\n:X - [0:0]\n" + text + "COMMIT\n").filter.find("X")->rules; };
+  const std::string a = "-A X -d 10.0.0.1/32 -p tcp -m tcp --dport 80 -j RETURN\n";
+  const std::string b = "-A X -d 10.0.0.2/32 -p tcp -m tcp --dport 80 -j RETURN\n";
+  const std::string b443 = "-A X -d 10.0.0.2/32 -p tcp -m tcp --dport 443 -j RETURN\n";
+  const std::string b2 = "-A X -d 10.0.0.2/32 -p tcp -m tcp --dport 80 -j ACCEPT\n";
+  const std::string wide = "-A X -d 10.0.0.0/8 -j DROP\n";  // overlaps everything: a barrier
+  auto plan = [&](const std::string& from, const std::string& to) { return plan_chain_edit(rules(from), rules(to), Family::v4, 1); };
+  EXPECT_EQ(plan(a + b, a + b)->kind, ChainEdit::unchanged);
+  EXPECT_EQ(plan(a + b, b + a)->kind, ChainEdit::permuted) << "disjoint keys";
+  EXPECT_EQ(plan(a + b + wide, b + a + wide)->kind, ChainEdit::permuted);
+  EXPECT_FALSE(plan(a + wide + b, b + wide + a)) << "moved across a barrier";
+  EXPECT_FALSE(plan(a + b + wide, a + wide + b)) << "a barrier moved";
+  EXPECT_FALSE(plan(b + b2, b2 + b)) << "same key: order matters";
+  EXPECT_EQ(plan(b + b443 + a, a + b443 + b)->kind, ChainEdit::permuted) << "same address, other port";
+  EXPECT_FALSE(plan(a + b, b + a + wide)) << "an added barrier";
+  EXPECT_FALSE(plan(a + b + b443, b443 + a + b2)) << "two changes, one allowed";
+  auto added = plan_chain_edit(rules(a + b + wide), rules(b443 + b + a + wide), Family::v4, 1, false);
+  ASSERT_TRUE(added);
+  EXPECT_EQ(added->kind, ChainEdit::permuted);
+  EXPECT_FALSE(added->old_of_new[0]);
+  EXPECT_EQ(added->segment_of_new[0], 0u);
+  auto exact = plan(a + wide, a + b + wide);
+  ASSERT_TRUE(exact);
+  EXPECT_EQ(exact->kind, ChainEdit::exact);
+  EXPECT_EQ(exact->first, 1u);
+  EXPECT_EQ(exact->added, 1u);
 }
 
 TEST_F(ServiceAdditions, BadAdditionChangesNothingAndNamesTheLine) {
