@@ -195,11 +195,7 @@ struct TargetWords {
   std::string operator()(const Jump&) const { return ""; }
   std::string operator()(const Reject& r) const { return " reject-with " + r.with; }
   std::string operator()(const NatTarget& n) const {
-    std::string range;
-    if (n.addr_lo != Addr{}) range = format_addr(n.addr_lo, f) + (n.addr_hi != n.addr_lo ? "-" + format_addr(n.addr_hi, f) : "");
-    if (f == Family::v6 && n.ports && !range.empty()) range = "[" + range + "]";
-    if (n.ports) range += ":" + port_span(*n.ports);
-    return " to:" + range + (n.random ? " random" : "") + (n.persistent ? " persistent" : "");
+    return " to:" + nat_range_text(n, f) + (n.random ? " random" : "") + (n.persistent ? " persistent" : "");
   }
   std::string operator()(const Masquerade& m) const {
     return (m.ports ? " masq ports: " + port_span(*m.ports) : "") + (m.random ? " random" : "") + (m.random_fully ? " random-fully" : "");

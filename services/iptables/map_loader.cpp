@@ -48,6 +48,18 @@ size_t cpus() {
   return n > 0 ? static_cast<size_t>(n) : 1;
 }
 
+// Zero packets and bytes on every CPU for these counter ids.
+Status zero_all(int fd, const std::vector<uint32_t>& ids, const std::string& what) {
+  return update_all(fd, ids, std::vector<ipt_counter>(ids.size() * cpus()), cpus(), what);
+}
+
+// One per-CPU counter entry (cpus() values) summed.
+ipt_counter sum_cpus(const ipt_counter* per) {
+  ipt_counter sum{};
+  for (size_t cpu = 0; cpu < cpus(); ++cpu) sum.packets += per[cpu].packets, sum.bytes += per[cpu].bytes;
+  return sum;
+}
+
 }  // namespace
 
 Status MapLoader::load(const Compiled& c, uint32_t slot) {
@@ -56,7 +68,6 @@ Status MapLoader::load(const Compiled& c, uint32_t slot) {
   if (c.chains.size() > kChainsPerSlot) return make_error(Errc::unsupported, "more than " + std::to_string(kChainsPerSlot) + " chains");
   if (auto st = clear(slot); !st) return st;
   const uint32_t rb = rule_base(slot), cb = chain_base(slot);
-  const size_t ncpu = cpus();
   // Rules, with zeroed counters and nth state.
   std::vector<uint32_t> ids(c.rules.size());
   std::vector<ipt_rule> rules(c.rules.size());
@@ -65,7 +76,7 @@ Status MapLoader::load(const Compiled& c, uint32_t slot) {
     rules[i] = slot_rule(slot, c, i);
   }
   if (auto st = update_all(m_.rules, ids, rules, 1, "write rules"); !st) return st;
-  if (auto st = update_all(m_.counters, ids, std::vector<ipt_counter>(ids.size() * ncpu), ncpu, "zero counters"); !st) return st;
+  if (auto st = zero_all(m_.counters, ids, "zero counters"); !st) return st;
   if (auto st = update_all(m_.nth, ids, std::vector<uint32_t>(ids.size()), 1, "zero nth state"); !st) return st;
   // Chains, with zeroed policy counters.
   std::vector<uint32_t> chain_ids(c.chains.size()), policy_ids(c.chains.size());
@@ -74,8 +85,7 @@ Status MapLoader::load(const Compiled& c, uint32_t slot) {
     policy_ids[i] = IPT_MAX_RULES + cb + i;
   }
   if (auto st = update_all(m_.chains, chain_ids, c.chains, 1, "write chains"); !st) return st;
-  if (auto st = update_all(m_.counters, policy_ids, std::vector<ipt_counter>(policy_ids.size() * ncpu), ncpu, "zero policy counters"); !st)
-    return st;
+  if (auto st = zero_all(m_.counters, policy_ids, "zero policy counters"); !st) return st;
   // Buckets.
   std::vector<ipt_key> keys;
   std::vector<ipt_bucket> heads;
@@ -119,8 +129,7 @@ Status MapLoader::bump_generation() {
 Status MapLoader::apply_insert(uint32_t slot, const Compiled& c, const RuleInsert& ins) {
   slot &= 1;
   const uint32_t rb = rule_base(slot), cb = chain_base(slot);
-  int ncpu = libbpf_num_possible_cpus();
-  std::vector<ipt_counter> zero_counters(static_cast<size_t>(ncpu > 0 ? ncpu : 1));
+  const std::vector<ipt_counter> zero_counters(cpus());
   const uint32_t zero = 0, id = rb + ins.rule_id;
   if (auto st = update(m_.counters, &id, zero_counters.data(), "zero counters"); !st) return st;
   if (auto st = update(m_.nth, &id, &zero, "zero nth state"); !st) return st;
@@ -165,8 +174,7 @@ Status MapLoader::apply_delete(uint32_t slot, const Compiled& c, const RuleDelet
 Status MapLoader::apply_new_chain(uint32_t slot, const Compiled& c, uint32_t chain_id) {
   slot &= 1;
   if (chain_id >= kChainsPerSlot) return make_error(Errc::unsupported, "more than " + std::to_string(kChainsPerSlot) + " chains");
-  int ncpu = libbpf_num_possible_cpus();
-  std::vector<ipt_counter> zero_counters(static_cast<size_t>(ncpu > 0 ? ncpu : 1));
+  const std::vector<ipt_counter> zero_counters(cpus());
   uint32_t id = chain_base(slot) + chain_id, pid = IPT_MAX_RULES + id;
   if (auto st = update(m_.counters, &pid, zero_counters.data(), "zero policy counters"); !st) return st;
   return update(m_.chains, &id, &c.chains[chain_id], "write chain " + c.chain_names[chain_id]);
@@ -241,7 +249,7 @@ Result<ipt_counter> MapLoader::counter(uint32_t slot, uint32_t rule_id) const {
 Status MapLoader::zero_counters(uint32_t slot, const std::vector<uint32_t>& rule_ids) {
   std::vector<uint32_t> keys(rule_ids.size());
   for (size_t i = 0; i < rule_ids.size(); ++i) keys[i] = rule_base(slot & 1) + rule_ids[i];
-  return update_all(m_.counters, keys, std::vector<ipt_counter>(keys.size() * cpus()), cpus(), "zero counters");
+  return zero_all(m_.counters, keys, "zero counters");
 }
 
 Result<std::vector<ipt_counter>> MapLoader::counters(uint32_t slot, uint32_t count) const {
@@ -262,21 +270,14 @@ Result<std::vector<ipt_counter>> MapLoader::counters(uint32_t slot, uint32_t cou
     token = next;
   }
   std::vector<ipt_counter> sums(count);
-  for (uint32_t i = 0; i < count; ++i)
-    for (size_t cpu = 0; cpu < ncpu; ++cpu) {
-      sums[i].packets += per[i * ncpu + cpu].packets;
-      sums[i].bytes += per[i * ncpu + cpu].bytes;
-    }
+  for (uint32_t i = 0; i < count; ++i) sums[i] = sum_cpus(&per[i * ncpu]);
   return sums;
 }
 
 Result<ipt_counter> MapLoader::counter_at(uint32_t id) const {
-  int ncpu = libbpf_num_possible_cpus();
-  std::vector<ipt_counter> per(static_cast<size_t>(ncpu > 0 ? ncpu : 1));
+  std::vector<ipt_counter> per(cpus());
   if (bpf_map_lookup_elem(m_.counters, &id, per.data()) < 0) return errno_error(errno, "read counters");
-  ipt_counter sum{};
-  for (const auto& c : per) sum.packets += c.packets, sum.bytes += c.bytes;
-  return sum;
+  return sum_cpus(per.data());
 }
 
 }  // namespace netaccel::ipt

@@ -100,12 +100,7 @@ std::string target_text(const Target& t, Family f) {
     std::string operator()(const Reject& r) const { return " -j REJECT --reject-with " + r.with; }
     std::string operator()(const NatTarget& n) const {
       std::string s = n.dnat ? " -j DNAT --to-destination " : " -j SNAT --to-source ";
-      std::string range;
-      if (n.addr_lo != Addr{}) range = format_addr(n.addr_lo, f) + (n.addr_hi != n.addr_lo ? "-" + format_addr(n.addr_hi, f) : "");
-      // ip6tables brackets the addresses when a port follows.
-      if (f == Family::v6 && n.ports && !range.empty()) range = "[" + range + "]";
-      s += range;
-      if (n.ports) s += ":" + ports(*n.ports, '-');
+      s += nat_range_text(n, f);
       if (n.random) s += " --random";
       if (n.persistent) s += " --persistent";
       return s;
@@ -170,6 +165,15 @@ std::string ct_state_list(uint8_t s) {
   for (auto [bit, name] : order)
     if (s & bit) out += (out.empty() ? "" : ",") + std::string(name);
   return out;
+}
+
+std::string nat_range_text(const NatTarget& n, Family f) {
+  std::string range;
+  if (n.addr_lo != Addr{}) range = format_addr(n.addr_lo, f) + (n.addr_hi != n.addr_lo ? "-" + format_addr(n.addr_hi, f) : "");
+  // ip6tables brackets the addresses when a port follows.
+  if (f == Family::v6 && n.ports && !range.empty()) range = "[" + range + "]";
+  if (n.ports) range += ":" + ports(*n.ports, '-');
+  return range;
 }
 
 std::pair<std::string, std::string> rule_parts(const Rule& r, Family f) {

@@ -25,6 +25,8 @@ std::pair<std::string, std::string> rule_parts(const Rule& r, Family f);
 // ("RELATED,ESTABLISHED"), in iptables' order.
 std::string tcp_flag_list(uint8_t flags);
 std::string ct_state_list(uint8_t states);
+// A DNAT/SNAT target's addresses and ports ("10.0.0.1-10.0.0.4:80-90", "[fd00::1]:80", ":81").
+std::string nat_range_text(const NatTarget& n, Family f);
 // iptables -S [CHAIN] for one table.
 std::string list_rules(const Table& t, Family f, const std::string& chain, bool counters);
 

@@ -5,9 +5,6 @@
 // firewall) and randomly generated ones; whatever the kernel's iptables accepts, we accept.
 #include <fcntl.h>
 #include <gtest/gtest.h>
-#include <sched.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <fstream>
 #include <functional>
@@ -16,6 +13,7 @@
 
 #include "harness.h"
 #include "listing.h"
+#include "netaccel/core/netns.h"
 #include "restore.h"
 #include "save.h"
 
@@ -58,27 +56,14 @@ const ListForm kListForms[] = {{"-n", {false, true, false, false}},
 // What fn prints when run inside network namespace ns: names are looked up there, as iptables
 // in that namespace looks them up (no network: no DNS answer for either).
 std::string in_namespace(const std::string& ns, const std::function<std::string()>& fn) {
-  int pipefd[2];
-  if (pipe(pipefd) < 0) return "pipe failed";
-  pid_t pid = fork();
-  if (pid == 0) {
-    close(pipefd[0]);
-    int fd = open(("/run/netns/" + ns).c_str(), O_RDONLY | O_CLOEXEC);
-    std::string out = fd >= 0 && setns(fd, CLONE_NEWNET) == 0 ? fn() : "setns failed";
-    for (size_t off = 0; off < out.size();) {
-      ssize_t n = write(pipefd[1], out.data() + off, out.size() - off);
-      if (n <= 0) break;
-      off += static_cast<size_t>(n);
-    }
-    _exit(0);
-  }
-  close(pipefd[1]);
+  netaccel::UniqueFd fd(open(("/run/netns/" + ns).c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd.valid()) return "cannot open namespace " + ns;
   std::string out;
-  char buf[4096];
-  for (ssize_t n; (n = read(pipefd[0], buf, sizeof(buf))) > 0;) out.append(buf, static_cast<size_t>(n));
-  close(pipefd[0]);
-  waitpid(pid, nullptr, 0);
-  return out;
+  auto st = netaccel::run_in_netns(fd.get(), [&] {
+    out = fn();
+    return netaccel::Status{};
+  });
+  return st ? out : "cannot enter " + ns + ": " + st.error().message;
 }
 
 class IptablesRoundTrip : public ::testing::TestWithParam<std::string> {
