@@ -237,8 +237,20 @@ class Parser {
   }
   bool next_is_value() const { return i_ < t_.size() && !t_[i_].empty() && t_[i_][0] != '-' && t_[i_] != "!"; }
 
+  // iptables allows each of -s, -d, -i, -o and -p once in a rule.
+  Status once(char flag) {
+    if (seen_.find(flag) != std::string::npos) return bad(std::string("multiple -") + flag + " flags not allowed");
+    seen_ += flag;
+    return {};
+  }
+
   Status option(const std::string& opt, bool neg) {
     if (target_set_ && target_options(opt, neg)) return target_status_;
+    static const std::map<std::string, char> kOnce = {
+        {"-s", 's'}, {"--source", 's'}, {"--src", 's'}, {"-d", 'd'}, {"--destination", 'd'}, {"--dst", 'd'},
+        {"-i", 'i'}, {"--in-interface", 'i'}, {"-o", 'o'}, {"--out-interface", 'o'}, {"-p", 'p'}, {"--protocol", 'p'}};
+    if (auto it = kOnce.find(opt); it != kOnce.end())
+      if (auto st = once(it->second); !st) return st;
     if (opt == "-s" || opt == "--source" || opt == "--src") return address(opt, neg, rule_.src, rule_.src_neg);
     if (opt == "-d" || opt == "--destination" || opt == "--dst") return address(opt, neg, rule_.dst, rule_.dst_neg);
     if (opt == "-p" || opt == "--protocol") {
@@ -263,7 +275,7 @@ class Parser {
       if (neg) return bad("'!' cannot negate -m");
       auto a = arg(opt);
       if (!a) return a.error();
-      return load_match(*a, false);
+      return load_match(*a);
     }
     if (opt == "-j" || opt == "--jump" || opt == "-g" || opt == "--goto") {
       if (neg) return bad("'!' cannot negate " + opt);
@@ -300,27 +312,26 @@ class Parser {
     return {};
   }
 
-  Status load_match(const std::string& name, bool implicit) {
-    (void)implicit;
+  // A protocol's match may come before -p (kube-proxy writes "-m tcp -p tcp"): iptables parses
+  // the whole rule first and the kernel checks the match's protocol when the rule is committed,
+  // so finish() checks it, not this.
+  Status load_match(const std::string& name) {
     if (name == "tcp" || name == "udp" || name == "sctp") {
-      uint8_t proto = name == "tcp" ? 6 : name == "udp" ? 17 : 132;
-      if (rule_.proto != proto || rule_.proto_neg)
-        return bad("-m " + name + " needs -p " + name + " before it");
-      rule_.matches.push_back(PortMatch{proto});
+      rule_.matches.push_back(PortMatch{static_cast<uint8_t>(name == "tcp" ? 6 : name == "udp" ? 17 : 132)});
       return {};
     }
     if (name == "icmp" || name == "icmp6") {
       if ((name == "icmp") != (family_ == Family::v4))
         return bad("-m " + name + ": match not supported in " + (family_ == Family::v4 ? "iptables" : "ip6tables"));
-      if (rule_.proto != icmp_proto() || rule_.proto_neg)
-        return bad("-m " + name + " needs -p " + protocol_name(icmp_proto()) + " before it");
+      // libxt_icmp makes --icmp-type mandatory for an explicit -m icmp; options reach only the
+      // newest icmp match, so one left without a type stays so.
+      if (icmp_loaded_ && !icmp_set_) icmp_left_unset_ = true;
       rule_.matches.push_back(IcmpMatch{});
+      icmp_loaded_ = true;
       icmp_set_ = false;
       return {};
     }
     if (name == "multiport") {
-      if (rule_.proto != 6 && rule_.proto != 17 && rule_.proto != 132)
-        return bad("-m multiport needs -p tcp, udp or sctp before it");
       rule_.matches.push_back(MultiportMatch{});
       multiport_set_ = false;
       return {};
@@ -366,6 +377,7 @@ class Parser {
     }
     if (opt == icmp_option() && rule_.proto == icmp_proto() && !rule_.proto_neg) {
       rule_.matches.push_back(IcmpMatch{});
+      icmp_loaded_ = true;
       icmp_set_ = false;
       return match_option(opt, neg);
     }
@@ -413,6 +425,9 @@ class Parser {
     auto it = opts.find(opt);
     if (it == opts.end()) return {};
     handled = true;
+    // As libxt_multiport: the protocol is checked when the port list is parsed, so -p must
+    // come before --dports (not necessarily before -m multiport).
+    if (!has_port_protocol()) return bad("-m multiport " + opt + ": needs -p tcp, udp or sctp before it");
     if (multiport_set_) return bad("-m multiport takes one of --sports, --dports, --ports");
     auto a = arg(opt);
     if (!a) return a.error();
@@ -671,7 +686,14 @@ class Parser {
       return bad("-j " + target_name_ + ": needs " + (std::get<NatTarget>(rule_.target).dnat ? "--to-destination" : "--to-source"));
     if (std::holds_alternative<MarkTarget>(rule_.target) && !mark_set_)
       return bad("-j MARK: needs --set-xmark, --set-mark, --or-mark, --and-mark or --xor-mark");
+    if (icmp_left_unset_ || (icmp_loaded_ && !icmp_set_)) return bad(icmp_option() + ": must be given with -m icmp");
     for (const auto& m : rule_.matches) {
+      // The kernel's check of a protocol match (xt_check_match): the rule's protocol, not negated.
+      if (auto* p = std::get_if<PortMatch>(&m); p && (rule_.proto != p->proto || rule_.proto_neg))
+        return bad("-m " + protocol_name(p->proto) + ": the rule needs -p " + protocol_name(p->proto));
+      if (std::holds_alternative<IcmpMatch>(m) && (rule_.proto != icmp_proto() || rule_.proto_neg))
+        return bad(std::string("-m ") + (family_ == Family::v4 ? "icmp" : "icmp6") + ": the rule needs -p " +
+                   protocol_name(icmp_proto()));
       if (auto* s = std::get_if<StatisticMatch>(&m); s && !s->random && s->packet > s->every)
         return bad("-m statistic: --packet must be below --every");
       if (auto* s = std::get_if<StateMatch>(&m); s && s->states == 0)
@@ -690,7 +712,9 @@ class Parser {
   size_t i_ = 0;
   Rule rule_;
   bool target_set_ = false, nat_set_ = false, mark_set_ = false, multiport_set_ = false, icmp_set_ = false;
+  bool icmp_loaded_ = false, icmp_left_unset_ = false;
   std::string target_name_;
+  std::string seen_;  // the once() flags given so far
   Status target_status_;
 };
 

@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <fstream>
 #include <functional>
 #include <random>
@@ -256,9 +257,104 @@ void IptablesRoundTrip::random_rulesets(Family family) {
   RecordProperty("refused", refused);
 }
 
+// One rule as option groups (an option with its arguments and its '!'), in the order
+// kube-proxy and most tools write them: matches and their options, protocol, addresses, target.
+std::vector<std::vector<std::string>> option_groups(std::mt19937& rng) {
+  auto pick = [&](const std::vector<std::string>& v) { return v[rng() % v.size()]; };
+  auto chance = [&](int pct) { return static_cast<int>(rng() % 100) < pct; };
+  auto negated = [&](std::vector<std::string> g, int pct) {
+    if (chance(pct)) g.insert(g.begin(), "!");
+    return g;
+  };
+  std::vector<std::vector<std::string>> g;
+  if (chance(40)) g.push_back({"-m", "comment"}), g.push_back({"--comment", pick({"x", "ns/svc:p80 cluster IP"})});
+  std::string proto = chance(85) ? pick({"tcp", "udp", "icmp", "sctp"}) : "";
+  // The protocol's match, usually of the rule's protocol, sometimes of another (refused by the
+  // kernel), sometimes twice (iptables keeps both).
+  std::string match = proto.empty() || chance(10) ? pick({"tcp", "udp", "icmp"}) : proto;
+  bool explicit_match = chance(60);
+  if (explicit_match) {
+    g.push_back({"-m", match});
+    if (chance(8)) g.push_back({"-m", match});
+  }
+  if (!proto.empty()) g.push_back(negated({"-p", proto}, 5));
+  if (chance(50)) g.push_back(negated({"-d", "172.30.0." + std::to_string(rng() % 250 + 1)}, 15));
+  if (chance(30)) g.push_back(negated({"-s", "10.244.0.0/16"}, 40));
+  if (chance(15)) g.push_back({"-i", "eth0"});
+  if (chance(3)) g.push_back({"-s", "10.1.1.1"});  // a second -s: refused
+  const std::string opts = explicit_match ? match : proto;
+  if (opts == "tcp" || opts == "udp" || opts == "sctp") {
+    if (chance(70)) g.push_back(negated({"--dport", std::to_string(rng() % 65536)}, 15));
+    if (chance(25)) g.push_back({"--sport", std::to_string(rng() % 1024) + ":" + std::to_string(1024 + rng() % 1000)});
+    if (opts == "tcp" && chance(20)) g.push_back(negated({"--syn"}, 30));
+    if (chance(5)) g.push_back({"--dport", "81"});  // twice: refused
+  } else if (opts == "icmp" && chance(70)) {
+    g.push_back({"--icmp-type", pick({"echo-request", "8", "3/3"})});
+  }
+  if (chance(15) && (proto == "tcp" || proto == "udp")) g.push_back({"-m", "multiport"}), g.push_back({"--dports", "80,443"});
+  if (chance(20)) g.push_back({"-m", "conntrack"}), g.push_back(negated({"--ctstate", "NEW"}, 20));
+  if (chance(15)) g.push_back({"-m", "mark"}), g.push_back({"--mark", "0x4000/0x4000"});
+  switch (rng() % 4) {
+    case 0: g.push_back({"-j", "ACCEPT"}); break;
+    case 1: g.push_back({"-j", "REJECT"}), g.push_back({"--reject-with", "icmp-port-unreachable"}); break;
+    case 2: g.push_back({"-j", "MARK"}), g.push_back({"--set-xmark", "0x4000/0x4000"}); break;
+    default: g.push_back({"-j", "DROP"}); break;
+  }
+  return g;
+}
+
+// iptables parses a whole rule before the kernel checks it: a match may come before its
+// protocol ("-m tcp -p tcp", as kube-proxy writes), -p after a loaded match's --dport, a match
+// twice, while --dport before anything that knows it, a target's option before -j, a second
+// -s and a protocol match without its protocol are refused. Random rules, their option groups
+// as written, nudged (a few neighbours swapped) or shuffled, one rule per restore into iptables
+// and into ours: the same accept or refuse, and the same saved text.
+// iptables-nft checks less (it accepts "-m tcp ! -p tcp"): legacy, with the kernel's x_tables
+// checks, is the reference here, as for netaccel's semantics.
+class IptablesOptionOrder : public IptablesRoundTrip {};
+
+TEST_P(IptablesOptionOrder, SameAcceptRefuseAndSave) {
+  std::mt19937 rng(20261205);
+  int accepted = 0, refused = 0;
+  for (int i = 0; i < 250; ++i) {
+    auto groups = option_groups(rng);
+    if (int how = static_cast<int>(rng() % 3); how == 1) {
+      for (int k = 0, n = static_cast<int>(rng() % 3) + 1; k < n && groups.size() > 1; ++k) {
+        size_t at = rng() % (groups.size() - 1);
+        std::swap(groups[at], groups[at + 1]);
+      }
+    } else if (how == 2) {
+      std::shuffle(groups.begin(), groups.end(), rng);
+    }
+    std::string rule;
+    for (const auto& g : groups)
+      for (const auto& w : g) rule += " " + (w.find(' ') != std::string::npos ? "\"" + w + "\"" : w);
+    const std::string text = "*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n-A FORWARD" + rule + "\nCOMMIT\n";
+    auto kernel = kernel_roundtrip(text, GetParam());
+    auto ours = restore(empty_ruleset(Family::v4), text, {});
+    ASSERT_EQ(kernel.has_value(), static_cast<bool>(ours))
+        << "rule:" << rule << "\niptables: " << (kernel ? "accepted" : last_kernel_error_)
+        << "\nours: " << (ours ? "accepted" : ours.error().what());
+    if (!kernel) {
+      ++refused;
+      continue;
+    }
+    ++accepted;
+    SaveOptions o;
+    o.header = false;
+    EXPECT_EQ(tables_of(save(*ours, o))["filter"], tables_of(*kernel)["filter"]) << "rule:" << rule;
+  }
+  // Both outcomes are exercised in numbers.
+  EXPECT_GE(accepted, 60);
+  EXPECT_GE(refused, 40);
+  RecordProperty("accepted", accepted);
+  RecordProperty("refused", refused);
+}
+
 TEST_P(IptablesRoundTrip, RandomRulesets) { random_rulesets(Family::v4); }
 TEST_P(IptablesRoundTrip, RandomIp6Rulesets) { random_rulesets(Family::v6); }
 
+INSTANTIATE_TEST_SUITE_P(Legacy, IptablesOptionOrder, ::testing::Values("legacy"), [](const auto& info) { return info.param; });
 INSTANTIATE_TEST_SUITE_P(Variants, IptablesRoundTrip, ::testing::Values("legacy", "nft"),
                          [](const auto& info) { return info.param; });
 

@@ -41,17 +41,20 @@ Service service(int index, int total, const Endpoint& server) {
 
 std::string declarations(const Service& s) { return ":" + s.svc_chain + " - [0:0]\n:" + s.sep_chain + " - [0:0]\n"; }
 
+// The rules in the order kube-proxy's iptables proxier writes them (pkg/proxy/iptables/
+// proxier.go): comment first, "-m tcp -p tcp" (the match before its protocol), then -d and
+// --dport; iptables-save prints them back in its canonical order.
 std::string portal_rule(const Service& s) {
-  return "-d " + s.vip + "/32 -p tcp -m comment --comment \"" + s.name + " cluster IP\" -m tcp --dport 80 -j " + s.svc_chain + "\n";
+  return "-m comment --comment \"" + s.name + " cluster IP\" -m tcp -p tcp -d " + s.vip + " --dport 80 -j " + s.svc_chain + "\n";
 }
 
 std::string chain_rules(const Service& s) {
   const std::string ep = s.ep.ip + ":" + std::to_string(s.ep.port);
-  return "-A " + s.svc_chain + " ! -s 10.244.0.0/16 -d " + s.vip + "/32 -p tcp -m comment --comment \"" + s.name +
-         " cluster IP\" -m tcp --dport 80 -j KUBE-MARK-MASQ\n" +
+  return "-A " + s.svc_chain + " -m comment --comment \"" + s.name + " cluster IP\" -m tcp -p tcp -d " + s.vip +
+         " --dport 80 ! -s 10.244.0.0/16 -j KUBE-MARK-MASQ\n" +
          "-A " + s.svc_chain + " -m comment --comment \"" + s.name + " -> " + ep + "\" -j " + s.sep_chain + "\n" +
-         "-A " + s.sep_chain + " -s " + s.ep.ip + "/32 -m comment --comment \"" + s.name + "\" -j KUBE-MARK-MASQ\n" +
-         "-A " + s.sep_chain + " -p tcp -m comment --comment \"" + s.name + "\" -m tcp -j DNAT --to-destination " + ep + "\n";
+         "-A " + s.sep_chain + " -m comment --comment " + s.name + " -s " + s.ep.ip + " -j KUBE-MARK-MASQ\n" +
+         "-A " + s.sep_chain + " -m comment --comment " + s.name + " -m tcp -p tcp -j DNAT --to-destination " + ep + "\n";
 }
 
 // The top-level chains' fixed rules: masquerade marking and the POSTROUTING hook.

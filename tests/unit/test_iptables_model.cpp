@@ -85,6 +85,23 @@ TEST(IptablesModel, MarkTargetFormsBecomeSetXmark) {
             "-A POSTROUTING -j MARK --set-xmark 0x4000/0x0\n-A POSTROUTING -j MARK --set-xmark 0x0/0xffffff00\n");
 }
 
+// kube-proxy writes the protocol's match before the protocol ("-m tcp -p tcp", and -d/--dport
+// after it); iptables accepts any order it can parse and saves its canonical one.
+TEST(IptablesModel, KubeProxyOptionOrderSavesInIptablesOrder) {
+  auto rs = restore(empty_ruleset(),
+                    "*nat\n:PREROUTING ACCEPT [0:0]\n:KUBE-SERVICES - [0:0]\n:KUBE-SVC-X - [0:0]\n"
+                    "-A KUBE-SERVICES -m comment --comment \"ns1/svc1:p80 cluster IP\" -m tcp -p tcp -d 172.30.0.41 --dport 80 -j KUBE-SVC-X\n"
+                    "-A KUBE-SVC-X -m comment --comment ns1/svc1:p80 -m tcp -p tcp -j DNAT --to-destination 10.1.2.3:8080\n"
+                    "-A KUBE-SVC-X -m multiport -p udp --dports 53,5353 -m udp -m udp --sport 9 -j RETURN\nCOMMIT\n",
+                    {});
+  ASSERT_TRUE(rs) << rs.error().what();
+  EXPECT_EQ(list_rules(rs->nat, Family::v4, "", false),
+            "-P PREROUTING ACCEPT\n-P INPUT ACCEPT\n-P OUTPUT ACCEPT\n-P POSTROUTING ACCEPT\n-N KUBE-SERVICES\n-N KUBE-SVC-X\n"
+            "-A KUBE-SERVICES -d 172.30.0.41/32 -p tcp -m comment --comment \"ns1/svc1:p80 cluster IP\" -m tcp --dport 80 -j KUBE-SVC-X\n"
+            "-A KUBE-SVC-X -p tcp -m comment --comment \"ns1/svc1:p80\" -m tcp -j DNAT --to-destination 10.1.2.3:8080\n"
+            "-A KUBE-SVC-X -p udp -m multiport --dports 53,5353 -m udp -m udp --sport 9 -j RETURN\n");
+}
+
 struct BadInput {
   std::string name, text, message;
 };
@@ -135,7 +152,14 @@ INSTANTIATE_TEST_SUITE_P(
         BadInput{"two_targets", F + "-A INPUT -j ACCEPT -j DROP\nCOMMIT\n", "-j: the rule already has a target"},
         BadInput{"several_addresses", F + "-A INPUT -s 1.1.1.1,2.2.2.2 -j ACCEPT\nCOMMIT\n", "several addresses in one rule are not supported"},
         BadInput{"fragment", F + "-A INPUT -f -j DROP\nCOMMIT\n", "-f: fragment matching is not supported"},
-        BadInput{"bad_mark", F + "-A INPUT -m mark --mark 0xzz -j ACCEPT\nCOMMIT\n", "--mark: '0xzz' is not a number"}),
+        BadInput{"bad_mark", F + "-A INPUT -m mark --mark 0xzz -j ACCEPT\nCOMMIT\n", "--mark: '0xzz' is not a number"},
+        BadInput{"match_of_another_protocol", F + "-A INPUT -m udp -p tcp --dport 80 -j ACCEPT\nCOMMIT\n", "line 5: -m udp: the rule needs -p udp"},
+        BadInput{"match_without_protocol", F + "-A INPUT -m tcp --dport 80 -j ACCEPT\nCOMMIT\n", "-m tcp: the rule needs -p tcp"},
+        BadInput{"match_of_negated_protocol", F + "-A INPUT -m tcp ! -p tcp -j ACCEPT\nCOMMIT\n", "-m tcp: the rule needs -p tcp"},
+        BadInput{"protocol_twice", F + "-A INPUT -p tcp -p tcp -j ACCEPT\nCOMMIT\n", "multiple -p flags not allowed"},
+        BadInput{"multiport_before_protocol", F + "-A INPUT -m multiport --dports 80,81 -p tcp -j ACCEPT\nCOMMIT\n",
+                 "-m multiport --dports: needs -p tcp, udp or sctp before it"},
+        BadInput{"icmp_match_without_type", F + "-A INPUT -p icmp -m icmp -j ACCEPT\nCOMMIT\n", "--icmp-type: must be given with -m icmp"}),
     [](const auto& info) { return info.param.name; });
 
 // Random mutations of valid rules: the parser never crashes and never accepts a rule that does
