@@ -4,8 +4,7 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
 #include "bench/bench_abi.h"
-
-#define TC_ACT_SHOT 2
+#include "netaccel_consts.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -95,5 +94,5 @@ SEC("tc")
 int count_tc(struct __sk_buff *skb)
 {
 	count_one();
-	return TC_ACT_SHOT;
+	return NA_TC_ACT_SHOT;
 }

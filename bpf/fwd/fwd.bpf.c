@@ -5,13 +5,10 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
 #include "netaccel_parse.h"
+#include "netaccel_consts.h"
 #include "netaccel_csum.h"
 #include "fwd/fwd_abi.h"
 
-#define AF_INET 2
-#define AF_INET6 10
-#define TC_ACT_OK 0
-#define TC_ACT_SHOT 2
 #define PACKET_HOST 0
 #define FWD_XDP_MAX_FRAME 1518
 
@@ -133,7 +130,7 @@ static __always_inline struct fwd_verdict fwd_route_v4(void *ctx, void *data, vo
 	if (ip->ttl <= 1)
 		return fwd_pass(FWD_STAT_PASS_TTL);
 
-	fib.family = AF_INET;
+	fib.family = NA_AF_INET;
 	fib.tos = ip->tos;
 	fib.l4_protocol = ip->protocol;
 	fib.tot_len = is_xdp ? bpf_ntohs(ip->tot_len) : 0;
@@ -186,7 +183,7 @@ static __always_inline struct fwd_verdict fwd_route_v6(void *ctx, void *data, vo
 	if (ip6->hop_limit <= 1)
 		return fwd_pass(FWD_STAT_PASS_TTL);
 
-	fib.family = AF_INET6;
+	fib.family = NA_AF_INET6;
 	fib.flowinfo = *(__be32 *)ip6 & bpf_htonl(0x0FFFFFFF);
 	fib.l4_protocol = ip6->nexthdr;
 	fib.tot_len = is_xdp ? bpf_ntohs(ip6->payload_len) + sizeof(*ip6) : 0;
@@ -339,7 +336,7 @@ int fwd_tc(struct __sk_buff *skb)
 	v = fwd_process(skb, data, data_end, ingress, 0);
 	if (v.action == FWD_ACT_PASS) {
 		fwd_count(ingress, v.reason, 0);
-		return TC_ACT_OK;
+		return NA_TC_ACT_OK;
 	}
 	if (skb->protocol == bpf_htons(NA_ETH_P_IPV6))
 		fwd_tc_fix_csum_v6(skb, old_v6_word);
@@ -350,7 +347,7 @@ int fwd_tc(struct __sk_buff *skb)
 	fwd_count(ingress, FWD_STAT_FORWARDED, skb->len);
 	/* Straight into the destination pod's namespace: no second pass through the host veth. */
 	rc = bpf_redirect_peer(v.out_ifindex, 0);
-	if (rc == TC_ACT_SHOT)
+	if (rc == NA_TC_ACT_SHOT)
 		fwd_count(ingress, FWD_STAT_DROPPED, 0);
 	return rc;
 }

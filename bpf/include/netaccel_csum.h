@@ -8,9 +8,8 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
 #include "netaccel_parse.h"
+#include "netaccel_consts.h"
 
-#define NA_IPPROTO_TCP 6
-#define NA_IPPROTO_UDP 17
 #define NA_CSUM_CHUNK 64
 #define NA_CSUM_MAX_CHUNKS 24 /* 1536 bytes: XDP frames here are single-buffer, MTU-sized */
 
@@ -58,6 +57,12 @@ static __always_inline __s64 na_csum_range(void *l4, void *data_end, __u32 len, 
 	if (done + 3 < len)
 		return -1; /* longer than we sum: caller leaves the frame alone */
 	return sum;
+}
+
+/* A one's-complement sum folded and complemented: the value a checksum field holds. */
+static __always_inline __u16 na_csum_finish(__s64 sum)
+{
+	return (__u16)~na_csum_fold((__u64)sum);
 }
 
 /* Returns the checksum field's offset inside the L4 header, or -1 if not TCP/UDP. */

@@ -74,7 +74,7 @@ static __always_inline void sm_count(__u32 slot, __u64 n)
 
 static __always_inline int sm_is_loopback(__u32 family, const __u32 *ip)
 {
-	if (family == SM_AF_INET)
+	if (family == NA_AF_INET)
 		return (bpf_ntohl(ip[0]) >> 24) == 127;
 	return ip[0] == 0 && ip[1] == 0 && ip[2] == 0 && ip[3] == bpf_htonl(1);
 }
@@ -85,7 +85,7 @@ static __always_inline int sm_is_local(__u32 family, const __u32 *ip)
 
 	if (sm_is_loopback(family, ip))
 		return 1;
-	if (family == SM_AF_INET) {
+	if (family == NA_AF_INET) {
 		k.prefixlen = 8 + 32;
 		__builtin_memcpy(k.addr, ip, 4);
 	} else {
@@ -104,9 +104,9 @@ static __always_inline int sm_is_v4_mapped(const __u32 *ip)
  * a.b.c.d. Both must produce the same key, so mapped addresses become plain IPv4. */
 static __always_inline void sm_normalize(__u32 *family, __u32 *lip, __u32 *rip)
 {
-	if (*family != SM_AF_INET6 || !sm_is_v4_mapped(lip) || !sm_is_v4_mapped(rip))
+	if (*family != NA_AF_INET6 || !sm_is_v4_mapped(lip) || !sm_is_v4_mapped(rip))
 		return;
-	*family = SM_AF_INET;
+	*family = NA_AF_INET;
 	lip[0] = lip[3];
 	rip[0] = rip[3];
 	lip[1] = lip[2] = lip[3] = 0;
@@ -120,7 +120,7 @@ static __always_inline void sm_make_key(struct sm_sock_key *k, __u32 family, con
 	k->family = family;
 	k->local_port = lport;
 	k->remote_port = rport;
-	if (family == SM_AF_INET) {
+	if (family == NA_AF_INET) {
 		k->local_ip[0] = lip[0];
 		k->remote_ip[0] = rip[0];
 	} else {
@@ -141,7 +141,7 @@ static __always_inline void sm_remember_orig_dst(struct bpf_sock_ops *skops, __u
 	if (!orig)
 		return;
 	key.family = family;
-	if (family == SM_AF_INET) {
+	if (family == NA_AF_INET) {
 		key.ip[0] = skops->local_ip4;
 	} else {
 		key.ip[0] = skops->local_ip6[0];
@@ -161,10 +161,10 @@ static __always_inline void sm_established(struct bpf_sock_ops *skops, __u32 fam
 	struct sm_sock_key key = {};
 	__u32 lip[4] = {}, rip[4] = {};
 
-	if (family == SM_AF_INET) {
+	if (family == NA_AF_INET) {
 		lip[0] = skops->local_ip4;
 		rip[0] = skops->remote_ip4;
-	} else if (family == SM_AF_INET6) {
+	} else if (family == NA_AF_INET6) {
 		lip[0] = skops->local_ip6[0]; lip[1] = skops->local_ip6[1];
 		lip[2] = skops->local_ip6[2]; lip[3] = skops->local_ip6[3];
 		rip[0] = skops->remote_ip6[0]; rip[1] = skops->remote_ip6[1];
@@ -219,7 +219,7 @@ int sm_msg(struct sk_msg_md *msg)
 
 	/* volatile: each context field must be one load at a fixed offset (the verifier rejects
 	 * loads through a context pointer the compiler has moved). */
-	if (family == SM_AF_INET) {
+	if (family == NA_AF_INET) {
 		lip[0] = *(volatile __u32 *)&msg->local_ip4;
 		rip[0] = *(volatile __u32 *)&msg->remote_ip4;
 	} else {
@@ -299,8 +299,8 @@ int sm_connect4(struct bpf_sock_addr *ctx)
 	/* Each context field is read once: the verifier rejects loads through derived pointers. */
 	__u32 dst[4] = { ctx->user_ip4 };
 	__u16 port_be = (__u16)ctx->user_port;
-	int to_proxy = sm_is_loopback(SM_AF_INET, dst) && bpf_ntohs(port_be) == sm_outbound_port;
-	enum sm_capture how = sm_capture(ctx, SM_AF_INET, dst, port_be, to_proxy);
+	int to_proxy = sm_is_loopback(NA_AF_INET, dst) && bpf_ntohs(port_be) == sm_outbound_port;
+	enum sm_capture how = sm_capture(ctx, NA_AF_INET, dst, port_be, to_proxy);
 	__u16 port = sm_capture_port(how);
 
 	if (how == SM_CAPTURE_OUTBOUND)
@@ -325,8 +325,8 @@ int sm_connect6(struct bpf_sock_addr *ctx)
 	/* IPv4-mapped destinations of dual-stack sockets are left alone. */
 	if (sm_is_v4_mapped(dst))
 		return 1;
-	how = sm_capture(ctx, SM_AF_INET6, dst, port_be,
-			 sm_is_loopback(SM_AF_INET6, dst) && bpf_ntohs(port_be) == sm_outbound_port);
+	how = sm_capture(ctx, NA_AF_INET6, dst, port_be,
+			 sm_is_loopback(NA_AF_INET6, dst) && bpf_ntohs(port_be) == sm_outbound_port);
 	port = sm_capture_port(how);
 	if (how == SM_CAPTURE_OUTBOUND) {
 		ctx->user_ip6[0] = 0;
@@ -351,7 +351,7 @@ int sm_getsockopt(struct bpf_sockopt *ctx)
 
 	if ((ctx->level != 0 /* SOL_IP */ && !v6) || ctx->optname != 80 /* SO_ORIGINAL_DST */ || !sk)
 		return 1;
-	key.family = v6 ? SM_AF_INET6 : SM_AF_INET;
+	key.family = v6 ? NA_AF_INET6 : NA_AF_INET;
 	if (v6) {
 		key.ip[0] = sk->dst_ip6[0];
 		key.ip[1] = sk->dst_ip6[1];
@@ -372,7 +372,7 @@ int sm_getsockopt(struct bpf_sockopt *ctx)
 		if ((void *)(sin6 + 1) > ctx->optval_end)
 			return 1;
 		__builtin_memset(sin6, 0, sizeof(*sin6));
-		sin6->sin6_family = SM_AF_INET6;
+		sin6->sin6_family = NA_AF_INET6;
 		sin6->sin6_port = orig->port;
 		__builtin_memcpy(&sin6->sin6_addr, orig->ip, 16);
 		ctx->optlen = sizeof(*sin6);
@@ -381,7 +381,7 @@ int sm_getsockopt(struct bpf_sockopt *ctx)
 
 		if ((void *)(sin + 1) > ctx->optval_end)
 			return 1;
-		sin->sin_family = SM_AF_INET;
+		sin->sin_family = NA_AF_INET;
 		sin->sin_port = orig->port;
 		sin->sin_addr.s_addr = orig->ip[0];
 		ctx->optlen = sizeof(*sin);

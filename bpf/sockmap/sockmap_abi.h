@@ -7,20 +7,19 @@
 #include <linux/types.h>
 #endif
 
+#include "../include/netaccel_consts.h"
+
 #define SM_MAX_SOCKETS 65536
 #define SM_MAX_PREFIXES 256
 #define SM_MAX_CGROUPS 256
 #define SM_CGROUP_PATH_MAX 256
-
-#define SM_AF_INET 2
-#define SM_AF_INET6 10
 
 /* Key of sm_sockets: one established TCP socket, seen from itself. Pod addresses are unique
  * on a node, so a 4-tuple names a socket; loopback tuples repeat in every network namespace,
  * so for them netns_cookie keeps namespaces apart (0 otherwise). */
 struct sm_sock_key {
 	__u64 netns_cookie;
-	__u32 family;       /* SM_AF_INET or SM_AF_INET6 */
+	__u32 family;       /* NA_AF_INET or NA_AF_INET6 */
 	__u32 local_port;   /* host order */
 	__u32 remote_port;  /* host order */
 	__u32 pad;          /* zero */
@@ -60,7 +59,7 @@ struct sm_stats {
  * application socket's local address once established, which is what the proxy's accepted
  * socket sees as its peer and asks about with getsockopt(SO_ORIGINAL_DST). */
 struct sm_orig_dst {
-	__u32 family; /* SM_AF_INET or SM_AF_INET6 */
+	__u32 family; /* NA_AF_INET or NA_AF_INET6 */
 	__u32 ip[4];  /* be; IPv4 in [0] */
 	__u16 port;   /* be */
 	__u16 pad;

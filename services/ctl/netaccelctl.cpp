@@ -8,8 +8,8 @@
 #include <string>
 #include <vector>
 
-#include "fwd_bus.h"
-#include "sockmap_bus.h"
+#include "fwd/dbus_api.h"
+#include "sockmap/dbus_api.h"
 
 namespace {
 using netaccel::fwd::kBusName;

@@ -2,14 +2,11 @@
 // Forwarder; authorisation is the shared core rule.
 #pragma once
 
+#include "fwd/dbus_api.h"
 #include "forwarder.h"
 #include "netaccel/core/bus.h"
 
 namespace netaccel::fwd {
-
-inline constexpr const char* kBusName = "org.openeuler.NetAccel1.Fwd";
-inline constexpr const char* kObjectPath = "/org/openeuler/NetAccel1/Fwd";
-inline constexpr const char* kInterface = "org.openeuler.NetAccel1.Fwd";
 
 class FwdBus {
  public:

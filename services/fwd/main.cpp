@@ -1,6 +1,4 @@
 // netaccel-fwd: the veth fast path daemon. Wires config, netlink, the BPF data path and D-Bus.
-#include <CLI/CLI.hpp>
-
 #include "bpf_dataplane.h"
 #include "forwarder.h"
 #include "fwd_bus.h"
@@ -27,23 +25,14 @@ class NetlinkLinks final : public fwd::LinkSource {
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"netaccel-fwd: XDP/TC fast path for pod veths"};
-  DaemonArgs args;
-  add_daemon_options(app, args, "fwd");
-  CLI11_PARSE(app, argc, argv);
-  log::set_identifier("netaccel-fwd");
-
-  auto ini = IniConfig::load(args.config_path);
-  if (!ini) return fail_with(ini.error());
-  auto cfg = fwd::parse_fwd_config(*ini);
-  if (!cfg) return fail_with(cfg.error());
-  if (!args.pin_root.empty()) cfg->pin_root = args.pin_root;
-  if (args.check) return 0;
-  if (args.purge) {
-    if (auto st = fwd::BpfDataplane::purge(cfg->pin_root); !st) return fail_with(st.error());
-    log::info("purged " + cfg->pin_root + "/fwd");
-    return 0;
-  }
+  auto start = start_daemon<fwd::FwdConfig>(argc, argv, "fwd", "netaccel-fwd: XDP/TC fast path for pod veths", fwd::parse_fwd_config,
+                                            [](const fwd::FwdConfig& c) -> Status {
+                                              if (auto st = fwd::BpfDataplane::purge(c.pin_root); !st) return st;
+                                              log::info("purged " + c.pin_root + "/fwd");
+                                              return {};
+                                            });
+  if (auto* code = std::get_if<int>(&start)) return *code;
+  auto* cfg = &std::get<fwd::FwdConfig>(start);
 
   auto loop = EventLoop::create();
   if (!loop) return fail_with(loop.error());

@@ -132,7 +132,7 @@ Status BpfSockmap::set_local_prefixes(const std::vector<Prefix>& prefixes) {
   for (const auto& k : prefixes_.keys()) (void)prefixes_.erase(k);
   for (const auto& p : prefixes) {
     sm_prefix_key k{};
-    k.family = static_cast<uint8_t>(p.family == AF_INET ? SM_AF_INET : SM_AF_INET6);
+    k.family = static_cast<uint8_t>(p.family == AF_INET ? NA_AF_INET : NA_AF_INET6);
     k.prefixlen = static_cast<uint32_t>(8 + p.len);
     std::memcpy(k.addr, p.addr.data(), 16);
     if (auto st = prefixes_.update(k, 1); !st) return st;
@@ -156,7 +156,7 @@ uint64_t BpfSockmap::sockets_in_map() const {
 namespace {
 sm_pod_key pod_key(const Prefix& p) {
   sm_pod_key k{};
-  k.family = p.family == AF_INET ? SM_AF_INET : SM_AF_INET6;
+  k.family = p.family == AF_INET ? NA_AF_INET : NA_AF_INET6;
   std::memcpy(k.ip, p.addr.data(), p.family == AF_INET ? 4 : 16);
   return k;
 }
@@ -172,7 +172,7 @@ std::vector<Prefix> BpfSockmap::sidecar_pods() const {
   std::vector<Prefix> out;
   for (const auto& k : pods_.keys()) {
     Prefix p;
-    p.family = k.family == SM_AF_INET ? AF_INET : AF_INET6;
+    p.family = k.family == NA_AF_INET ? AF_INET : AF_INET6;
     p.len = p.family == AF_INET ? 32 : 128;
     std::memcpy(p.addr.data(), k.ip, p.family == AF_INET ? 4 : 16);
     out.push_back(p);

@@ -1,6 +1,4 @@
 // netaccel-sockmap: same-node socket acceleration daemon.
-#include <CLI/CLI.hpp>
-
 #include "bpf_sockmap.h"
 #include "netaccel/core/daemon_args.h"
 #include "netaccel/core/event_loop.h"
@@ -11,23 +9,14 @@
 using namespace netaccel;
 
 int main(int argc, char** argv) {
-  CLI::App app{"netaccel-sockmap: sockops/sk_msg redirect between same-node TCP sockets"};
-  DaemonArgs args;
-  add_daemon_options(app, args, "sockmap");
-  CLI11_PARSE(app, argc, argv);
-  log::set_identifier("netaccel-sockmap");
-
-  auto ini = IniConfig::load(args.config_path);
-  if (!ini) return fail_with(ini.error());
-  auto cfg = sockmap::parse_sockmap_config(*ini);
-  if (!cfg) return fail_with(cfg.error());
-  if (!args.pin_root.empty()) cfg->pin_root = args.pin_root;
-  if (args.check) return 0;
-  if (args.purge) {
-    if (auto st = sockmap::BpfSockmap::purge(cfg->pin_root); !st) return fail_with(st.error());
-    log::info("purged " + cfg->pin_root + "/sockmap");
-    return 0;
-  }
+  auto start = start_daemon<sockmap::SockmapConfig>(argc, argv, "sockmap", "netaccel-sockmap: sockops/sk_msg redirect between same-node TCP sockets",
+                                                    sockmap::parse_sockmap_config, [](const sockmap::SockmapConfig& c) -> Status {
+                                                      if (auto st = sockmap::BpfSockmap::purge(c.pin_root); !st) return st;
+                                                      log::info("purged " + c.pin_root + "/sockmap");
+                                                      return {};
+                                                    });
+  if (auto* code = std::get_if<int>(&start)) return *code;
+  auto* cfg = &std::get<sockmap::SockmapConfig>(start);
 
   auto loop = EventLoop::create();
   if (!loop) return fail_with(loop.error());

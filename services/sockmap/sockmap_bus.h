@@ -1,14 +1,11 @@
 // org.openeuler.NetAccel1.Sockmap on the bus: marshalling only.
 #pragma once
 
+#include "sockmap/dbus_api.h"
 #include "netaccel/core/bus.h"
 #include "sockmap_service.h"
 
 namespace netaccel::sockmap {
-
-inline constexpr const char* kBusName = "org.openeuler.NetAccel1.Sockmap";
-inline constexpr const char* kObjectPath = "/org/openeuler/NetAccel1/Sockmap";
-inline constexpr const char* kInterface = "org.openeuler.NetAccel1.Sockmap";
 
 class SockmapBus {
  public:

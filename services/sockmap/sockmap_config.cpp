@@ -5,6 +5,8 @@
 
 #include <cstdio>
 
+#include "netaccel/core/config_schema.h"
+
 namespace netaccel::sockmap {
 
 Result<Prefix> parse_prefix(const std::string& text) {
@@ -34,38 +36,26 @@ std::string to_string(const Prefix& p) {
 }
 
 Result<SockmapConfig> parse_sockmap_config(const IniConfig& ini) {
-  static const std::vector<std::string> known = {"cgroups", "local_prefixes", "pin_root", "sidecar_mode",
-                                                 "sidecar_outbound_port", "sidecar_inbound_port", "proxy_uid"};
-  SockmapConfig c;
-  for (const auto& s : ini.sections())
-    if (s != "sockmap") return make_error(Errc::invalid_argument, ini.origin() + ": unknown section [" + s + "]");
-  if (auto unknown = ini.unknown_keys("sockmap", known); !unknown.empty())
-    return make_error(Errc::invalid_argument, ini.where("sockmap", unknown.front()) + ": unknown key");
-  c.cgroups = ini.get_list("sockmap", "cgroups");  // empty: the cgroup v2 root, found at start
-  for (const auto& cg : c.cgroups)
-    if (cg.empty() || cg[0] != '/')
-      return make_error(Errc::invalid_argument, ini.where("sockmap", "cgroups") + ": '" + cg + "' is not an absolute path");
-  for (const auto& t : ini.get_list("sockmap", "local_prefixes")) {
-    auto p = parse_prefix(t);
-    if (!p) return make_error(Errc::invalid_argument, ini.where("sockmap", "local_prefixes") + ": " + p.error().message);
-    c.local_prefixes.push_back(*p);
-  }
-  auto sidecar = ini.get_bool("sockmap", "sidecar_mode", false);
-  if (!sidecar) return sidecar.error();
-  c.sidecar.enabled = *sidecar;
-  auto port = ini.get_int("sockmap", "sidecar_outbound_port", 15001, 1, 65535);
-  if (!port) return port.error();
-  c.sidecar.outbound_port = static_cast<uint16_t>(*port);
-  auto in_port = ini.get_int("sockmap", "sidecar_inbound_port", 15006, 1, 65535);
-  if (!in_port) return in_port.error();
-  c.sidecar.inbound_port = static_cast<uint16_t>(*in_port);
-  auto uid = ini.get_int("sockmap", "proxy_uid", 1337, 0, 4294967294L);
-  if (!uid) return uid.error();
-  c.sidecar.proxy_uid = static_cast<uint32_t>(*uid);
-  c.pin_root = ini.get_string("sockmap", "pin_root", kDefaultPinRoot);
-  if (c.pin_root.empty() || c.pin_root[0] != '/')
-    return make_error(Errc::invalid_argument, ini.where("sockmap", "pin_root") + ": must be an absolute path");
-  return c;
+  using C = SockmapConfig;
+  static const auto schema =
+      ConfigSchema<C>("sockmap")
+          // empty: the cgroup v2 root, found at start
+          .list("cgroups", &C::cgroups, [](const std::string& cg) { return !cg.empty() && cg[0] == '/'; }, "an absolute path")
+          .custom("local_prefixes",
+                  [](const IniConfig& ini, const std::string& s, const std::string& k, C& c) -> Status {
+                    for (const auto& t : ini.get_list(s, k)) {
+                      auto p = parse_prefix(t);
+                      if (!p) return make_error(Errc::invalid_argument, ini.where(s, k) + ": " + p.error().message);
+                      c.local_prefixes.push_back(*p);
+                    }
+                    return {};
+                  })
+          .flag("sidecar_mode", [](C& c) -> bool& { return c.sidecar.enabled; })
+          .number<uint16_t>("sidecar_outbound_port", [](C& c) -> uint16_t& { return c.sidecar.outbound_port; }, 1, 65535)
+          .number<uint16_t>("sidecar_inbound_port", [](C& c) -> uint16_t& { return c.sidecar.inbound_port; }, 1, 65535)
+          .number<uint32_t>("proxy_uid", [](C& c) -> uint32_t& { return c.sidecar.proxy_uid; }, 0, 4294967294L)
+          .path("pin_root", &C::pin_root);
+  return schema.parse(ini);
 }
 
 const std::array<const char*, SM_STAT__MAX>& stat_names() {

@@ -3,8 +3,11 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
+#include <functional>
 #include <string>
+#include <variant>
 
+#include "netaccel/core/config.h"
 #include "netaccel/core/log.h"
 #include "netaccel/core/result.h"
 
@@ -29,6 +32,35 @@ inline void add_daemon_options(CLI::App& app, DaemonArgs& a, const std::string& 
 inline int fail_with(const Error& e) {
   log::error(e.what());
   return 1;
+}
+
+// The start-up every daemon shares: its options, the config file through the service's
+// parser, --pin-root over the config's pin_root, --check-config and --purge (which `purge`
+// does, logging what it removed). Holds the config to run with, or the exit code to stop
+// with: 0 after --check-config or --purge, 1 after an error (logged once, here).
+template <typename Config>
+std::variant<Config, int> start_daemon(int argc, char** argv, const std::string& service, const std::string& description,
+                                       Result<Config> (*parse)(const IniConfig&), const std::function<Status(const Config&)>& purge) {
+  CLI::App app{description};
+  DaemonArgs args;
+  add_daemon_options(app, args, service);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+  log::set_identifier("netaccel-" + service);
+  auto ini = IniConfig::load(args.config_path);
+  if (!ini) return fail_with(ini.error());
+  auto cfg = parse(*ini);
+  if (!cfg) return fail_with(cfg.error());
+  if (!args.pin_root.empty()) cfg->pin_root = args.pin_root;
+  if (args.check) return 0;
+  if (args.purge) {
+    if (auto st = purge(*cfg); !st) return fail_with(st.error());
+    return 0;
+  }
+  return std::move(*cfg);
 }
 
 }  // namespace netaccel
