@@ -23,7 +23,7 @@ static __always_inline int ipt_test_classify(struct __sk_buff *skb)
 	__u32 local = skb->cb[IPT_TCB_LOCAL];
 
 	if (!s || ipt_parse(skb, &s->pkt))
-		return IPT_TC_ACT_UNSPEC;
+		return NA_TC_ACT_UNSPEC;
 	s->pkt.ctstate = skb->cb[IPT_TCB_CTSTATE];
 	s->pkt.src_local = local & 1;
 	s->pkt.dst_local = (local >> 1) & 1;
@@ -32,9 +32,9 @@ static __always_inline int ipt_test_classify(struct __sk_buff *skb)
 	ipt_iface_of(skb->ingress_ifindex, &s->pkt.in);
 	ipt_iface_of(skb->cb[IPT_TCB_OUT_IFINDEX], &s->pkt.out);
 	if (ipt_classify(s, hook_table / 2, hook_table & 1))
-		return IPT_TC_ACT_UNSPEC;
+		return NA_TC_ACT_UNSPEC;
 	bpf_map_update_elem(&ipt_last_decision, &zero, &s->d, BPF_ANY);
-	return s->d.verdict == IPT_V_DROP ? IPT_TC_ACT_SHOT : IPT_TC_ACT_OK;
+	return s->d.verdict == IPT_V_DROP ? NA_TC_ACT_SHOT : NA_TC_ACT_OK;
 }
 
 SEC("tc")

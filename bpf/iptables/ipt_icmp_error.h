@@ -19,8 +19,8 @@
 static __always_inline int ipt_is_icmp_error(const struct ipt_pkt *p)
 {
 	if (ipt_family == IPT_FAMILY_V6) /* destination unreachable, packet too big, time exceeded, parameter problem */
-		return p->proto == IPT_IPPROTO_ICMPV6 && p->icmp_type >= 1 && p->icmp_type <= 4;
-	return p->proto == IPT_IPPROTO_ICMP && (p->icmp_type == 3 || p->icmp_type == 4 || p->icmp_type == 5 ||
+		return p->proto == NA_IPPROTO_ICMPV6 && p->icmp_type >= 1 && p->icmp_type <= 4;
+	return p->proto == NA_IPPROTO_ICMP && (p->icmp_type == 3 || p->icmp_type == 4 || p->icmp_type == 5 ||
 						p->icmp_type == 11 || p->icmp_type == 12);
 }
 
@@ -51,7 +51,7 @@ static __always_inline int ipt_quoted_key(void *data, void *data_end, __u32 off,
 		off += (inner->ihl & 0xf) * 4;
 	}
 	off &= 2 * IPT_QUOTE_MAX_OFF + 1;
-	if (k->proto == IPT_IPPROTO_TCP || k->proto == IPT_IPPROTO_UDP || k->proto == IPT_IPPROTO_SCTP) {
+	if (k->proto == NA_IPPROTO_TCP || k->proto == NA_IPPROTO_UDP || k->proto == NA_IPPROTO_SCTP) {
 		__be16 *ports = na_hdr(data, data_end, off, 4);
 
 		if (!ports)
@@ -115,25 +115,25 @@ static __always_inline int ipt_quote_translate(__u32 *q, const __u32 *orig, cons
 		if (ipt_addr_set(&undnat->src))
 			q[(dst_w + i) & 15] = undnat->src.w[i];
 	}
-	if (proto == IPT_IPPROTO_TCP || proto == IPT_IPPROTO_UDP) {
+	if (proto == NA_IPPROTO_TCP || proto == NA_IPPROTO_UDP) {
 		if (unsnat->dport)
 			h[ports_h & 31] = bpf_htons(unsnat->dport);
 		if (undnat->sport)
 			h[(ports_h + 1) & 31] = bpf_htons(undnat->sport);
-		if (proto == IPT_IPPROTO_UDP && h[(ports_h + 3) & 31]) {
+		if (proto == NA_IPPROTO_UDP && h[(ports_h + 3) & 31]) {
 			__u32 n = (addr_words * 2 + 1) * 4; /* addresses and ports, contiguous from src_w */
 
 			diff = bpf_csum_diff((__be32 *)&orig[src_w & 7], n, (__be32 *)&q[src_w & 7], n, (__u16)~h[(ports_h + 3) & 31]);
 			if (diff < 0)
 				return 0;
-			h[(ports_h + 3) & 31] = ipt_fold(diff) ? ipt_fold(diff) : 0xffff;
+			h[(ports_h + 3) & 31] = na_csum_finish(diff) ? na_csum_finish(diff) : 0xffff;
 		}
 	}
 	if (!v6) {
 		h[5] = 0; /* the quoted IP header's checksum, anew */
 		for (int i = 0; i < 10; i++)
 			sum += h[i];
-		h[5] = ipt_fold((__s64)sum);
+		h[5] = na_csum_finish((__s64)sum);
 	}
 	return 1;
 }

@@ -3,28 +3,18 @@
 #define NETACCEL_IPT_PARSE_H
 
 #include "netaccel_parse.h"
+#include "netaccel_consts.h"
 #include "iptables/ipt_classify.h"
-
-/* TC verdicts (linux/pkt_cls.h is not in vmlinux.h). */
-#define IPT_TC_ACT_UNSPEC (-1)
-#define IPT_TC_ACT_OK 0
-#define IPT_TC_ACT_SHOT 2
-
-#define IPT_IPPROTO_ICMP 1
-#define IPT_IPPROTO_TCP 6
-#define IPT_IPPROTO_UDP 17
-#define IPT_IPPROTO_SCTP 132
 
 /* Which family this instance of the data path handles (set before load by the daemon: one
  * instance for iptables, one for ip6tables). Packets of the other family are not ours. */
 const volatile __u32 ipt_family = IPT_FAMILY_V4;
 
-#define IPT_IPPROTO_ICMPV6 58
 #define IPT_IPV6_EXT_MAX 4 /* extension headers walked before giving up on the L4 header */
 
 static __always_inline __u8 ipt_icmp_proto(void)
 {
-	return ipt_family == IPT_FAMILY_V6 ? IPT_IPPROTO_ICMPV6 : IPT_IPPROTO_ICMP;
+	return ipt_family == IPT_FAMILY_V6 ? NA_IPPROTO_ICMPV6 : NA_IPPROTO_ICMP;
 }
 
 /* The echo request and reply types of the instance's ICMP. */
@@ -36,14 +26,14 @@ static __always_inline int ipt_icmp_is_echo(__u8 type)
 /* Ports, TCP flags, ICMP type/code/identifier from the L4 header at l4off. */
 static __always_inline void ipt_parse_l4(void *data, void *data_end, __u32 l4off, struct ipt_pkt *p)
 {
-	if (p->proto == IPT_IPPROTO_TCP || p->proto == IPT_IPPROTO_UDP || p->proto == IPT_IPPROTO_SCTP) {
+	if (p->proto == NA_IPPROTO_TCP || p->proto == NA_IPPROTO_UDP || p->proto == NA_IPPROTO_SCTP) {
 		__be16 *ports = na_hdr(data, data_end, l4off, 4);
 
 		if (!ports)
 			return;
 		p->sport = bpf_ntohs(ports[0]);
 		p->dport = bpf_ntohs(ports[1]);
-		if (p->proto == IPT_IPPROTO_TCP) {
+		if (p->proto == NA_IPPROTO_TCP) {
 			__u8 *flags = na_hdr(data, data_end, l4off + 13, 1);
 
 			if (flags)

@@ -97,16 +97,16 @@ static __always_inline int ipt_reject_tcp(struct __sk_buff *skb)
 	ip->frag_off = bpf_htons(0x4000);
 	ip->tos = 0;
 	ip->check = 0;
-	ip->check = ipt_fold(bpf_csum_diff(NULL, 0, (__be32 *)ip, sizeof(*ip), 0));
+	ip->check = na_csum_finish(bpf_csum_diff(NULL, 0, (__be32 *)ip, sizeof(*ip), 0));
 	ipt_rst_fill(th, &rst);
 	ph.saddr = ip->saddr;
 	ph.daddr = ip->daddr;
 	ph.zero = 0;
-	ph.proto = IPT_IPPROTO_TCP;
+	ph.proto = NA_IPPROTO_TCP;
 	ph.len = bpf_htons(sizeof(*th));
 	sum = bpf_csum_diff(NULL, 0, (__be32 *)&ph, sizeof(ph), 0);
 	sum = bpf_csum_diff(NULL, 0, (__be32 *)th, sizeof(*th), sum);
-	th->check = ipt_fold(sum);
+	th->check = na_csum_finish(sum);
 	return 0;
 }
 
@@ -147,7 +147,7 @@ static __always_inline int ipt_reject6_tcp(struct __sk_buff *skb)
 	struct ipt_addr from, to;
 	__u32 plen;
 
-	if (!ip6 || !th || ip6->nexthdr != IPT_IPPROTO_TCP || th->rst)
+	if (!ip6 || !th || ip6->nexthdr != NA_IPPROTO_TCP || th->rst)
 		return -1;
 	plen = bpf_ntohs(ip6->payload_len);
 	ipt_rst_of(th, plen > th->doff * 4 ? plen - th->doff * 4 : 0, &rst);
@@ -163,9 +163,9 @@ static __always_inline int ipt_reject6_tcp(struct __sk_buff *skb)
 	if (!eth || !ip6 || !th)
 		return -1;
 	ipt_swap_macs(eth);
-	ipt_ip6_hdr(ip6, sizeof(*th), IPT_IPPROTO_TCP, &from, &to);
+	ipt_ip6_hdr(ip6, sizeof(*th), NA_IPPROTO_TCP, &from, &to);
 	ipt_rst_fill(th, &rst);
-	th->check = ipt_fold(bpf_csum_diff(NULL, 0, (__be32 *)th, sizeof(*th), ipt_pseudo6_sum(ip6, sizeof(*th), IPT_IPPROTO_TCP)));
+	th->check = na_csum_finish(bpf_csum_diff(NULL, 0, (__be32 *)th, sizeof(*th), ipt_pseudo6_sum(ip6, sizeof(*th), NA_IPPROTO_TCP)));
 	return 0;
 }
 
@@ -187,7 +187,7 @@ static __always_inline int ipt_reject_icmp(struct __sk_buff *skb, __u8 code, __u
 	orig = na_hdr(data, data_end, IPT_ETH_LEN, sizeof(*orig));
 	if (!orig || orig->ihl != 5 || !from)
 		return -1;
-	if (orig->protocol == IPT_IPPROTO_ICMP) { /* never answer an ICMP error with one */
+	if (orig->protocol == NA_IPPROTO_ICMP) { /* never answer an ICMP error with one */
 		__u8 *t = na_hdr(data, data_end, IPT_ETH_LEN + sizeof(*orig), 1);
 
 		if (!t || (*t != 8 && *t != 13 && *t != 15 && *t != 17))
@@ -223,11 +223,11 @@ static __always_inline int ipt_reject_icmp(struct __sk_buff *skb, __u8 code, __u
 	ip->id = 0;
 	ip->frag_off = 0;
 	ip->ttl = 64;
-	ip->protocol = IPT_IPPROTO_ICMP;
+	ip->protocol = NA_IPPROTO_ICMP;
 	ip->saddr = from;
 	ip->daddr = to;
 	ip->check = 0;
-	ip->check = ipt_fold(bpf_csum_diff(NULL, 0, (__be32 *)ip, sizeof(*ip), 0));
+	ip->check = na_csum_finish(bpf_csum_diff(NULL, 0, (__be32 *)ip, sizeof(*ip), 0));
 	icmp[0] = 3; /* destination unreachable */
 	icmp[1] = code;
 	icmp[2] = icmp[3] = 0;
@@ -235,7 +235,7 @@ static __always_inline int ipt_reject_icmp(struct __sk_buff *skb, __u8 code, __u
 	sum = na_csum_range(icmp, data_end, 8 + quote, 0);
 	if (sum < 0)
 		return -1;
-	*(__u16 *)(icmp + 2) = ipt_fold(sum);
+	*(__u16 *)(icmp + 2) = na_csum_finish(sum);
 	return 0;
 }
 
@@ -256,7 +256,7 @@ static __always_inline int ipt_reject6_icmp(struct __sk_buff *skb, __u8 code, co
 
 	if (!ip6 || !(from->w[0] | from->w[1] | from->w[2] | from->w[3]) || ip6->daddr.in6_u.u6_addr8[0] == 0xff)
 		return -1;
-	if (ip6->nexthdr == IPT_IPPROTO_ICMPV6) {
+	if (ip6->nexthdr == NA_IPPROTO_ICMPV6) {
 		__u8 *t = na_hdr(data, data_end, IPT_ETH_LEN + sizeof(*ip6), 1);
 
 		if (!t || *t < 128)
@@ -283,15 +283,15 @@ static __always_inline int ipt_reject6_icmp(struct __sk_buff *skb, __u8 code, co
 	if (!eth || !ip6 || !icmp)
 		return -1;
 	ipt_swap_macs(eth);
-	ipt_ip6_hdr(ip6, 8 + quote, IPT_IPPROTO_ICMPV6, from, &to);
+	ipt_ip6_hdr(ip6, 8 + quote, NA_IPPROTO_ICMPV6, from, &to);
 	icmp[0] = 1; /* destination unreachable */
 	icmp[1] = code;
 	icmp[2] = icmp[3] = 0;
 	icmp[4] = icmp[5] = icmp[6] = icmp[7] = 0;
-	sum = na_csum_range(icmp, data_end, 8 + quote, ipt_pseudo6_sum(ip6, 8 + quote, IPT_IPPROTO_ICMPV6));
+	sum = na_csum_range(icmp, data_end, 8 + quote, ipt_pseudo6_sum(ip6, 8 + quote, NA_IPPROTO_ICMPV6));
 	if (sum < 0)
 		return -1;
-	*(__u16 *)(icmp + 2) = ipt_fold(sum);
+	*(__u16 *)(icmp + 2) = na_csum_finish(sum);
 	return 0;
 }
 
@@ -321,10 +321,10 @@ static __always_inline int ipt_reject(struct __sk_buff *skb, struct ipt_scratch 
 
 	ipt_stat(IPT_STAT_REJECTED);
 	if (!r)
-		return IPT_TC_ACT_SHOT;
+		return NA_TC_ACT_SHOT;
 	kind = r->arg;
 	if (kind == IPT_REJ_TCP_RESET) {
-		if (s->pkt.proto != IPT_IPPROTO_TCP)
+		if (s->pkt.proto != NA_IPPROTO_TCP)
 			rc = -1;
 		else
 			rc = ipt_family == IPT_FAMILY_V6 ? ipt_reject6_tcp(skb) : ipt_reject_tcp(skb);
@@ -348,7 +348,7 @@ static __always_inline int ipt_reject(struct __sk_buff *skb, struct ipt_scratch 
 			rc = ipt_reject_icmp(skb, ipt_reject_icmp_code(kind), from.w[0]);
 	}
 	if (rc)
-		return IPT_TC_ACT_SHOT;
+		return NA_TC_ACT_SHOT;
 	if (hook == IPT_HOOK_OUTPUT)
 		return bpf_redirect(ifindex, IPT_BPF_F_INGRESS);
 	return bpf_redirect_neigh(ifindex, NULL, 0, 0); /* the route to the sender names the next hop */

@@ -5,6 +5,7 @@
 #define NETACCEL_IPT_REWRITE_H
 
 #include "iptables/ipt_parse.h"
+#include "netaccel_csum.h"
 
 #define IPT_ETH_LEN 14
 #define IPT_IP_CSUM_OFF (IPT_ETH_LEN + 10)
@@ -15,26 +16,15 @@
 #define IPT_BPF_F_PSEUDO_HDR (1ULL << 4)
 #define IPT_BPF_F_MARK_MANGLED_0 (1ULL << 5)
 
-/* A one's-complement sum folded to 16 bits and complemented: a checksum field's value. */
-static __always_inline __u16 ipt_fold(__s64 sum)
+/* Where the checksum that covers addresses sits: TCP's and UDP's pseudo-header (the shared
+ * offsets), and ICMPv6's (ICMPv4 has none over addresses). -1: nothing to fix. */
+static __always_inline int ipt_pseudo_csum_off(__u8 proto, __u32 l4off)
 {
-	__u64 s = (__u64)sum;
+	int off = na_l4_csum_off(proto);
 
-	s = (s & 0xffff) + (s >> 16);
-	s = (s & 0xffff) + (s >> 16);
-	s = (s & 0xffff) + (s >> 16);
-	return (__u16)~s;
-}
-
-/* Where the checksum that covers addresses sits: TCP's and UDP's pseudo-header, and ICMPv6's
- * (ICMPv4 has none over addresses). -1: nothing to fix. */
-static __always_inline int ipt_l4_csum_off(__u8 proto, __u32 l4off)
-{
-	if (proto == IPT_IPPROTO_TCP)
-		return l4off + 16;
-	if (proto == IPT_IPPROTO_UDP)
-		return l4off + 6;
-	if (proto == IPT_IPPROTO_ICMPV6 && ipt_family == IPT_FAMILY_V6)
+	if (off >= 0)
+		return l4off + off;
+	if (proto == NA_IPPROTO_ICMPV6 && ipt_family == IPT_FAMILY_V6)
 		return l4off + 2;
 	return -1;
 }
@@ -51,14 +41,14 @@ static __always_inline int ipt_addr_eq(const struct ipt_addr *a, const struct ip
 
 static __always_inline __u64 ipt_mangled0(__u8 proto)
 {
-	return proto == IPT_IPPROTO_UDP ? IPT_BPF_F_MARK_MANGLED_0 : 0;
+	return proto == NA_IPPROTO_UDP ? IPT_BPF_F_MARK_MANGLED_0 : 0;
 }
 
 /* Rewrites one IPv4 address and fixes the IP and L4 checksums. */
 static __always_inline int ipt_set_addr4(struct __sk_buff *skb, struct ipt_pkt *p, int is_src, __u32 to)
 {
 	__u32 from = is_src ? p->src.w[0] : p->dst.w[0];
-	int csum_off = ipt_l4_csum_off(p->proto, p->l4off);
+	int csum_off = ipt_pseudo_csum_off(p->proto, p->l4off);
 
 	if (from == to)
 		return 0;
@@ -78,7 +68,7 @@ static __always_inline int ipt_set_addr4(struct __sk_buff *skb, struct ipt_pkt *
 static __always_inline int ipt_set_addr6(struct __sk_buff *skb, struct ipt_pkt *p, int is_src, const struct ipt_addr *to)
 {
 	struct ipt_addr *from = is_src ? &p->src : &p->dst;
-	int csum_off = ipt_l4_csum_off(p->proto, p->l4off);
+	int csum_off = ipt_pseudo_csum_off(p->proto, p->l4off);
 	__s64 diff;
 
 	if (ipt_addr_eq(from, to))
@@ -106,9 +96,9 @@ static __always_inline int ipt_set_port(struct __sk_buff *skb, struct ipt_pkt *p
 	__u16 from_host = is_src ? p->sport : p->dport;
 	__be16 from = bpf_htons(from_host), to = bpf_htons(to_host);
 	__u32 l4off = p->l4off;
-	int csum_off = ipt_l4_csum_off(p->proto, l4off);
+	int csum_off = ipt_pseudo_csum_off(p->proto, l4off);
 
-	if (from_host == to_host || csum_off < 0 || !l4off || p->proto == IPT_IPPROTO_ICMPV6)
+	if (from_host == to_host || csum_off < 0 || !l4off || p->proto == NA_IPPROTO_ICMPV6)
 		return 0;
 	bpf_l4_csum_replace(skb, csum_off, from, to, sizeof(to) | ipt_mangled0(p->proto));
 	if (bpf_skb_store_bytes(skb, l4off + (is_src ? 0 : 2), &to, sizeof(to), 0))

@@ -19,8 +19,6 @@
 #include "iptables/ipt_ct_key.h"
 #include "iptables/ipt_icmp_error.h"
 
-#define IPT_AF_INET 2
-#define IPT_AF_INET6 10
 #define IPT_TABLE_FILTER 0
 #define IPT_TABLE_NAT 1
 #define IPT_TCP_FIN 0x01
@@ -265,7 +263,7 @@ static __always_inline __u64 ipt_new_conn_id(void)
 
 static __always_inline void ipt_tcp_track(struct ipt_conn *c, const struct ipt_pkt *p)
 {
-	if (p->proto == IPT_IPPROTO_TCP && (p->tcp_flags & (IPT_TCP_FIN | IPT_TCP_RST)))
+	if (p->proto == NA_IPPROTO_TCP && (p->tcp_flags & (IPT_TCP_FIN | IPT_TCP_RST)))
 		c->flags |= IPT_CONN_CLOSING;
 }
 
@@ -273,7 +271,7 @@ static __always_inline void ipt_tcp_track(struct ipt_conn *c, const struct ipt_p
  * the same tuple (a client reusing its port), as Linux reopens it: new NAT choices included. */
 static __always_inline int ipt_tcp_reopens(const struct ipt_conn *c, const struct ipt_ct_entry *e, const struct ipt_pkt *p)
 {
-	return p->proto == IPT_IPPROTO_TCP && e->dir == IPT_DIR_ORIG && (c->flags & IPT_CONN_CLOSING) &&
+	return p->proto == NA_IPPROTO_TCP && e->dir == IPT_DIR_ORIG && (c->flags & IPT_CONN_CLOSING) &&
 	       (p->tcp_flags & (IPT_TCP_SYN | IPT_TCP_ACK | IPT_TCP_RST)) == IPT_TCP_SYN;
 }
 
@@ -313,7 +311,7 @@ static __always_inline int ipt_invalid_start(const struct ipt_pkt *p)
 {
 	__u8 core = p->tcp_flags & (IPT_TCP_SYN | IPT_TCP_ACK | IPT_TCP_RST | IPT_TCP_FIN);
 
-	if (p->proto == IPT_IPPROTO_TCP)
+	if (p->proto == NA_IPPROTO_TCP)
 		return !ipt_tcp_flags_valid(p->tcp_flags) || (core != IPT_TCP_SYN && core != IPT_TCP_ACK);
 	if (p->proto == ipt_icmp_proto()) /* only echo requests (and IPv6 node information queries) start one */
 		return ipt_family == IPT_FAMILY_V6 ? p->icmp_type != 128 && p->icmp_type != 139 : p->icmp_type != 8;
@@ -324,7 +322,7 @@ static __always_inline int ipt_invalid_start(const struct ipt_pkt *p)
  * UNTRACKED (icmpv6_error), so rules see them with that state and they create nothing. */
 static __always_inline int ipt_untracked(const struct ipt_pkt *p)
 {
-	if (ipt_family != IPT_FAMILY_V6 || p->proto != IPT_IPPROTO_ICMPV6)
+	if (ipt_family != IPT_FAMILY_V6 || p->proto != NA_IPPROTO_ICMPV6)
 		return 0;
 	return (p->icmp_type >= 130 && p->icmp_type <= 136) || p->icmp_type == 143;
 }
@@ -421,7 +419,7 @@ static __always_inline int ipt_postrouting(struct __sk_buff *skb, struct ipt_scr
 		rcopy->ingress.dst = key->src;
 	for (int i = 0; i < IPT_NAT_TRIES && !placed; i++) {
 		if (i > 0) {
-			if (s->pkt.proto != IPT_IPPROTO_TCP && s->pkt.proto != IPT_IPPROTO_UDP)
+			if (s->pkt.proto != NA_IPPROTO_TCP && s->pkt.proto != NA_IPPROTO_UDP)
 				break; /* no port to change */
 			snat.sport = ipt_pick_port(ports.lo, ports.hi, 0);
 		}
@@ -468,9 +466,9 @@ static __always_inline int ipt_verdict_to_tc(__u32 v)
 {
 	if (v == IPT_V_DROP || v == IPT_V_REJECT) { /* (REJECT reaches here only if it could not answer) */
 		ipt_stat(IPT_STAT_DROPPED);
-		return IPT_TC_ACT_SHOT;
+		return NA_TC_ACT_SHOT;
 	}
-	return IPT_TC_ACT_OK;
+	return NA_TC_ACT_OK;
 }
 
 #define IPT_LO_IFINDEX 1
@@ -508,7 +506,7 @@ static __always_inline int ipt_output_verdict(struct __sk_buff *skb, struct ipt_
 		s->saved = s->pkt;
 		if (!r || !ipt_reject_answer_passes(skb, s, r->arg)) {
 			ipt_stat(IPT_STAT_DROPPED);
-			return IPT_TC_ACT_SHOT;
+			return NA_TC_ACT_SHOT;
 		}
 		s->pkt = s->saved;
 		s->d.by = by;
@@ -529,7 +527,7 @@ static __always_inline int ipt_ingress(struct __sk_buff *skb)
 	int rc;
 
 	if (!s)
-		return IPT_TC_ACT_UNSPEC; /* not our family: the next program (the other instance) */
+		return NA_TC_ACT_UNSPEC; /* not our family: the next program (the other instance) */
 	ipt_iface_of(in_if, &s->pkt.in);
 	s->pkt.out.exact_id = 0;
 	s->pkt.out.patterns = 0;
@@ -545,12 +543,12 @@ static __always_inline int ipt_ingress(struct __sk_buff *skb)
 		dir = e->dir;
 		c->last_seen_ns = bpf_ktime_get_ns();
 		s->pkt.ctstate = ipt_state(c, dir);
-		if (s->pkt.proto == IPT_IPPROTO_TCP && !ipt_tcp_flags_valid(s->pkt.tcp_flags))
+		if (s->pkt.proto == NA_IPPROTO_TCP && !ipt_tcp_flags_valid(s->pkt.tcp_flags))
 			s->pkt.ctstate = IPT_CT_INVALID;
 		else
 			ipt_tcp_track(c, &s->pkt);
 		if (ipt_apply(skb, &s->pkt, &e->ingress))
-			return IPT_TC_ACT_SHOT;
+			return NA_TC_ACT_SHOT;
 		if (ipt_addr_set(&e->ingress.src) || ipt_addr_set(&e->ingress.dst)) /* un-SNAT: a reply to our address is for a client */
 			ipt_fill_local(&s->pkt);
 	} else if (ipt_untracked(&s->pkt)) {
@@ -558,7 +556,7 @@ static __always_inline int ipt_ingress(struct __sk_buff *skb)
 	} else if ((re = ipt_icmp_related(skb, s, &quote_off))) {
 		s->pkt.ctstate = IPT_CT_RELATED;
 		if (ipt_icmp_error_nat(skb, s, re, quote_off))
-			return IPT_TC_ACT_SHOT;
+			return NA_TC_ACT_SHOT;
 		ipt_fill_local(&s->pkt);
 	} else if (ipt_invalid_start(&s->pkt)) {
 		s->pkt.ctstate = IPT_CT_INVALID;
@@ -573,7 +571,7 @@ static __always_inline int ipt_ingress(struct __sk_buff *skb)
 			ipt_stat(IPT_STAT_NATTED);
 			s->pkt.ctstate |= IPT_CT_DNAT;
 			if (ipt_apply(skb, &s->pkt, &dnat))
-				return IPT_TC_ACT_SHOT;
+				return NA_TC_ACT_SHOT;
 			ipt_fill_local(&s->pkt);
 		}
 	}
@@ -582,11 +580,11 @@ static __always_inline int ipt_ingress(struct __sk_buff *skb)
 	__builtin_memset(fib, 0, sizeof(*fib));
 	fib->ifindex = in_if;
 	if (ipt_family == IPT_FAMILY_V6) {
-		fib->family = IPT_AF_INET6;
+		fib->family = NA_AF_INET6;
 		__builtin_memcpy(fib->ipv6_src, &s->pkt.src, sizeof(fib->ipv6_src));
 		__builtin_memcpy(fib->ipv6_dst, &s->pkt.dst, sizeof(fib->ipv6_dst));
 	} else {
-		fib->family = IPT_AF_INET;
+		fib->family = NA_AF_INET;
 		fib->ipv4_src = s->pkt.src.w[0];
 		fib->ipv4_dst = s->pkt.dst.w[0];
 	}
@@ -608,7 +606,7 @@ static __always_inline int ipt_ingress(struct __sk_buff *skb)
 	}
 	verdict = ipt_filter(skb, s, c, dir, hook, in_if, out_if);
 	if (verdict == IPT_V_ACCEPT && hook == IPT_HOOK_INPUT && e && c && ipt_apply(skb, &s->pkt, &e->ingress_late))
-		return IPT_TC_ACT_SHOT;
+		return NA_TC_ACT_SHOT;
 	if (verdict == IPT_V_REJECT)
 		return ipt_reject(skb, s, in_if, hook);
 	return ipt_verdict_to_tc(verdict);
@@ -624,7 +622,7 @@ static __always_inline int ipt_egress(struct __sk_buff *skb)
 	__u64 id = 0;
 
 	if (!s)
-		return IPT_TC_ACT_UNSPEC; /* not our family: the next program (the other instance) */
+		return NA_TC_ACT_UNSPEC; /* not our family: the next program (the other instance) */
 	s->pkt.in.exact_id = 0;
 	s->pkt.in.patterns = 0;
 	ipt_iface_of(out_if, &s->pkt.out);
@@ -641,7 +639,7 @@ static __always_inline int ipt_egress(struct __sk_buff *skb)
 		ipt_stat(IPT_STAT_CT_HIT);
 		c->last_seen_ns = bpf_ktime_get_ns();
 		s->pkt.ctstate = ipt_state(c, dir);
-		if (s->pkt.proto == IPT_IPPROTO_TCP && !ipt_tcp_flags_valid(s->pkt.tcp_flags))
+		if (s->pkt.proto == NA_IPPROTO_TCP && !ipt_tcp_flags_valid(s->pkt.tcp_flags))
 			s->pkt.ctstate = IPT_CT_INVALID;
 		else
 			ipt_tcp_track(c, &s->pkt);
@@ -652,11 +650,11 @@ static __always_inline int ipt_egress(struct __sk_buff *skb)
 				return ipt_output_verdict(skb, s, verdict, out_if);
 		}
 		if (dir == IPT_DIR_ORIG && !(c->flags & IPT_CONN_POST_DONE))
-			return ipt_postrouting(skb, s, c, e, key, out_if) ? IPT_TC_ACT_SHOT : IPT_TC_ACT_OK;
-		return ipt_apply(skb, &s->pkt, &e->egress) ? IPT_TC_ACT_SHOT : IPT_TC_ACT_OK;
+			return ipt_postrouting(skb, s, c, e, key, out_if) ? NA_TC_ACT_SHOT : NA_TC_ACT_OK;
+		return ipt_apply(skb, &s->pkt, &e->egress) ? NA_TC_ACT_SHOT : NA_TC_ACT_OK;
 	}
 	if (!s->pkt.src_local)
-		return IPT_TC_ACT_OK; /* forwarded, but its ingress is not ours: not tracked */
+		return NA_TC_ACT_OK; /* forwarded, but its ingress is not ours: not tracked */
 	if (ipt_untracked(&s->pkt)) {
 		s->pkt.ctstate = IPT_CT_UNTRACKED;
 		return ipt_output_verdict(skb, s, ipt_filter(skb, s, NULL, IPT_DIR_ORIG, IPT_HOOK_OUTPUT, 0, out_if), out_if);
@@ -667,7 +665,7 @@ static __always_inline int ipt_egress(struct __sk_buff *skb)
 	if (re) {
 		s->pkt.ctstate = IPT_CT_RELATED;
 		if (ipt_icmp_error_nat(skb, s, re, quote_off))
-			return IPT_TC_ACT_SHOT;
+			return NA_TC_ACT_SHOT;
 		return ipt_output_verdict(skb, s, ipt_filter(skb, s, NULL, IPT_DIR_ORIG, IPT_HOOK_OUTPUT, 0, out_if), out_if);
 	}
 	/* A local socket's first packet: nat OUTPUT, filter OUTPUT, nat POSTROUTING. */
@@ -686,7 +684,7 @@ static __always_inline int ipt_egress(struct __sk_buff *skb)
 			ipt_stat(IPT_STAT_NATTED);
 			s->pkt.ctstate |= IPT_CT_DNAT;
 			if (ipt_apply(skb, &s->pkt, &dnat))
-				return IPT_TC_ACT_SHOT;
+				return NA_TC_ACT_SHOT;
 		}
 	}
 	verdict = ipt_filter(skb, s, c, IPT_DIR_ORIG, IPT_HOOK_OUTPUT, 0, out_if);
@@ -694,8 +692,8 @@ static __always_inline int ipt_egress(struct __sk_buff *skb)
 		return ipt_output_verdict(skb, s, verdict, out_if);
 	e = bpf_map_lookup_elem(&ipt_ct, key);
 	if (c && e)
-		return ipt_postrouting(skb, s, c, e, key, out_if) ? IPT_TC_ACT_SHOT : IPT_TC_ACT_OK;
-	return IPT_TC_ACT_OK;
+		return ipt_postrouting(skb, s, c, e, key, out_if) ? NA_TC_ACT_SHOT : NA_TC_ACT_OK;
+	return NA_TC_ACT_OK;
 }
 
 SEC("tc")

@@ -30,12 +30,35 @@ const std::vector<StructLayout>& layouts() {
   return l;
 }
 
+// The structs of connection tracking, NAT, host state, LOG and statistics: C++ reads and
+// writes them (conntrack sweep, host state, LOG reader, stats), the data path's object has them.
+const std::vector<StructLayout>& datapath_layouts() {
+  static const std::vector<StructLayout> l = {
+      {"ipt_ct_key", sizeof(ipt_ct_key), {MEMBER(ipt_ct_key, src), MEMBER(ipt_ct_key, dst), MEMBER(ipt_ct_key, sport), MEMBER(ipt_ct_key, dport), MEMBER(ipt_ct_key, proto), MEMBER(ipt_ct_key, pad)}},
+      {"ipt_rewrite", sizeof(ipt_rewrite), {MEMBER(ipt_rewrite, src), MEMBER(ipt_rewrite, dst), MEMBER(ipt_rewrite, sport), MEMBER(ipt_rewrite, dport)}},
+      {"ipt_ct_entry", sizeof(ipt_ct_entry), {MEMBER(ipt_ct_entry, conn), MEMBER(ipt_ct_entry, dir), MEMBER(ipt_ct_entry, flags), MEMBER(ipt_ct_entry, pad), MEMBER(ipt_ct_entry, ingress), MEMBER(ipt_ct_entry, ingress_late), MEMBER(ipt_ct_entry, egress)}},
+      {"ipt_conn", sizeof(ipt_conn), {MEMBER(ipt_conn, last_seen_ns), MEMBER(ipt_conn, flags), MEMBER(ipt_conn, pad), MEMBER(ipt_conn, cache_gen), MEMBER(ipt_conn, cache_hook), MEMBER(ipt_conn, cache_state), MEMBER(ipt_conn, cache_verdict), MEMBER(ipt_conn, cache_mark), MEMBER(ipt_conn, cache_npath), MEMBER(ipt_conn, cache_path), MEMBER(ipt_conn, reply_key)}},
+      {"ipt_local_addr", sizeof(ipt_local_addr), {MEMBER(ipt_local_addr, ifindex)}},
+      {"ipt_iface_addr", sizeof(ipt_iface_addr), {MEMBER(ipt_iface_addr, addr)}},
+      {"ipt_log_event", sizeof(ipt_log_event), {MEMBER(ipt_log_event, rule), MEMBER(ipt_log_event, hook), MEMBER(ipt_log_event, src), MEMBER(ipt_log_event, dst), MEMBER(ipt_log_event, sport), MEMBER(ipt_log_event, dport), MEMBER(ipt_log_event, proto), MEMBER(ipt_log_event, pad), MEMBER(ipt_log_event, in_ifindex), MEMBER(ipt_log_event, out_ifindex), MEMBER(ipt_log_event, len)}},
+      {"ipt_stats", sizeof(ipt_stats), {MEMBER(ipt_stats, v)}},
+  };
+  return l;
+}
+
 class IptablesAbi : public ::testing::TestWithParam<const char*> {};
 
 TEST_P(IptablesAbi, StructsMatchBtf) {
   btf* b = btf__parse(GetParam(), nullptr);
   ASSERT_NE(b, nullptr);
   for (const auto& s : layouts()) expect_layout(b, s);
+  btf__free(b);
+}
+
+TEST(IptablesDatapathAbi, StructsMatchBtf) {
+  btf* b = btf__parse(IPT_ABI_BTF_OBJECT, nullptr);
+  ASSERT_NE(b, nullptr);
+  for (const auto& s : datapath_layouts()) expect_layout(b, s);
   btf__free(b);
 }
 
@@ -61,6 +84,22 @@ TEST(IptablesAbiMaps, KeyAndValueSizesMatch) {
                                          {"ipt_buckets", {sizeof(ipt_key), sizeof(ipt_bucket)}},
                                          {"ipt_ifaces", {4, sizeof(ipt_iface)}},
                                          {"ipt_counters", {4, sizeof(ipt_counter)}}});
+}
+
+// Every map of the data path's object (iptables.bpf.o) against the ABI's key and value types.
+TEST(IptablesAbiMaps, DatapathMapSizesMatch) {
+  expect_map_sizes(IPT_DATAPATH_OBJECT, {{"ipt_config", {4, sizeof(ipt_config)}},
+                                         {"ipt_chains", {4, sizeof(ipt_chain)}},
+                                         {"ipt_rules", {4, sizeof(ipt_rule)}},
+                                         {"ipt_buckets", {sizeof(ipt_key), sizeof(ipt_bucket)}},
+                                         {"ipt_ifaces", {4, sizeof(ipt_iface)}},
+                                         {"ipt_counters", {4, sizeof(ipt_counter)}},
+                                         {"ipt_nth", {4, 4}},
+                                         {"ipt_ct", {sizeof(ipt_ct_key), sizeof(ipt_ct_entry)}},
+                                         {"ipt_conns", {8, sizeof(ipt_conn)}},
+                                         {"ipt_local_addrs", {sizeof(ipt_addr), sizeof(ipt_local_addr)}},
+                                         {"ipt_iface_addrs", {4, sizeof(ipt_iface_addr)}},
+                                         {"ipt_stats", {4, sizeof(ipt_stats)}}});
 }
 
 }  // namespace

@@ -80,7 +80,8 @@ TEST(IptablesConfig, Ipv6RulesetKeys) {
   ASSERT_TRUE(c) << c.error().message;
   EXPECT_FALSE(c->ipv6);
   EXPECT_EQ(c->state_file6, "/run/x6.rules");
-  for (const char* bad : {"ipv6 = maybe", "state_file6 = relative.rules", "state_file6 = /var/lib/netaccel/iptables.rules"}) {
+  for (const char* bad : {"ipv6 = maybe", "state_file6 = relative.rules", "state_file6 = /var/lib/netaccel/iptables.rules",
+                          "pin_root = relative/pins"}) {  // pin_root is checked as fwd and sockmap check it
     auto b = IniConfig::parse_string(std::string("[iptables]\n") + bad + "\n", "iptables.conf");
     ASSERT_TRUE(b);
     auto r = parse_iptables_config(*b);

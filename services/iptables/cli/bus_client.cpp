@@ -4,12 +4,11 @@
 #include <cstring>
 #include <functional>
 
+#include "iptables/dbus_api.h"
+
 namespace netaccel::ipt::cli {
 
 namespace {
-
-constexpr const char* kDest = "org.openeuler.NetAccel1.Iptables";
-constexpr const char* kIface = "org.openeuler.NetAccel1.Iptables";
 
 struct Bus {
   sd_bus* b = nullptr;
@@ -31,7 +30,7 @@ Error from_bus(const sd_bus_error& e, int r) {
 Result<sd_bus_message*> call(Bus& bus, const char* path, const char* method, const std::function<int(sd_bus_message*)>& append) {
   if (int r = sd_bus_open_system(&bus.b); r < 0) return errno_error(r, "connect to the system bus");
   sd_bus_message* m = nullptr;
-  int r = sd_bus_message_new_method_call(bus.b, &m, kDest, path, kIface, method);
+  int r = sd_bus_message_new_method_call(bus.b, &m, kBusName, path, kInterface, method);
   if (r >= 0) r = append(m);
   if (r < 0) {
     sd_bus_message_unref(m);

@@ -6,7 +6,7 @@
 #include <sstream>
 
 #include "bus_client.h"
-#include "iptables_bus.h"
+#include "iptables/dbus_api.h"
 #include "tool_family.h"
 
 using namespace netaccel::ipt;

@@ -2,7 +2,7 @@
 // own tools are: netaccel-iptables-* (NETACCEL_IPT_TOOL_FAMILY=4) and netaccel-ip6tables-* (6).
 #pragma once
 
-#include "iptables_bus.h"
+#include "iptables/dbus_api.h"
 
 namespace netaccel::ipt::cli {
 

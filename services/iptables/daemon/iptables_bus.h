@@ -1,20 +1,11 @@
 // org.openeuler.NetAccel1.Iptables on the bus: marshalling only.
 #pragma once
 
+#include "iptables/dbus_api.h"
 #include "iptables_service.h"
 #include "netaccel/core/bus.h"
 
 namespace netaccel::ipt {
-
-inline constexpr const char* kBusName = "org.openeuler.NetAccel1.Iptables";
-inline constexpr const char* kObjectPath = "/org/openeuler/NetAccel1/Iptables";
-inline constexpr const char* kObjectPath6 = "/org/openeuler/NetAccel1/Iptables6";  // the ip6tables ruleset
-inline constexpr const char* kInterface = "org.openeuler.NetAccel1.Iptables";
-
-// Restore flags on the bus (u).
-inline constexpr uint32_t kRestoreNoflush = 1u << 0;
-inline constexpr uint32_t kRestoreCounters = 1u << 1;
-inline constexpr uint32_t kRestoreTest = 1u << 2;
 
 class IptablesBus {
  public:

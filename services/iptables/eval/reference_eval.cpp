@@ -2,12 +2,6 @@
 
 namespace netaccel::ipt {
 
-bool iface_matches(const std::string& pattern, const std::string& name) {
-  if (!pattern.empty() && pattern.back() == '+')
-    return name.compare(0, pattern.size() - 1, pattern, 0, pattern.size() - 1) == 0 && !name.empty();
-  return pattern == name;
-}
-
 bool ReferenceEvaluator::matches(const Rule& r, const Packet& p, const RuleRef& ref, Decision& d) {
   if (r.src && (r.src->contains(p.src) == r.src_neg)) return false;
   if (r.dst && (r.dst->contains(p.dst) == r.dst_neg)) return false;

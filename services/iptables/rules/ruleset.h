@@ -199,4 +199,7 @@ bool is_builtin_chain(TableId t, const std::string& name);
 Table empty_table(TableId t);
 Ruleset empty_ruleset(Family f = Family::v4);
 
+// Interface name against an iptables pattern ("eth0", "eth+").
+bool iface_matches(const std::string& pattern, const std::string& name);
+
 }  // namespace netaccel::ipt

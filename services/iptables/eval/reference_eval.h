@@ -21,7 +21,4 @@ class ReferenceEvaluator {
   std::map<std::tuple<int, std::string, uint32_t>, uint32_t> nth_;  // statistic nth state
 };
 
-// Interface name against an iptables pattern ("eth0", "eth+").
-bool iface_matches(const std::string& pattern, const std::string& name);
-
 }  // namespace netaccel::ipt

@@ -7,6 +7,7 @@
 
 #include "conntrack_timeouts.h"
 #include "netaccel/core/config.h"
+#include "netaccel/core/pins.h"
 #include "netaccel/core/result.h"
 
 namespace netaccel::ipt {
@@ -16,7 +17,7 @@ struct IptablesConfig {
   std::string state_file = "/var/lib/netaccel/iptables.rules";
   bool ipv6 = true;            // the ip6tables ruleset and its data path instance
   std::string state_file6 = "/var/lib/netaccel/ip6tables.rules";
-  std::string pin_root;
+  std::string pin_root = kDefaultPinRoot;
   CtTimeouts timeouts;         // ct_*_timeout keys, seconds
   uint32_t ct_sweep_interval = 5;  // seconds between conntrack sweeps
   bool wants(const std::string& ifname) const;

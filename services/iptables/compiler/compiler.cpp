@@ -1,11 +1,8 @@
 #include "compiler.h"
 
-
 #include <algorithm>
 #include <functional>
 #include <set>
-
-#include "reference_eval.h"
 
 // ipt_tuple is a C struct of the ABI (global namespace): ordering for the compiler's maps.
 static bool operator<(const ipt_tuple& a, const ipt_tuple& b) {

@@ -1,10 +1,7 @@
 // netaccel-iptables: iptables' filter and nat tables on an eBPF data path, driven over D-Bus
 // by netaccel-iptables-restore/-save/netaccel-iptables.
-#include <bpf/libbpf.h>
-#include <net/if.h>
 #include <time.h>
 
-#include <CLI/CLI.hpp>
 #include <cstdio>
 #include <filesystem>
 
@@ -13,6 +10,7 @@
 #include "iptables_bus.h"
 #include "iptables_config.h"
 #include "iptables_service.h"
+#include "log_reader.h"
 #include "netaccel/core/daemon_args.h"
 #include "netaccel/core/event_loop.h"
 #include "netaccel/core/log.h"
@@ -23,48 +21,12 @@ using namespace netaccel::ipt;
 
 namespace {
 
-struct LogContext {
-  IptablesService* svc;
-};
-
-std::string ifname(uint32_t idx) {
-  char buf[IF_NAMESIZE] = "";
-  return idx && if_indextoname(idx, buf) ? buf : "";
-}
-
-std::string proto_word(uint8_t p) {
-  switch (p) {
-    case 6: return "TCP";
-    case 17: return "UDP";
-    case 1: return "ICMP";
-    case 58: return "ICMPv6";
-    default: return std::to_string(p);
-  }
-}
-
-// -j LOG: one journal line per packet, in the kernel LOG target's words.
-int on_log_event(void* ctx, void* data, size_t size) {
-  if (size < sizeof(ipt_log_event)) return 0;
-  auto* e = static_cast<const ipt_log_event*>(data);
-  auto* lc = static_cast<LogContext*>(ctx);
-  Family f = lc->svc->family();
-  auto target = lc->svc->log_target(e->rule);
-  std::string line = (target ? target->prefix : std::string()) + "IN=" + ifname(e->in_ifindex) + " OUT=" + ifname(e->out_ifindex) +
-                     " SRC=" + format_addr(from_be(e->src), f) + " DST=" + format_addr(from_be(e->dst), f) +
-                     " LEN=" + std::to_string(e->len) + " PROTO=" + proto_word(e->proto);
-  if (e->proto == 6 || e->proto == 17) line += " SPT=" + std::to_string(e->sport) + " DPT=" + std::to_string(e->dport);
-  log::write(target ? target->level : 4, line);
-  return 0;
-}
-
 // One family's data path, ruleset service, LOG reader and bus object.
 struct Instance {
   std::unique_ptr<BpfIptables> dp;
   std::unique_ptr<IptablesService> svc;
   std::unique_ptr<IptablesBus> bus;
-  LogContext lc{};
-  ring_buffer* rb = nullptr;
-  ~Instance() { ring_buffer__free(rb); }
+  std::unique_ptr<LogReader> log;
 };
 
 Result<std::unique_ptr<Instance>> start_instance(Family f, const IptablesConfig& cfg, EventLoop& loop) {
@@ -77,36 +39,25 @@ Result<std::unique_ptr<Instance>> start_instance(Family f, const IptablesConfig&
   std::filesystem::create_directories(std::filesystem::path(state).parent_path(), ec);
   inst->svc = std::make_unique<IptablesService>(*inst->dp, state, f);
   if (auto st = inst->svc->start(); !st) return st.error();
-  inst->lc.svc = inst->svc.get();
-  inst->rb = ring_buffer__new(inst->dp->log_map_fd(), on_log_event, &inst->lc, nullptr);
-  if (!inst->rb) return errno_error(errno, "LOG ring buffer");
-  ring_buffer* rb = inst->rb;
-  if (auto st = loop.watch_fd(ring_buffer__epoll_fd(rb), [rb] { ring_buffer__consume(rb); }); !st) return st.error();
+  auto log = LogReader::start(inst->dp->log_map_fd(), *inst->svc, loop);
+  if (!log) return log.error();
+  inst->log = std::move(*log);
   return inst;
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"netaccel-iptables: iptables and ip6tables filter and nat tables on eBPF"};
-  DaemonArgs args;
-  add_daemon_options(app, args, "iptables");
-  CLI11_PARSE(app, argc, argv);
-  log::set_identifier("netaccel-iptables");
-
-  auto ini = IniConfig::load(args.config_path);
-  if (!ini) return fail_with(ini.error());
-  auto cfg = parse_iptables_config(*ini);
-  if (!cfg) return fail_with(cfg.error());
-  if (!args.pin_root.empty()) cfg->pin_root = args.pin_root;
-  if (args.check) return 0;
-  if (args.purge) {
-    for (Family f : {Family::v4, Family::v6}) {
-      if (auto st = BpfIptables::purge(cfg->pin_root, f); !st) return fail_with(st.error());
-      log::info("purged " + cfg->pin_root + "/" + BpfIptables::pin_dir(f));
-    }
-    return 0;
-  }
+  auto start = start_daemon<IptablesConfig>(argc, argv, "iptables", "netaccel-iptables: iptables and ip6tables filter and nat tables on eBPF",
+                                            parse_iptables_config, [](const IptablesConfig& c) -> Status {
+                                              for (Family f : {Family::v4, Family::v6}) {
+                                                if (auto st = BpfIptables::purge(c.pin_root, f); !st) return st;
+                                                log::info("purged " + c.pin_root + "/" + BpfIptables::pin_dir(f));
+                                              }
+                                              return {};
+                                            });
+  if (auto* code = std::get_if<int>(&start)) return *code;
+  auto* cfg = &std::get<IptablesConfig>(start);
 
   auto loop = EventLoop::create();
   if (!loop) return fail_with(loop.error());

@@ -1,8 +1,16 @@
 #include "ruleset.h"
 
+#include <string>
 #include <utility>
 
 namespace netaccel::ipt {
+
+bool iface_matches(const std::string& pattern, const std::string& name) {
+  if (!pattern.empty() && pattern.back() == '+')
+    return name.compare(0, pattern.size() - 1, pattern, 0, pattern.size() - 1) == 0 && !name.empty();
+  return pattern == name;
+}
+
 
 const char* table_name(TableId t) { return t == TableId::filter ? "filter" : "nat"; }
 
