@@ -6,8 +6,22 @@
 
 #include <array>
 #include <cstdio>
+#include <cstdlib>
+#include <string>
 
 namespace netaccel::test {
+
+namespace {
+// iptables-legacy takes a host-wide lock (/run/xtables.lock) even for another namespace's
+// tables, and gives up at once when it is held: two test processes (ctest -j2) restoring in
+// their own namespaces would fail each other. The tables a test touches are its namespaces',
+// so each test process takes a lock file of its own (inherited by everything sh() runs).
+struct XtablesLock {
+  std::string path = "/tmp/netaccel-test-xtables-" + std::to_string(getpid()) + ".lock";
+  XtablesLock() { setenv("XTABLES_LOCKFILE", path.c_str(), 1); }
+  ~XtablesLock() { unlink(path.c_str()); }
+} xtables_lock;
+}  // namespace
 
 CmdResult sh(const std::string& cmd) {
   CmdResult r;

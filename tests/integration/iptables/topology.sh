@@ -10,7 +10,15 @@ if [ "$cmd" = down ]; then
   for n in c r s; do ip netns pids "$P-$n" 2>/dev/null | xargs -r kill -9 2>/dev/null || true; ip netns del "$P-$n" 2>/dev/null || true; done
   exit 0
 fi
-for n in c r s; do ip netns del "$P-$n" 2>/dev/null || true; ip netns add "$P-$n"; ip -n "$P-$n" link set lo up; done
+# No duplicate address detection in these namespaces, link-local addresses included: an
+# address is usable the moment it exists, not a second later (tentative addresses would make
+# the first neighbour discovery wait or fail, unevenly between two twins).
+for n in c r s; do
+  ip netns del "$P-$n" 2>/dev/null || true
+  ip netns add "$P-$n"
+  ip netns exec "$P-$n" sysctl -qw net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0
+  ip -n "$P-$n" link set lo up
+done
 ip link add rc0 netns $P-r type veth peer name eth0 netns $P-c
 ip link add rs0 netns $P-r type veth peer name eth0 netns $P-s
 ip -n $P-c addr add 10.61.1.2/24 dev eth0; ip -n $P-c link set eth0 up; ip -n $P-c route add default via 10.61.1.1
@@ -36,17 +44,12 @@ for n in r s; do ip netns exec "$P-$n" sysctl -qw net.ipv4.icmp_ratelimit=0; don
 # The service address 10.61.9.9 lives behind S (R reaches it through S1, as a node would).
 ip -n "$P-r" route add 10.61.9.0/24 via 10.61.2.2
 ip -n "$P-r" route add fd61:9::/64 via fd61:2::2
-echo_cmd='echo $SOCAT_PEERADDR-$SOCAT_SOCKADDR'
-listen() { # ns proto port: TCP over IPv4, TCP6 over IPv6 only
-  local opt=; [ "$2" = TCP6 ] && opt=,ipv6only=1
-  ip netns exec "$P-$1" socat "$2-LISTEN:$3,fork,reuseaddr$opt" SYSTEM:"$echo_cmd" >/dev/null 2>&1 &
-}
 here=$(cd "$(dirname "$0")" && pwd)
-for tcp in TCP TCP6; do
-  for port in 22 80 443 8080; do listen s $tcp $port; done
-  for port in 80 8080; do listen c $tcp $port; done
-  listen r $tcp 2222
-done
+# Listeners of both families that answer "<peer>-<local>" (tcp_echo.py, udp_echo.py): one
+# process each, no fork per connection, so a loaded machine cannot make them late.
+ip netns exec "$P-s" python3 "$here/tcp_echo.py" 22 80 443 8080 >/dev/null 2>&1 &
+ip netns exec "$P-c" python3 "$here/tcp_echo.py" 80 8080 >/dev/null 2>&1 &
+ip netns exec "$P-r" python3 "$here/tcp_echo.py" 2222 >/dev/null 2>&1 &
 for v in 4 6; do
   for port in 53 5000; do ip netns exec "$P-s" python3 "$here/udp_echo.py" $port $v >/dev/null 2>&1 & done
   ip netns exec "$P-r" python3 "$here/udp_echo.py" 5353 $v >/dev/null 2>&1 &
@@ -58,8 +61,9 @@ ip netns exec "$P-s" socat TCP-LISTEN:7777,fork,reuseaddr PIPE >/dev/null 2>&1 &
 for d in fd61:2::2 fd61:2::3 fd61:1::1; do ip netns exec "$P-c" ping -6 -c1 -W1 $d >/dev/null 2>&1 || true; done
 ip netns exec "$P-s" ping -6 -c1 -W1 fd61:1::2 >/dev/null 2>&1 || true
 ip netns exec "$P-s" ping -6 -c1 -W1 -I fd61:2::3 fd61:1::2 >/dev/null 2>&1 || true
-for i in $(seq 1 50); do
-  [ "$(ip netns exec "$P-s" ss -ltn | grep -c ':8080 ')" = 2 ] && [ "$(ip netns exec "$P-r" ss -ltn | grep -c ':2222 ')" = 2 ] &&
+# Up when every listener is (bounded only against a listener that never comes).
+for i in $(seq 1 300); do
+  [ "$(ip netns exec "$P-s" ss -ltn | grep -c ':8080 ')" = 2 ] && [ "$(ip netns exec "$P-c" ss -ltn | grep -c ':8080 ')" = 2 ] && [ "$(ip netns exec "$P-r" ss -ltn | grep -c ':2222 ')" = 2 ] &&
     [ "$(ip netns exec "$P-s" ss -lun | grep -c ':5000 ')" = 2 ] && [ "$(ip netns exec "$P-r" ss -lun | grep -c ':5353 ')" = 2 ] && exit 0
   sleep 0.1
 done
