@@ -1,14 +1,16 @@
 #!/bin/bash
-# Shared first half of lab.sh and test.sh: dependencies, bpffs, configure, build.
+# Configures and builds netaccel: nothing else (no root, no network, no packages installed),
+# so a distribution build or a developer's user account can run it as it is.
 #   scripts/build.sh BUILD_DIR [cmake --build target...]
 set -euo pipefail
 src=$(cd "$(dirname "$0")/.." && pwd)
 build=$1
 shift
-"$src/scripts/install-deps.sh"
-mountpoint -q /sys/fs/bpf || mount -t bpf bpf /sys/fs/bpf
 mkdir -p "$build"
-cmake -S "$src" -B "$build" -DBUILD_TESTING=ON > "$build/cmake-configure.log" 2>&1 ||
+# The packages' layout (/usr, /etc, lib64 as rpm's %{_libdir}), so the package test can
+# package this very tree (spec/build-rpm.sh --prebuilt) instead of compiling it again.
+cmake -S "$src" -B "$build" -DBUILD_TESTING=ON -DCMAKE_INSTALL_PREFIX=/usr -DCMAKE_INSTALL_SYSCONFDIR=/etc \
+  -DCMAKE_INSTALL_LIBDIR=lib64 > "$build/cmake-configure.log" 2>&1 ||
   { cat "$build/cmake-configure.log"; exit 1; }
 targets=()
 for t in "$@"; do targets+=(--target "$t"); done

@@ -1,10 +1,13 @@
 #!/bin/bash
-# rpmbuild -bb of spec/netaccel.spec succeeds and yields the packages with their scriptlets.
+# rpmbuild -bb of spec/netaccel.spec, packaging the suite's own build tree (--prebuilt: the
+# compile is the build's, not done twice), yields the packages with their files and scriptlets.
+# (package.rpm_offline builds the same spec from the source tarballs alone.)
+#   rpm_build.sh SOURCE_DIR OUT BUILD_DIR
 set -euo pipefail
-SRC=$1 OUT=$2
+SRC=$1 OUT=$2 BUILD=$3
 command -v rpmbuild >/dev/null || { echo "SKIP: rpmbuild not installed"; exit 77; }
 rm -rf "$OUT/rpm"
-"$SRC/spec/build-rpm.sh" "$OUT/rpm" > "$OUT.rpmbuild.log" 2>&1 || { tail -40 "$OUT.rpmbuild.log"; exit 1; }
+"$SRC/spec/build-rpm.sh" --prebuilt "$BUILD" "$OUT/rpm" > "$OUT.rpmbuild.log" 2>&1 || { tail -40 "$OUT.rpmbuild.log"; exit 1; }
 fail=0
 for p in netaccel netaccel-fwd netaccel-sockmap netaccel-iptables netaccel-selinux libgazelle libgazelle-dpdk libgazelle-devel; do
   ls "$OUT/rpm/$p-0"*.rpm >/dev/null 2>&1 || { echo "FAIL: no $p package"; fail=1; }
@@ -49,5 +52,14 @@ devel_files=$(files_of libgazelle-devel)
 for f in /usr/include/gazelle/gazelle.h /usr/include/gazelle/stats_abi.h /usr/lib64/libgazelle.so; do
   grep -qx "$f" <<<"$devel_files" || { echo "FAIL: $f not in libgazelle-devel"; fail=1; }
 done
+# Every shipped binary has its man page in the package that ships it (compressed or not).
+man_in() { grep -q "^/usr/share/man/man$3/$2\.$3" <<<"$(files_of "$1")" || { echo "FAIL: $2($3) not in $1"; fail=1; }; }
+man_in netaccel netaccelctl 8
+man_in netaccel-fwd netaccel-fwd 8
+man_in netaccel-sockmap netaccel-sockmap 8
+for m in netaccel-iptablesd netaccel-iptables netaccel-iptables-restore netaccel-iptables-save netaccel-ip6tables \
+         netaccel-ip6tables-restore netaccel-ip6tables-save; do man_in netaccel-iptables $m 8; done
+man_in libgazelle gazellectl 8
+man_in libgazelle lstack.conf 5
 [ $fail -eq 0 ] && echo "rpm build: $(ls "$OUT/rpm" | tr '\n' ' ')"
 exit $fail
