@@ -8,6 +8,7 @@
 set -euo pipefail
 src=$(cd "$(dirname "$0")/.." && pwd)
 build=${NETACCEL_BUILD_DIR:-$src/build}
+"$src/scripts/prepare-host.sh"
 "$src/scripts/build.sh" "$build" netaccel-fwd netaccel-sockmap netaccelctl fwd_bench sockmap_bench gazelle gazelle-dpdk gazellectl \
   netaccel-iptables-daemon netaccel-iptables netaccel-iptables-restore netaccel-iptables-save iptables_bench
 echo "== netaccel-fwd: pod to pod on one node"

@@ -19,10 +19,12 @@
 #include <cstdio>
 #include <fstream>
 #include <map>
+#include <set>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
 #include "kube_proxy_rules.h"
+#include "report.h"
 #include "traffic.h"
 
 namespace {
@@ -50,6 +52,22 @@ double timed(const std::string& cmd) {
   int rc = system(cmd.c_str());
   double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return rc == 0 ? s : -1;
+}
+
+// A row's figure: "key" when measured, "key_na" (the reason) when not; never 0 for missing.
+void put(json& row, const std::string& key, const Figure& f) {
+  if (f.ok()) row[key] = *f.value;
+  else row[key + "_na"] = f.why;
+}
+Figure fig(const json& row, const std::string& key) {
+  if (row.contains(key) && row[key].is_number()) return Figure::of(row[key].get<double>());
+  return Figure::missing(row.value(key + "_na", std::string("not measured")));
+}
+bool any_missing(const json& rows) {
+  for (const auto& r : rows)
+    for (const auto& [k, v] : r.items())
+      if (k.size() > 3 && k.compare(k.size() - 3, 3, "_na") == 0) return true;
+  return false;
 }
 
 std::string mac_of(const std::string& ns, const std::string& dev) {
@@ -102,9 +120,11 @@ void svg(const json& rows, const std::string& path) {
   double ymax = 1;
   for (const auto& r : rows) {
     const std::string b = r["backend"];
-    series[b].push_back({r["rules"].get<double>(), r["pps"].get<double>()});
-    series[b + " spread"].push_back({r["rules"].get<double>(), r.value("pps_spread", 0.0)});
-    ymax = std::max({ymax, r["pps"].get<double>(), r.value("pps_spread", 0.0)});
+    for (const auto& [key, name] : {std::pair<std::string, std::string>{"pps", b}, {"pps_spread", b + " spread"}})
+      if (auto f = fig(r, key); f.ok()) {  // an unmeasured point is left out, not drawn at 0
+        series[name].push_back({r["rules"].get<double>(), *f.value});
+        ymax = std::max(ymax, *f.value);
+      }
   }
   const double W = 680, H = 400, L = 70, B = 50, T = 30, R = 190;
   auto x = [&](double n) { return L + (std::log10(n) - 1) / (std::log10(50000.0) - 1) * (W - L - R); };
@@ -156,27 +176,38 @@ std::string ms_or_dash(double ms) {
 
 void forward_table(json& rows) {
   std::map<int, json> legacy;
-  std::map<std::string, double> at10;
+  std::map<std::string, Figure> at10;
   for (const auto& r : rows) {
     if (r["backend"] == "legacy") legacy[r["rules"].get<int>()] = r;
-    if (r["rules"].get<int>() == 10) at10[r["backend"]] = r["pps"];
+    if (r["rules"].get<int>() == 10) at10[r["backend"]] = fig(r, "pps");
   }
   printf("FORWARD rules, 64-byte UDP through the router (last: all traffic matches the last rule; spread: one flow per rule)\n");
   printf("%-9s %6s %10s %8s %8s %10s %8s %9s %9s %10s %10s %10s\n", "backend", "rules", "last pps", "x legacy", "x 10rul", "spread pps",
          "x legacy", "rr p50us", "rr p99us", "restore s", "add-1 ms", "in daemon");
+  Missing missing;
+  std::set<std::string> generators;
   for (auto& r : rows) {
     int n = r["rules"];
-    double pps = r["pps"], spread = r.value("pps_spread", 0.0);
-    double xl = legacy.count(n) ? pps / legacy[n]["pps"].get<double>() : 0;
-    double xls = legacy.count(n) && legacy[n].value("pps_spread", 0.0) > 0 ? spread / legacy[n]["pps_spread"].get<double>() : 0;
-    double x10 = at10.count(r["backend"]) ? pps / at10[r["backend"]] : 0;
-    r["x_legacy"] = xl;
-    r["x_legacy_spread"] = xls;
-    r["x_10_rules"] = x10;
-    printf("%-9s %6d %10.0f %8.2f %8.2f %10.0f %8.2f %9.1f %9.1f %10.3f %10.2f %10s\n", r["backend"].get<std::string>().c_str(), n, pps, xl,
-           x10, spread, xls, r["rr_p50_us"].get<double>(), r["rr_p99_us"].get<double>(), r["restore_s"].get<double>(),
+    const std::string who = r["backend"].get<std::string>() + " " + std::to_string(n) + " rules ";
+    Figure pps = fig(r, "pps"), spread = fig(r, "pps_spread");
+    Figure none = Figure::missing("no legacy row");
+    Figure xl = legacy.count(n) ? ratio(pps, fig(legacy[n], "pps")) : none;
+    Figure xls = legacy.count(n) ? ratio(spread, fig(legacy[n], "pps_spread")) : none;
+    Figure x10 = at10.count(r["backend"]) ? ratio(pps, at10[r["backend"]]) : none;
+    put(r, "x_legacy", xl);
+    put(r, "x_legacy_spread", xls);
+    put(r, "x_10_rules", x10);
+    missing.note(who + "pps", pps);
+    missing.note(who + "spread pps", spread);
+    missing.note(who + "rr", fig(r, "rr_p50_us"));
+    if (r.contains("generator")) generators.insert(r["generator"].get<std::string>());
+    printf("%-9s %6d %s %s %s %s %s %s %s %10.3f %10.2f %10s\n", r["backend"].get<std::string>().c_str(), n, cell(pps, 10, 0).c_str(),
+           cell(xl, 8, 2).c_str(), cell(x10, 8, 2).c_str(), cell(spread, 10, 0).c_str(), cell(xls, 8, 2).c_str(),
+           cell(fig(r, "rr_p50_us"), 9, 1).c_str(), cell(fig(r, "rr_p99_us"), 9, 1).c_str(), r["restore_s"].get<double>(),
            r["add_one_ms"].get<double>(), ms_or_dash(r.value("add_one_daemon_ms", 0.0)).c_str());
   }
+  for (const auto& g : generators) printf("(frames sent by: %s)\n", g.c_str());
+  missing.print();
 }
 
 void kube_table(json& rows) {
@@ -186,28 +217,36 @@ void kube_table(json& rows) {
   printf("\nkube-proxy services (5 rules, 2 chains each); latency: connect + 64-byte request/response, a new connection each\n");
   printf("%-9s %8s %10s %11s %10s %10s %10s %10s %10s %10s %10s %9s %7s\n", "backend", "services", "restore s", "add-svc ms", "in daemon",
          "sync ms", "in daemon", "first p50", "first p99", "last p50", "last p99", "x legacy", "new ok");
+  Missing missing;
   for (auto& r : rows) {
     int n = r["services"];
-    double last = r["last_p50_us"];
-    double xl = legacy.count(n) && last > 0 ? legacy[n]["last_p50_us"].get<double>() / last : 0;
-    r["x_legacy_last_latency"] = xl;
-    printf("%-9s %8d %10.3f %11.2f %10s %10.1f %10s %10.1f %10.1f %10.1f %10.1f %9.2f %7s\n", r["backend"].get<std::string>().c_str(), n,
+    Figure last = fig(r, "last_p50_us");
+    Figure xl = legacy.count(n) ? ratio(last, fig(legacy[n], "last_p50_us"), true) : Figure::missing("no legacy row");
+    put(r, "x_legacy_last_latency", xl);
+    const std::string who = r["backend"].get<std::string>() + " " + std::to_string(n) + " services ";
+    missing.note(who + "first service latency", fig(r, "first_p50_us"));
+    missing.note(who + "last service latency", last);
+    printf("%-9s %8d %10.3f %11.2f %10s %10.1f %10s %s %s %s %s %s %7s\n", r["backend"].get<std::string>().c_str(), n,
            r["restore_s"].get<double>(), r["add_service_ms"].get<double>(), ms_or_dash(r.value("add_service_daemon_ms", 0.0)).c_str(),
-           r.value("kube_sync_ms", 0.0), ms_or_dash(r.value("kube_sync_daemon_ms", 0.0)).c_str(), r["first_p50_us"].get<double>(), r["first_p99_us"].get<double>(), last, r["last_p99_us"].get<double>(), xl,
-           r["new_service_answers"].get<bool>() ? "yes" : "NO");
+           r.value("kube_sync_ms", 0.0), ms_or_dash(r.value("kube_sync_daemon_ms", 0.0)).c_str(), cell(fig(r, "first_p50_us"), 10, 1).c_str(),
+           cell(fig(r, "first_p99_us"), 10, 1).c_str(), cell(last, 10, 1).c_str(), cell(fig(r, "last_p99_us"), 10, 1).c_str(),
+           cell(xl, 9, 2).c_str(), r["new_service_answers"].get<bool>() ? "yes" : "NO");
   }
   printf("(add-svc: the minimal --noflush input; sync: the input kube-proxy writes for the same service, its top-level\n"
          " chains re-declared and rewritten in full in Go's map order. x legacy: legacy's last-service p50 over this one's)\n");
+  missing.print();
 }
 
 int report(const std::string& out_dir) {
   json rows = read_rows(out_dir, ""), kube = read_rows(out_dir, "-kube");
+  const std::string machine = machine_description();
+  printf("machine: %s\n", machine.c_str());
   forward_table(rows);
   if (!kube.empty()) kube_table(kube);
-  std::ofstream(out_dir + "/iptables.json") << json{{"benchmark", "iptables"}, {"rows", rows}, {"kube_proxy", kube}}.dump(2);
+  std::ofstream(out_dir + "/iptables.json") << json{{"benchmark", "iptables"}, {"machine", machine}, {"rows", rows}, {"kube_proxy", kube}}.dump(2);
   svg(rows, out_dir + "/iptables.svg");
   printf("wrote %s/iptables.json and %s/iptables.svg\n", out_dir.c_str(), out_dir.c_str());
-  return 0;
+  return any_missing(rows) || any_missing(kube) ? 1 : 0;  // a figure that is n/a fails the benchmark
 }
 
 double daemon_last_change_ms(const std::string& backend_name) {
@@ -237,15 +276,17 @@ int forward_rules(const Setup& s, const std::vector<int>& sizes) {
     auto pps = udp64_pps(s.client, s.server, s.router_mac, s.seconds);
     auto spread = udp64_pps(s.client, s.server, s.router_mac, s.seconds, spread_flows(n, s.client.ip));
     auto rr = tcp_rr(s.client, s.server, 2000, 1, 64, 7007);
-    if (!pps || !spread || !rr)
-      fprintf(stderr, "%s %d rules: %s\n", s.backend_name.c_str(), n,
-              (!pps ? pps.error() : !spread ? spread.error() : rr.error()).message.c_str());
+
     // One more rule at the top of a chain that already has n (kube-proxy adds services so).
     double add_ms = timed(s.be.command + " -I FORWARD 1 -s 10.98.0.1/32 -p tcp -m tcp --dport 9 -j ACCEPT >/dev/null") * 1000;
     // The daemon's own time for that insert (the tool's time includes starting a process).
-    json row = {{"backend", s.backend_name}, {"rules", n}, {"pps", pps ? *pps : 0.0}, {"pps_spread", spread ? *spread : 0.0},
-                {"rr_p50_us", rr ? rr->p50_us : 0.0}, {"rr_p99_us", rr ? rr->p99_us : 0.0}, {"restore_s", restore_s},
+    json row = {{"backend", s.backend_name}, {"rules", n}, {"restore_s", restore_s},
                 {"add_one_ms", add_ms}, {"add_one_daemon_ms", daemon_last_change_ms(s.backend_name)}};
+    put(row, "pps", pps ? Figure::of(pps->pps) : Figure::missing(pps.error().message));
+    put(row, "pps_spread", spread ? Figure::of(spread->pps) : Figure::missing(spread.error().message));
+    if (pps) row["generator"] = pps->generator;
+    put(row, "rr_p50_us", rr ? Figure::of(rr->p50_us) : Figure::missing(rr.error().message));
+    put(row, "rr_p99_us", rr ? Figure::of(rr->p99_us) : Figure::missing(rr.error().message));
     fprintf(stderr, "%s\n", row.dump().c_str());
     rows.push_back(row);
   }
@@ -267,8 +308,6 @@ int kube_services(const Setup& s, const std::vector<int>& sizes, int connections
     }
     auto first = tcp_connect_rr(s.client, server_ns, service_ip(0), 80, ep.port, connections);
     auto last = tcp_connect_rr(s.client, server_ns, service_ip(n - 1), 80, ep.port, connections);
-    if (!first || !last)
-      fprintf(stderr, "%s %d services: %s\n", s.backend_name.c_str(), n, (!first ? first.error() : last.error()).message.c_str());
     std::string add = s.out_dir + "/iptables-rules-kube-add";
     std::ofstream(add) << kube_proxy_add_service(n, ep);
     double add_ms = timed(s.be.restore + " --noflush < " + add) * 1000;
@@ -283,15 +322,16 @@ int kube_services(const Setup& s, const std::vector<int>& sizes, int connections
     json row = {{"backend", s.backend_name},
                 {"services", n},
                 {"restore_s", restore_s},
-                {"first_p50_us", first ? first->p50_us : 0.0},
-                {"first_p99_us", first ? first->p99_us : 0.0},
-                {"last_p50_us", last ? last->p50_us : 0.0},
-                {"last_p99_us", last ? last->p99_us : 0.0},
                 {"add_service_ms", add_ms},
                 {"add_service_daemon_ms", add_daemon_ms},
                 {"new_service_answers", static_cast<bool>(added) && static_cast<bool>(synced)},
                 {"kube_sync_ms", sync_ms},
                 {"kube_sync_daemon_ms", sync_daemon_ms}};
+    auto figure = [](const Result<Latency>& l, double Latency::*m) { return l ? Figure::of((*l).*m) : Figure::missing(l.error().message); };
+    put(row, "first_p50_us", figure(first, &Latency::p50_us));
+    put(row, "first_p99_us", figure(first, &Latency::p99_us));
+    put(row, "last_p50_us", figure(last, &Latency::p50_us));
+    put(row, "last_p99_us", figure(last, &Latency::p99_us));
     fprintf(stderr, "%s\n", row.dump().c_str());
     rows.push_back(row);
   }

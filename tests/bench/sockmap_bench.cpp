@@ -15,6 +15,7 @@
 #include <sstream>
 #include <thread>
 
+#include "report.h"
 #include "traffic.h"
 
 namespace {
@@ -47,7 +48,7 @@ struct Scenario {
 struct Row {
   std::string scenario, mode;
   size_t size = 0;
-  double p50 = 0, p99 = 0, cpu_us = 0;
+  Figure p50 = Figure::missing("not run"), p99 = p50, cpu_us = p50;
 };
 }  // namespace
 
@@ -98,7 +99,7 @@ int main(int argc, char** argv) {
     if (only.empty() || sc.name == only) scenarios.push_back(sc);
   std::vector<Row> rows;
   nlohmann::json out = nlohmann::json::array();
-  std::vector<std::tuple<std::string, std::string, double>> streams;
+  std::vector<std::tuple<std::string, std::string, Figure>> streams;
   for (const auto& sc : scenarios) {
     for (const char* mode : {"kernel", "sockmap"}) {
       bool on = std::string(mode) == "sockmap";
@@ -110,17 +111,17 @@ int main(int argc, char** argv) {
         uint64_t j1 = busy_jiffies();
         Row r{sc.name, mode, size};
         if (lat) {
-          r.p50 = lat->p50_us;
-          r.p99 = lat->p99_us;
-          r.cpu_us = (j1 - j0) * (1e6 / sysconf(_SC_CLK_TCK)) / (count + 1000);
+          r.p50 = Figure::of(lat->p50_us);
+          r.p99 = Figure::of(lat->p99_us);
+          r.cpu_us = Figure::of((j1 - j0) * (1e6 / sysconf(_SC_CLK_TCK)) / (count + 1000));
         } else {
-          std::fprintf(stderr, "  %s\n", lat.error().what().c_str());
+          r.p50 = r.p99 = r.cpu_us = Figure::missing(lat.error().message);
         }
         rows.push_back(r);
       }
       if (sc.connect_port == sc.listen_port) {  // streams are measured end to end, without the proxy
         auto gbps = tcp_stream_inproc(sc.client, sc.server, stream_seconds, 1 << 16, sc.connect_port + 100);
-        streams.emplace_back(sc.name, mode, gbps ? *gbps : 0.0);
+        streams.emplace_back(sc.name, mode, Figure::of(gbps));
       }
     }
   }
@@ -136,28 +137,36 @@ int main(int argc, char** argv) {
       if (b.scenario == r.scenario && b.size == r.size && b.mode == "kernel") return b;
     return r;
   };
-  auto ratio = [](double a, double b) { return b > 0 ? a / b : 0.0; };
-  std::printf("\n%-20s %-8s %6s %9s %9s %8s %10s %8s\n", "scenario", "path", "size", "p50 us", "p99 us", "x p50", "cpu us/rq", "x cpu");
+  Missing missing;
+  const std::string machine = machine_description();
+  std::printf("\nmachine: %s\n", machine.c_str());
+  std::printf("%-20s %-8s %6s %9s %9s %8s %10s %8s\n", "scenario", "path", "size", "p50 us", "p99 us", "x p50", "cpu us/rq", "x cpu");
   for (const auto& r : rows) {
     const Row& b = base_of(r);
-    std::printf("%-20s %-8s %6zu %9.1f %9.1f %8.2f %10.1f %8.2f\n", r.scenario.c_str(), r.mode.c_str(), r.size, r.p50, r.p99,
-                ratio(b.p50, r.p50), r.cpu_us, ratio(b.cpu_us, r.cpu_us));
+    Figure xp = ratio(r.p50, b.p50, true), xc = ratio(r.cpu_us, b.cpu_us, true);
+    std::printf("%-20s %-8s %6zu %s %s %s %s %s\n", r.scenario.c_str(), r.mode.c_str(), r.size, cell(r.p50, 9, 1).c_str(),
+                cell(r.p99, 9, 1).c_str(), cell(xp, 8, 2).c_str(), cell(r.cpu_us, 10, 1).c_str(), cell(xc, 8, 2).c_str());
     std::string c = r.scenario + " " + r.mode + " " + std::to_string(r.size) + "B";
-    out.push_back({{"case", c}, {"metric", "rr_p50_us"}, {"value", r.p50}, {"ratio", ratio(b.p50, r.p50)}});
-    out.push_back({{"case", c}, {"metric", "rr_p99_us"}, {"value", r.p99}, {"ratio", ratio(b.p99, r.p99)}});
-    out.push_back({{"case", c}, {"metric", "cpu_us_per_request"}, {"value", r.cpu_us}, {"ratio", ratio(b.cpu_us, r.cpu_us)}});
+    missing.note(c + " request/response", r.p50);
+    out.push_back(figure_json(c, "rr_p50_us", r.p50, xp));
+    out.push_back(figure_json(c, "rr_p99_us", r.p99, ratio(r.p99, b.p99, true)));
+    out.push_back(figure_json(c, "cpu_us_per_request", r.cpu_us, xc));
   }
   std::printf("\n%-20s %-8s %10s %8s\n", "scenario", "path", "Gbit/s", "x base");
   for (const auto& [sc, mode, g] : streams) {
-    double base = 0;
+    Figure base = Figure::missing("no kernel row");
     for (const auto& [s2, m2, g2] : streams)
       if (s2 == sc && m2 == "kernel") base = g2;
-    std::printf("%-20s %-8s %10.2f %8.2f\n", sc.c_str(), mode.c_str(), g, ratio(g, base));
-    out.push_back({{"case", sc + " " + mode}, {"metric", "stream_gbps"}, {"value", g}, {"ratio", ratio(g, base)}});
+    Figure x = ratio(g, base);
+    std::printf("%-20s %-8s %s %s\n", sc.c_str(), mode.c_str(), cell(g, 10, 2).c_str(), cell(x, 8, 2).c_str());
+    missing.note(sc + " " + mode + " stream", g);
+    out.push_back(figure_json(sc + " " + mode, "stream_gbps", g, x));
   }
   std::printf("(x p50 and x cpu: kernel / sockmap, above 1 is better; client and server pinned to the same CPU)\n");
+  missing.print();
+  out = nlohmann::json{{"benchmark", "sockmap"}, {"machine", machine}, {"results", out}};
   std::system(("mkdir -p " + out_dir).c_str());
   std::ofstream(out_dir + "/sockmap.json") << out.dump(2) << "\n";
   std::printf("wrote %s/sockmap.json\n", out_dir.c_str());
-  return 0;
+  return missing.any() ? 1 : 0;  // a figure that could not be measured fails the benchmark
 }

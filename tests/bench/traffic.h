@@ -17,11 +17,22 @@ struct Pod {
   std::string mac;    // MAC of eth0
 };
 
+// The generators udp64_pps may use: BPF_PROG_RUN live frames (XDP_TX), the fastest, or, where
+// the kernel refuses live frames, an AF_PACKET TX ring with PACKET_QDISC_BYPASS.
+inline constexpr const char* kGeneratorLiveFrames = "bpf live frames";
+inline constexpr const char* kGeneratorPacketRing = "af_packet tx ring";
+
+struct PpsResult {
+  double pps = 0;         // frames counted at the receiver per second of sending
+  std::string generator;  // which generator sent them (and why the faster one was not used)
+};
+
 // Sends 64-byte UDP frames from `from` (eth0) addressed to `l2_dst` and `to`.ip for about
-// `seconds`; returns packets per second delivered to `to`'s eth0. With `flows`, frame k takes
-// flow k % flows.size()'s source address and destination port.
-Result<double> udp64_pps(const Pod& from, const Pod& to, const std::string& l2_dst, double seconds,
-                         const std::vector<gen_flow>& flows = {});
+// `seconds`; returns packets per second delivered to `to`'s eth0 (counted and dropped at its
+// TC ingress). With `flows`, frame k takes flow k % flows.size()'s source address and
+// destination port. An error, never 0, when nothing arrived.
+Result<PpsResult> udp64_pps(const Pod& from, const Pod& to, const std::string& l2_dst, double seconds,
+                            const std::vector<gen_flow>& flows = {});
 
 struct Latency {
   double p50_us = 0, p99_us = 0;

@@ -7,6 +7,8 @@
 #   topology.sh down PREFIX
 #   topology.sh add-routed PREFIX I      (re-)create routed pod I
 #   topology.sh del-pod PREFIX NAME       delete a pod namespace (its veth goes with it)
+#   topology.sh add-direct PREFIX         pods d1 (10.79.0.1) and d2 (10.79.0.2) on one veth pair:
+#                                         the benchmark's ceiling, no node in between
 #
 # Namespaces: PREFIX-node, PREFIX-b1.., PREFIX-r1.. . Inside the node: bridge "br0"
 # (10.77.0.1/24, fd77::1/64), bridged pod i: 10.77.0.(10+i), host port "vb<i>";
@@ -59,11 +61,22 @@ up)
 add-routed) add_routed "$3" ;;
 add-bridged) add_bridged "$3" ;;
 del-pod) ip netns del "$P-$3" ;;
+add-direct)
+  for i in 1 2; do ip netns del "$P-d$i" 2>/dev/null || true; ip netns add "$P-d$i"; ip -n "$P-d$i" link set lo up; done
+  ip -n "$P-d1" link add eth0 type veth peer name eth0 netns "$P-d2"
+  for i in 1 2; do
+    ip -n "$P-d$i" link set eth0 address "02:79:00:00:00:0$i" up
+    ip -n "$P-d$i" addr add "10.79.0.$i/24" dev eth0
+  done
+  # The receiver drops what it counts, ARP too: the neighbours are fixed.
+  ip -n "$P-d1" neigh replace 10.79.0.2 lladdr 02:79:00:00:00:02 dev eth0 nud permanent
+  ip -n "$P-d2" neigh replace 10.79.0.1 lladdr 02:79:00:00:00:01 dev eth0 nud permanent
+  ;;
 down)
   for ns in $(ip netns list | awk '{print $1}' | grep "^$P-" || true); do
     ip netns pids "$ns" 2>/dev/null | xargs -r kill -9 2>/dev/null || true
     ip netns del "$ns" 2>/dev/null || true
   done
   ;;
-*) echo "usage: $0 up|down|add-routed|add-bridged|del-pod PREFIX ..." >&2; exit 2 ;;
+*) echo "usage: $0 up|down|add-routed|add-bridged|add-direct|del-pod PREFIX ..." >&2; exit 2 ;;
 esac
