@@ -3,6 +3,7 @@
 #include <bpf/bpf.h>
 #include <net/if.h>
 
+#include "netaccel/core/map.h"
 #include "netaccel/core/map_pinning.h"
 
 namespace netaccel::ipt {
@@ -141,11 +142,8 @@ std::vector<std::string> BpfIptables::attached() const {
 
 std::array<uint64_t, IPT_STAT_MAX> BpfIptables::stats() const {
   std::array<uint64_t, IPT_STAT_MAX> sum{};
-  int ncpu = libbpf_num_possible_cpus();
-  std::vector<ipt_stats> per(static_cast<size_t>(ncpu > 0 ? ncpu : 1));
-  uint32_t zero = 0;
-  if (bpf_map_lookup_elem(bpf_map__fd(skel_->maps.ipt_stats), &zero, per.data()) == 0)
-    for (const auto& s : per)
+  if (auto per = PerCpuMap<uint32_t, ipt_stats>(skel_->maps.ipt_stats).lookup(0))
+    for (const auto& s : *per)
       for (int i = 0; i < IPT_STAT_MAX; ++i) sum[i] += s.v[i];
   return sum;
 }

@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "bpf/iptables/ipt_abi.h"
+#include "netaccel/core/map.h"
 
 namespace netaccel::ipt {
 
@@ -45,16 +46,12 @@ Result<HostState> read_host_state(Family f) {
 }
 
 Status write_host_state(const HostState& h, int local_addrs_fd, int iface_addrs_fd) {
-  for (const auto& [addr, idx] : h.local_addrs) {
-    ipt_local_addr v{static_cast<uint32_t>(idx)};
-    ipt_addr key = to_be(addr);
-    if (bpf_map_update_elem(local_addrs_fd, &key, &v, BPF_ANY) < 0) return errno_error(errno, "ipt_local_addrs");
-  }
-  for (const auto& [idx, addr] : h.primary_addr) {
-    uint32_t key = static_cast<uint32_t>(idx);
-    ipt_iface_addr v{to_be(addr)};
-    if (bpf_map_update_elem(iface_addrs_fd, &key, &v, BPF_ANY) < 0) return errno_error(errno, "ipt_iface_addrs");
-  }
+  const Map<ipt_addr, ipt_local_addr> local_addrs(local_addrs_fd, "ipt_local_addrs");
+  const Map<uint32_t, ipt_iface_addr> iface_addrs(iface_addrs_fd, "ipt_iface_addrs");
+  for (const auto& [addr, idx] : h.local_addrs)
+    if (auto st = local_addrs.update(to_be(addr), ipt_local_addr{static_cast<uint32_t>(idx)}); !st) return st;
+  for (const auto& [idx, addr] : h.primary_addr)
+    if (auto st = iface_addrs.update(static_cast<uint32_t>(idx), ipt_iface_addr{to_be(addr)}); !st) return st;
   return {};
 }
 

@@ -12,46 +12,7 @@ namespace {
 uint32_t rule_base(uint32_t slot) { return slot * kRulesPerSlot; }
 uint32_t chain_base(uint32_t slot) { return slot * kChainsPerSlot; }
 
-Status update(int fd, const void* key, const void* value, const std::string& what) {
-  if (bpf_map_update_elem(fd, key, value, BPF_ANY) < 0) return errno_error(errno, what);
-  return {};
-}
-
-// Writes keys[i] -> values[i] for every i: a whole ruleset is hundreds of thousands of entries,
-// and one syscall per batch instead of per entry is most of a full load's time.
-template <typename K, typename V>
-Status update_all(int fd, const std::vector<K>& keys, const std::vector<V>& values, size_t values_per_key, const std::string& what) {
-  LIBBPF_OPTS(bpf_map_batch_opts, opts);
-  for (size_t done = 0; done < keys.size();) {
-    __u32 n = static_cast<__u32>(keys.size() - done);
-    if (bpf_map_update_batch(fd, keys.data() + done, values.data() + done * values_per_key, &n, &opts) < 0) return errno_error(errno, what);
-    if (n == 0) return errno_error(EIO, what + ": the kernel took no entry");
-    done += n;
-  }
-  return {};
-}
-
-// Deletes every key (those already gone are skipped).
-template <typename K>
-void delete_all(int fd, const std::vector<K>& keys) {
-  LIBBPF_OPTS(bpf_map_batch_opts, opts);
-  for (size_t done = 0; done < keys.size();) {
-    __u32 n = static_cast<__u32>(keys.size() - done);
-    int rc = bpf_map_delete_batch(fd, keys.data() + done, &n, &opts);
-    done += n;
-    if (rc < 0) ++done;  // this one failed (ENOENT): past it
-  }
-}
-
-size_t cpus() {
-  int n = libbpf_num_possible_cpus();
-  return n > 0 ? static_cast<size_t>(n) : 1;
-}
-
-// Zero packets and bytes on every CPU for these counter ids.
-Status zero_all(int fd, const std::vector<uint32_t>& ids, const std::string& what) {
-  return update_all(fd, ids, std::vector<ipt_counter>(ids.size() * cpus()), cpus(), what);
-}
+size_t cpus() { return static_cast<size_t>(PerCpuMap<uint32_t, ipt_counter>::ncpus()); }
 
 // One per-CPU counter entry (cpus() values) summed.
 ipt_counter sum_cpus(const ipt_counter* per) {
@@ -61,6 +22,15 @@ ipt_counter sum_cpus(const ipt_counter* per) {
 }
 
 }  // namespace
+
+MapLoader::MapLoader(const ClassifierMaps& m)
+    : config_(m.config, "ipt_config"),
+      chains_(m.chains, "ipt_chains"),
+      rules_(m.rules, "ipt_rules"),
+      buckets_(m.buckets, "ipt_buckets"),
+      ifaces_(m.ifaces, "ipt_ifaces"),
+      counters_(m.counters, "ipt_counters"),
+      nth_(m.nth, "ipt_nth") {}
 
 Status MapLoader::load(const Compiled& c, uint32_t slot) {
   slot &= 1;
@@ -75,17 +45,17 @@ Status MapLoader::load(const Compiled& c, uint32_t slot) {
     ids[i] = rb + i;
     rules[i] = slot_rule(slot, c, i);
   }
-  if (auto st = update_all(m_.rules, ids, rules, 1, "write rules"); !st) return st;
-  if (auto st = zero_all(m_.counters, ids, "zero counters"); !st) return st;
-  if (auto st = update_all(m_.nth, ids, std::vector<uint32_t>(ids.size()), 1, "zero nth state"); !st) return st;
+  if (auto st = rules_.update_batch(ids, rules); !st) return st;
+  if (auto st = counters_.update_batch_all(ids, ipt_counter{}); !st) return st;
+  if (auto st = nth_.update_batch(ids, std::vector<uint32_t>(ids.size())); !st) return st;
   // Chains, with zeroed policy counters.
   std::vector<uint32_t> chain_ids(c.chains.size()), policy_ids(c.chains.size());
   for (uint32_t i = 0; i < c.chains.size(); ++i) {
     chain_ids[i] = cb + i;
     policy_ids[i] = IPT_MAX_RULES + cb + i;
   }
-  if (auto st = update_all(m_.chains, chain_ids, c.chains, 1, "write chains"); !st) return st;
-  if (auto st = zero_all(m_.counters, policy_ids, "zero policy counters"); !st) return st;
+  if (auto st = chains_.update_batch(chain_ids, c.chains); !st) return st;
+  if (auto st = counters_.update_batch_all(policy_ids, ipt_counter{}); !st) return st;
   // Buckets.
   std::vector<ipt_key> keys;
   std::vector<ipt_bucket> heads;
@@ -96,7 +66,7 @@ Status MapLoader::load(const Compiled& c, uint32_t slot) {
     keys.back().chain += cb;
     heads.push_back(ipt_bucket{bucket.first + rb});
   }
-  if (auto st = update_all(m_.buckets, keys, heads, 1, "write buckets"); !st) return st;
+  if (auto st = buckets_.update_batch(keys, heads); !st) return st;
   loaded_keys_[slot] = std::move(keys);
   return {};
 }
@@ -115,28 +85,25 @@ ipt_rule MapLoader::slot_rule(uint32_t slot, const Compiled& c, uint32_t i) {
 Status MapLoader::write_rule(uint32_t slot, const Compiled& c, uint32_t i) {
   const ipt_rule r = slot_rule(slot, c, i);
   const uint32_t id = rule_base(slot) + i;
-  return update(m_.rules, &id, &r, "write rule " + std::to_string(i));
+  return rules_.update(id, r);
 }
 
 Status MapLoader::bump_generation() {
-  const uint32_t zero = 0;
-  ipt_config cfg{};
-  if (bpf_map_lookup_elem(m_.config, &zero, &cfg) < 0) return errno_error(errno, "read ipt_config");
-  cfg.generation++;
-  return update(m_.config, &zero, &cfg, "bump ipt_config generation");
+  auto cfg = config_.lookup(0);
+  if (!cfg) return errno_error(errno, "read ipt_config");
+  cfg->generation++;
+  return config_.update(0, *cfg);
 }
 
 Status MapLoader::apply_insert(uint32_t slot, const Compiled& c, const RuleInsert& ins) {
   slot &= 1;
   const uint32_t rb = rule_base(slot), cb = chain_base(slot);
-  const std::vector<ipt_counter> zero_counters(cpus());
-  const uint32_t zero = 0, id = rb + ins.rule_id;
-  if (auto st = update(m_.counters, &id, zero_counters.data(), "zero counters"); !st) return st;
-  if (auto st = update(m_.nth, &id, &zero, "zero nth state"); !st) return st;
+  const uint32_t id = rb + ins.rule_id;
+  if (auto st = counters_.update_all(id, ipt_counter{}); !st) return st;
+  if (auto st = nth_.update(id, 0); !st) return st;
   if (auto st = write_rule(slot, c, ins.rule_id); !st) return st;
   if (ins.chain_changed) {
-    uint32_t chain = cb + ins.chain_id;
-    if (auto st = update(m_.chains, &chain, &c.chains[ins.chain_id], "write chain"); !st) return st;
+    if (auto st = chains_.update(cb + ins.chain_id, c.chains[ins.chain_id]); !st) return st;
   }
   if (ins.linked) {
     if (ins.pred) {
@@ -144,8 +111,7 @@ Status MapLoader::apply_insert(uint32_t slot, const Compiled& c, const RuleInser
     } else {
       ipt_key k = ins.key;
       k.chain += cb;
-      ipt_bucket b{id};
-      if (auto st = update(m_.buckets, &k, &b, "write bucket"); !st) return st;
+      if (auto st = buckets_.update(k, ipt_bucket{id}); !st) return st;
       loaded_keys_[slot].push_back(k);
     }
   }
@@ -161,10 +127,9 @@ Status MapLoader::apply_delete(uint32_t slot, const Compiled& c, const RuleDelet
       ipt_key k = *del.key;
       k.chain += chain_base(slot);
       if (del.head == IPT_NONE) {
-        if (bpf_map_delete_elem(m_.buckets, &k) < 0 && errno != ENOENT) return errno_error(errno, "delete bucket");
+        if (auto st = buckets_.erase(k); !st) return st;
       } else {
-        ipt_bucket b{del.head + rule_base(slot)};
-        if (auto st = update(m_.buckets, &k, &b, "write bucket"); !st) return st;
+        if (auto st = buckets_.update(k, ipt_bucket{del.head + rule_base(slot)}); !st) return st;
       }
     }
   }
@@ -174,38 +139,31 @@ Status MapLoader::apply_delete(uint32_t slot, const Compiled& c, const RuleDelet
 Status MapLoader::apply_new_chain(uint32_t slot, const Compiled& c, uint32_t chain_id) {
   slot &= 1;
   if (chain_id >= kChainsPerSlot) return make_error(Errc::unsupported, "more than " + std::to_string(kChainsPerSlot) + " chains");
-  const std::vector<ipt_counter> zero_counters(cpus());
-  uint32_t id = chain_base(slot) + chain_id, pid = IPT_MAX_RULES + id;
-  if (auto st = update(m_.counters, &pid, zero_counters.data(), "zero policy counters"); !st) return st;
-  return update(m_.chains, &id, &c.chains[chain_id], "write chain " + c.chain_names[chain_id]);
+  const uint32_t id = chain_base(slot) + chain_id;
+  if (auto st = counters_.update_all(IPT_MAX_RULES + id, ipt_counter{}); !st) return st;
+  return chains_.update(id, c.chains[chain_id]);
 }
 
 Status MapLoader::activate(uint32_t slot, const Compiled& c) {
   slot &= 1;
-  const uint32_t zero = 0;
-  ipt_config cfg{};
-  if (bpf_map_lookup_elem(m_.config, &zero, &cfg) < 0) return errno_error(errno, "read ipt_config");
+  auto cfg = config_.lookup(0);
+  if (!cfg) return errno_error(errno, "read ipt_config");
   for (size_t i = 0; i < c.hook_chain.size(); ++i)
-    cfg.hook_chain[slot][i] = c.hook_chain[i] == IPT_NONE ? IPT_NONE : c.hook_chain[i] + chain_base(slot);
-  cfg.active = slot;
-  cfg.generation++;
-  return update(m_.config, &zero, &cfg, "switch ipt_config");
+    cfg->hook_chain[slot][i] = c.hook_chain[i] == IPT_NONE ? IPT_NONE : c.hook_chain[i] + chain_base(slot);
+  cfg->active = slot;
+  cfg->generation++;
+  return config_.update(0, *cfg);
 }
 
 Status MapLoader::clear(uint32_t slot) {
   slot &= 1;
   if (known_[slot]) {
-    delete_all(m_.buckets, loaded_keys_[slot]);
+    buckets_.erase_batch(loaded_keys_[slot]);
   } else {
     std::vector<ipt_key> doomed;
-    ipt_key k{}, next{};
-    const void* prev = nullptr;
-    while (bpf_map_get_next_key(m_.buckets, prev, &next) == 0) {
-      if (next.chain / kChainsPerSlot == slot) doomed.push_back(next);
-      k = next;
-      prev = &k;
-    }
-    delete_all(m_.buckets, doomed);
+    for (const ipt_key& k : buckets_.keys())
+      if (k.chain / kChainsPerSlot == slot) doomed.push_back(k);
+    buckets_.erase_batch(doomed);
   }
   loaded_keys_[slot].clear();
   known_[slot] = true;
@@ -213,20 +171,18 @@ Status MapLoader::clear(uint32_t slot) {
 }
 
 Result<uint32_t> MapLoader::active_slot() const {
-  const uint32_t zero = 0;
-  ipt_config cfg{};
-  if (bpf_map_lookup_elem(m_.config, &zero, &cfg) < 0) return errno_error(errno, "read ipt_config");
-  return cfg.active & 1;
+  auto cfg = config_.lookup(0);
+  if (!cfg) return errno_error(errno, "read ipt_config");
+  return cfg->active & 1;
 }
 
 Status MapLoader::init_config_if_new() {
-  const uint32_t zero = 0;
-  ipt_config cfg{};
-  if (bpf_map_lookup_elem(m_.config, &zero, &cfg) < 0) return errno_error(errno, "read ipt_config");
-  if (cfg.generation != 0) return {};  // adopted from a previous run
-  for (auto& slot : cfg.hook_chain)
+  auto cfg = config_.lookup(0);
+  if (!cfg) return errno_error(errno, "read ipt_config");
+  if (cfg->generation != 0) return {};  // adopted from a previous run
+  for (auto& slot : cfg->hook_chain)
     for (auto& c : slot) c = IPT_NONE;
-  return update(m_.config, &zero, &cfg, "initialise ipt_config");
+  return config_.update(0, *cfg);
 }
 
 Result<ipt_counter> MapLoader::policy_counter(uint32_t slot, uint32_t chain_id) const {
@@ -235,9 +191,8 @@ Result<ipt_counter> MapLoader::policy_counter(uint32_t slot, uint32_t chain_id) 
 
 Status MapLoader::set_interfaces(const Compiled& c, const std::map<std::string, int>& ifindex_by_name) {
   for (const auto& [name, ifindex] : ifindex_by_name) {
-    uint32_t key = static_cast<uint32_t>(ifindex);
-    ipt_iface e = iface_entry(c, name);
-    if (auto st = update(m_.ifaces, &key, &e, "interface " + name); !st) return st;
+    if (auto st = ifaces_.update(static_cast<uint32_t>(ifindex), iface_entry(c, name)); !st)
+      return Error{st.error().code, "interface " + name + ": " + st.error().message};
   }
   return {};
 }
@@ -249,35 +204,21 @@ Result<ipt_counter> MapLoader::counter(uint32_t slot, uint32_t rule_id) const {
 Status MapLoader::zero_counters(uint32_t slot, const std::vector<uint32_t>& rule_ids) {
   std::vector<uint32_t> keys(rule_ids.size());
   for (size_t i = 0; i < rule_ids.size(); ++i) keys[i] = rule_base(slot & 1) + rule_ids[i];
-  return zero_all(m_.counters, keys, "zero counters");
+  return counters_.update_batch_all(keys, ipt_counter{});
 }
 
 Result<std::vector<ipt_counter>> MapLoader::counters(uint32_t slot, uint32_t count) const {
-  const size_t ncpu = cpus();
-  const uint32_t first = rule_base(slot & 1);
-  std::vector<uint32_t> keys(count);
-  std::vector<ipt_counter> per(static_cast<size_t>(count) * ncpu);
-  LIBBPF_OPTS(bpf_map_batch_opts, opts);
-  // An array's batch token is the last index read: start just before the slot's first rule.
-  uint32_t token = first - 1, next = 0;
-  for (uint32_t done = 0; done < count;) {
-    __u32 n = count - done;
-    void* in = first + done == 0 ? nullptr : &token;
-    if (bpf_map_lookup_batch(m_.counters, in, &next, keys.data() + done, per.data() + done * ncpu, &n, &opts) < 0 && errno != ENOENT)
-      return errno_error(errno, "read counters");
-    if (n == 0) return errno_error(EIO, "read counters: the kernel gave no entry");
-    done += n;
-    token = next;
-  }
+  auto per = counters_.lookup_range(rule_base(slot & 1), count);
+  if (!per) return per.error();
   std::vector<ipt_counter> sums(count);
-  for (uint32_t i = 0; i < count; ++i) sums[i] = sum_cpus(&per[i * ncpu]);
+  for (uint32_t i = 0; i < count; ++i) sums[i] = sum_cpus(&(*per)[i * cpus()]);
   return sums;
 }
 
 Result<ipt_counter> MapLoader::counter_at(uint32_t id) const {
-  std::vector<ipt_counter> per(cpus());
-  if (bpf_map_lookup_elem(m_.counters, &id, per.data()) < 0) return errno_error(errno, "read counters");
-  return sum_cpus(per.data());
+  auto per = counters_.lookup(id);
+  if (!per) return errno_error(errno, "read counters");
+  return sum_cpus(per->data());
 }
 
 }  // namespace netaccel::ipt

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "compiler.h"
+#include "netaccel/core/map.h"
 #include "netaccel/core/result.h"
 
 namespace netaccel::ipt {
@@ -21,7 +22,7 @@ inline constexpr uint32_t kChainsPerSlot = IPT_MAX_CHAINS / 2;
 
 class MapLoader {
  public:
-  explicit MapLoader(ClassifierMaps maps) : m_(maps) {}
+  explicit MapLoader(const ClassifierMaps& maps);
   // Loads c into `slot` (zeroing its counters and nth state) without making it live.
   Status load(const Compiled& c, uint32_t slot);
   // Applies an in-place insert (insert_rule) to the live `slot`: the rule first, then its link,
@@ -54,7 +55,13 @@ class MapLoader {
   static ipt_rule slot_rule(uint32_t slot, const Compiled& c, uint32_t id);
   Status write_rule(uint32_t slot, const Compiled& c, uint32_t id);
   Status bump_generation();
-  ClassifierMaps m_;
+  Map<uint32_t, ipt_config> config_;
+  Map<uint32_t, ipt_chain> chains_;
+  Map<uint32_t, ipt_rule> rules_;
+  Map<ipt_key, ipt_bucket> buckets_;
+  Map<uint32_t, ipt_iface> ifaces_;
+  PerCpuMap<uint32_t, ipt_counter> counters_;
+  Map<uint32_t, uint32_t> nth_;
   std::vector<ipt_key> loaded_keys_[2];
   bool known_[2] = {false, false};
 };

@@ -84,9 +84,17 @@ Decision CompiledEvaluator::evaluate(int table, int hook, const Packet& p) {
       f.cur[t] = Cursor{it->second.first, c_.rules[it->second.first].pos};
     }
   };
-  auto policy = [&]() {
-    d.verdict = c_.chains[f.chain].policy == IPT_V_DROP ? IPT_V_DROP : IPT_V_ACCEPT;
-    d.by = RuleRef{table, "", 0};
+  // The end of a chain, or RETURN: back to the calling chain, or (at the top) the policy.
+  // False when the decision is made.
+  auto leave = [&]() {
+    if (stack.empty()) {
+      d.verdict = c_.chains[f.chain].policy == IPT_V_DROP ? IPT_V_DROP : IPT_V_ACCEPT;
+      d.by = RuleRef{table, "", 0};
+      return false;
+    }
+    f = stack.back();
+    stack.pop_back();
+    return true;
   };
   enter(start);
   for (int steps = 0; steps < IPT_MAX_STEPS; ++steps) {
@@ -94,12 +102,7 @@ Decision CompiledEvaluator::evaluate(int table, int hook, const Packet& p) {
     for (int t = 0; t < IPT_MAX_TUPLES; ++t)
       if (f.cur[t].rule != IPT_NONE && (best < 0 || f.cur[t].pos < f.cur[best].pos)) best = t;
     if (best < 0) {  // end of chain
-      if (stack.empty()) {
-        policy();
-        return d;
-      }
-      f = stack.back();
-      stack.pop_back();
+      if (!leave()) return d;
       continue;
     }
     uint32_t id = f.cur[best].rule;
@@ -116,12 +119,7 @@ Decision CompiledEvaluator::evaluate(int table, int hook, const Packet& p) {
         d.mark = (d.mark & ~r.set_mark_mask) ^ r.set_mark_value;
         continue;
       case IPT_V_RETURN:
-        if (stack.empty()) {
-          policy();
-          return d;
-        }
-        f = stack.back();
-        stack.pop_back();
+        if (!leave()) return d;
         continue;
       case IPT_V_JUMP:
         if (stack.size() >= IPT_MAX_DEPTH) {

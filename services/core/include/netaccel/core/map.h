@@ -5,12 +5,50 @@
 #include <bpf/libbpf.h>
 
 #include <optional>
+#include <span>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "netaccel/core/result.h"
 
 namespace netaccel {
+
+namespace detail {
+// Writes keys[i] -> the values_per_key values at values[i * values_per_key] for every i. A
+// whole ruleset is hundreds of thousands of entries: one syscall per batch, not per entry.
+template <typename K, typename V>
+Status update_batch(int fd, const std::string& name, std::span<const K> keys, std::span<const V> values,
+                    size_t values_per_key) {
+  if (values.size() != keys.size() * values_per_key) return errno_error(EINVAL, "update map " + name + ": keys and values differ in number");
+  LIBBPF_OPTS(bpf_map_batch_opts, opts);
+  for (size_t done = 0; done < keys.size();) {
+    __u32 n = static_cast<__u32>(keys.size() - done);
+    if (bpf_map_update_batch(fd, keys.data() + done, values.data() + done * values_per_key, &n, &opts) < 0)
+      return errno_error(errno, "update map " + name);
+    if (n == 0) return errno_error(EIO, "update map " + name + ": the kernel took no entry");
+    done += n;
+  }
+  return {};
+}
+// Deletes every key; those already gone are skipped. Returns how many were deleted.
+template <typename K>
+size_t erase_batch(int fd, std::span<const K> keys) {
+  LIBBPF_OPTS(bpf_map_batch_opts, opts);
+  size_t deleted = 0;
+  for (size_t done = 0; done < keys.size();) {
+    __u32 n = static_cast<__u32>(keys.size() - done);
+    int rc = bpf_map_delete_batch(fd, keys.data() + done, &n, &opts);
+    done += n;
+    deleted += n;
+    if (rc < 0) {  // keys[done] failed: gone already (ENOENT), or the map has no batch delete
+      if (errno != ENOENT && bpf_map_delete_elem(fd, keys.data() + done) == 0) ++deleted;
+      ++done;
+    }
+  }
+  return deleted;
+}
+}  // namespace detail
 
 template <typename K, typename V>
 class Map {
@@ -35,6 +73,10 @@ class Map {
     if (err && errno != ENOENT) return errno_error(err, "delete from map " + name_);
     return {};
   }
+  Status update_batch(std::span<const K> keys, std::span<const V> values) const {
+    return detail::update_batch(fd_, name_, keys, values, 1);
+  }
+  size_t erase_batch(std::span<const K> keys) const { return detail::erase_batch(fd_, keys); }
   std::vector<K> keys() const {
     std::vector<K> out;
     K cur{}, next{};
@@ -77,8 +119,33 @@ class PerCpuMap {
     if (err && errno != ENOENT) return errno_error(err, "delete from map " + name_);
     return {};
   }
+  // The same value on every CPU for every key (a reset of counters).
+  Status update_batch_all(std::span<const K> keys, const V& value) const {
+    const std::vector<V> vals(keys.size() * ncpus(), value);
+    return detail::update_batch(fd_, name_, keys, std::span<const V>(vals), ncpus());
+  }
+  // Entries first .. first+count-1 of a per-CPU array, ncpus() values each (key-major), read
+  // in batches. An array's batch token is the last index read.
+  Result<std::vector<V>> lookup_range(K first, uint32_t count) const {
+    static_assert(std::is_same_v<K, uint32_t>, "lookup_range reads arrays (u32 keys)");
+    std::vector<K> keys(count);
+    std::vector<V> per(static_cast<size_t>(count) * ncpus());
+    LIBBPF_OPTS(bpf_map_batch_opts, opts);
+    K token = first - 1, next = 0;
+    for (uint32_t done = 0; done < count;) {
+      __u32 n = count - done;
+      void* in = first + done == 0 ? nullptr : &token;
+      if (bpf_map_lookup_batch(fd_, in, &next, keys.data() + done, per.data() + static_cast<size_t>(done) * ncpus(), &n, &opts) < 0 &&
+          errno != ENOENT)
+        return errno_error(errno, "read map " + name_);
+      if (n == 0) return errno_error(EIO, "read map " + name_ + ": the kernel gave no entry");
+      done += n;
+      token = next;
+    }
+    return per;
+  }
   static int ncpus() {
-    static const int n = libbpf_num_possible_cpus();
+    static const int n = libbpf_num_possible_cpus() > 0 ? libbpf_num_possible_cpus() : 1;
     return n;
   }
 
