@@ -7,6 +7,7 @@
 #include <cstdlib>
 
 #include "netaccel/core/config.h"
+#include "netaccel/core/config_schema.h"
 
 namespace gazelle {
 
@@ -18,10 +19,6 @@ using netaccel::Result;
 namespace {
 
 constexpr const char* kSection = "lstack";
-const std::vector<std::string> kKnownKeys = {
-    "host_addr", "mask_addr", "gateway_addr", "devices", "xdp_eth_name", "xdp_queue_id", "dpdk_args",
-    "num_cpus", "tcp_conn_count", "listen_shadow", "rx_csum_check", "stats_dir", "backend",
-};
 constexpr long kMaxConnections = 4000;  // MEMP_NUM_TCP_PCB in lwipopts.h, minus listeners' headroom
 
 // lstack.conf writes lists as ["-l", "1", "--vdev=net_af_packet0,iface=eth0"]: quoted items,
@@ -77,79 +74,114 @@ std::string config_path() {
 bool config_exists(const std::string& path) { return access(path.c_str(), F_OK) == 0; }
 
 namespace {
-Result<Config> from_ini(const IniConfig& ini_cfg) {
-  const IniConfig* ini = &ini_cfg;
-  const std::string& path = ini->origin();
-  auto sections = ini->sections();
-  for (const auto& s : sections)
-    if (s != kSection)
-      return make_error(Errc::invalid_argument, path + ": unknown section [" + s + "] (keys go before any section or under [lstack])");
-  Config c;
-  c.origin = path;
-  for (const auto& k : ini->unknown_keys(kSection, kKnownKeys))
-    return make_error(Errc::invalid_argument, ini->where(kSection, k) + ": unknown key");
 
-  auto host = parse_ipv4(*ini, "host_addr", true);
-  if (!host) return host.error();
-  c.host_addr = *host;
-  auto mask = parse_ipv4(*ini, "mask_addr", true);
-  if (!mask) return mask.error();
-  if (!is_contiguous_mask(*mask))
-    return make_error(Errc::invalid_argument, ini->where(kSection, "mask_addr") + ": not a contiguous netmask");
-  c.mask_addr = *mask;
-  auto gw = parse_ipv4(*ini, "gateway_addr", false);
-  if (!gw) return gw.error();
-  if (*gw && !c.in_subnet(*gw))
-    return make_error(Errc::invalid_argument, ini->where(kSection, "gateway_addr") + ": not inside host_addr/mask_addr");
-  c.gateway_addr = *gw;
+using netaccel::Status;
+using Schema = netaccel::ConfigSchema<Config>;
 
-  if (auto mac = ini->get(kSection, "devices"); mac && !mac->empty()) {
-    unsigned b[6];
-    char tail;
-    if (sscanf(mac->c_str(), "%x:%x:%x:%x:%x:%x%c", &b[0], &b[1], &b[2], &b[3], &b[4], &b[5], &tail) != 6)
-      return make_error(Errc::invalid_argument, ini->where(kSection, "devices") + ": '" + *mac + "' is not a MAC address (aa:bb:cc:dd:ee:ff)");
-    for (int i = 0; i < 6; ++i) {
-      if (b[i] > 255) return make_error(Errc::invalid_argument, ini->where(kSection, "devices") + ": '" + *mac + "' is not a MAC address");
-      c.devices[i] = static_cast<uint8_t>(b[i]);
-    }
-    c.devices_set = true;
+// An IPv4 address key into field f (0 when absent and not required).
+Schema::Reader ipv4(in_addr_t Config::*f, bool required) {
+  return [f, required](const IniConfig& ini, const std::string&, const std::string& k, Config& c) -> Status {
+    auto v = parse_ipv4(ini, k, required);
+    if (!v) return v.error();
+    c.*f = *v;
+    return {};
+  };
+}
+
+Status read_mask(const IniConfig& ini, const std::string& s, const std::string& k, Config& c) {
+  if (auto st = ipv4(&Config::mask_addr, true)(ini, s, k, c); !st) return st;
+  if (!is_contiguous_mask(c.mask_addr)) return make_error(Errc::invalid_argument, ini.where(s, k) + ": not a contiguous netmask");
+  return {};
+}
+
+Status read_gateway(const IniConfig& ini, const std::string& s, const std::string& k, Config& c) {
+  if (auto st = ipv4(&Config::gateway_addr, false)(ini, s, k, c); !st) return st;
+  if (c.gateway_addr && !c.in_subnet(c.gateway_addr))
+    return make_error(Errc::invalid_argument, ini.where(s, k) + ": not inside host_addr/mask_addr");
+  return {};
+}
+
+Status read_devices(const IniConfig& ini, const std::string& s, const std::string& k, Config& c) {
+  auto mac = ini.get(s, k);
+  if (!mac || mac->empty()) return {};
+  unsigned b[6];
+  char tail;
+  if (sscanf(mac->c_str(), "%x:%x:%x:%x:%x:%x%c", &b[0], &b[1], &b[2], &b[3], &b[4], &b[5], &tail) != 6)
+    return make_error(Errc::invalid_argument, ini.where(s, k) + ": '" + *mac + "' is not a MAC address (aa:bb:cc:dd:ee:ff)");
+  for (int i = 0; i < 6; ++i) {
+    if (b[i] > 255) return make_error(Errc::invalid_argument, ini.where(s, k) + ": '" + *mac + "' is not a MAC address");
+    c.devices[i] = static_cast<uint8_t>(b[i]);
   }
+  c.devices_set = true;
+  return {};
+}
 
-  c.xdp_eth_name = ini->get_string(kSection, "xdp_eth_name", "");
-  if (c.xdp_eth_name.size() >= IF_NAMESIZE)
-    return make_error(Errc::invalid_argument, ini->where(kSection, "xdp_eth_name") + ": interface name too long");
-  c.dpdk_args = parse_list(ini->get_string(kSection, "dpdk_args", ""));
+Status read_ifname(const IniConfig& ini, const std::string& s, const std::string& k, Config& c) {
+  c.xdp_eth_name = ini.get_string(s, k, "");
+  if (c.xdp_eth_name.size() >= IF_NAMESIZE) return make_error(Errc::invalid_argument, ini.where(s, k) + ": interface name too long");
+  return {};
+}
 
-  std::string backend = ini->get_string(kSection, "backend", c.dpdk_args.empty() ? "af_xdp" : "dpdk");
+Status read_dpdk_args(const IniConfig& ini, const std::string& s, const std::string& k, Config& c) {
+  c.dpdk_args = parse_list(ini.get_string(s, k, ""));
+  return {};
+}
+
+// After xdp_eth_name and dpdk_args: the default follows them, and each back end needs its own.
+Status read_backend(const IniConfig& ini, const std::string& s, const std::string& k, Config& c) {
+  std::string backend = ini.get_string(s, k, c.dpdk_args.empty() ? "af_xdp" : "dpdk");
   if (backend == "af_xdp") c.backend = Backend::af_xdp;
   else if (backend == "dpdk") c.backend = Backend::dpdk;
-  else return make_error(Errc::invalid_argument, ini->where(kSection, "backend") + ": '" + backend + "' is not af_xdp or dpdk");
+  else return make_error(Errc::invalid_argument, ini.where(s, k) + ": '" + backend + "' is not af_xdp or dpdk");
   if (c.backend == Backend::af_xdp && c.xdp_eth_name.empty())
-    return make_error(Errc::invalid_argument, ini->where(kSection, "xdp_eth_name") + ": missing (the AF_XDP back end needs an interface)");
+    return make_error(Errc::invalid_argument, ini.where(s, "xdp_eth_name") + ": missing (the AF_XDP back end needs an interface)");
   if (c.backend == Backend::dpdk && c.dpdk_args.empty())
-    return make_error(Errc::invalid_argument, ini->where(kSection, "dpdk_args") + ": missing (the DPDK back end needs EAL arguments with a --vdev or PCI device)");
+    return make_error(Errc::invalid_argument, ini.where(s, "dpdk_args") +
+                                                  ": missing (the DPDK back end needs EAL arguments with a --vdev or PCI device)");
+  return {};
+}
 
-  auto queue = ini->get_int(kSection, "xdp_queue_id", 0, 0, 63);
-  if (!queue) return queue.error();
-  c.xdp_queue_id = static_cast<uint32_t>(*queue);
-  auto cpus = ini->get_int(kSection, "num_cpus", 1, 1, 1024);
+Status read_num_cpus(const IniConfig& ini, const std::string& s, const std::string& k, Config& c) {
+  auto cpus = ini.get_int(s, k, 1, 1, 1024);
   if (!cpus) return cpus.error();
   if (*cpus != 1)
-    return make_error(Errc::unsupported, ini->where(kSection, "num_cpus") + ": " + std::to_string(*cpus) +
+    return make_error(Errc::unsupported, ini.where(s, k) + ": " + std::to_string(*cpus) +
                                              " stacks per process are not supported; use 1 (one stack per process, see README)");
-  auto conns = ini->get_int(kSection, "tcp_conn_count", 1500, 1, kMaxConnections);
-  if (!conns) return conns.error();
-  c.tcp_conn_count = static_cast<uint32_t>(*conns);
-  auto shadow = ini->get_bool(kSection, "listen_shadow", false);
+  return {};
+}
+
+Status read_listen_shadow(const IniConfig& ini, const std::string& s, const std::string& k, Config&) {
+  auto shadow = ini.get_bool(s, k, false);
   if (!shadow) return shadow.error();
   if (*shadow)
-    return make_error(Errc::unsupported, ini->where(kSection, "listen_shadow") +
-                                             ": listening on both stacks is not supported; bind host_addr explicitly");
-  auto csum = ini->get_bool(kSection, "rx_csum_check", true);
-  if (!csum) return csum.error();
-  c.rx_csum_check = *csum;
-  c.stats_dir = ini->get_string(kSection, "stats_dir", c.stats_dir);
-  return c;
+    return make_error(Errc::unsupported, ini.where(s, k) + ": listening on both stacks is not supported; bind host_addr explicitly");
+  return {};
+}
+
+// The keys in the order they are read (and their errors reported).
+const Schema& schema() {
+  static const Schema s = Schema(kSection)
+                              .section_hint("keys go before any section or under [lstack]")
+                              .custom("host_addr", ipv4(&Config::host_addr, true))
+                              .custom("mask_addr", read_mask)
+                              .custom("gateway_addr", read_gateway)
+                              .custom("devices", read_devices)
+                              .custom("xdp_eth_name", read_ifname)
+                              .custom("dpdk_args", read_dpdk_args)
+                              .custom("backend", read_backend)
+                              .number<uint32_t>("xdp_queue_id", &Config::xdp_queue_id, 0, 63)
+                              .custom("num_cpus", read_num_cpus)
+                              .number<uint32_t>("tcp_conn_count", &Config::tcp_conn_count, 1, kMaxConnections)
+                              .custom("listen_shadow", read_listen_shadow)
+                              .flag("rx_csum_check", &Config::rx_csum_check)
+                              .text("stats_dir", &Config::stats_dir);
+  return s;
+}
+
+Result<Config> from_ini(const IniConfig& ini) {
+  Config c;
+  c.origin = ini.origin();
+  return schema().parse(ini, c);
 }
 
 }  // namespace

@@ -25,6 +25,12 @@ class ConfigSchema {
 
   explicit ConfigSchema(std::string section) : section_(std::move(section)) {}
 
+  // Said after "unknown section [x]": where the keys belong in this file's format.
+  ConfigSchema& section_hint(std::string hint) {
+    section_hint_ = " (" + std::move(hint) + ")";
+    return *this;
+  }
+
   ConfigSchema& custom(const std::string& key, Reader r) {
     keys_.push_back({key, std::move(r)});
     return *this;
@@ -81,7 +87,7 @@ class ConfigSchema {
 
   Result<C> parse(const IniConfig& ini, C c = {}) const {
     for (const auto& s : ini.sections())
-      if (s != section_) return make_error(Errc::invalid_argument, ini.origin() + ": unknown section [" + s + "]");
+      if (s != section_) return make_error(Errc::invalid_argument, ini.origin() + ": unknown section [" + s + "]" + section_hint_);
     std::vector<std::string> known;
     for (const auto& k : keys_) known.push_back(k.name);
     if (auto unknown = ini.unknown_keys(section_, known); !unknown.empty())
@@ -98,7 +104,7 @@ class ConfigSchema {
     std::string name;
     Reader read;
   };
-  std::string section_;
+  std::string section_, section_hint_;
   std::vector<Key> keys_;
   std::vector<Check> checks_;
 };
