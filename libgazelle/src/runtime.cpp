@@ -5,6 +5,8 @@
 #include <pthread.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <ctime>
 
@@ -14,6 +16,10 @@
 namespace gazelle {
 
 namespace {
+
+// How long an exiting process keeps sending what it wrote to a peer that still acknowledges
+// (a 100 MiB socat upload ends with a few MiB in flight; lwIP's buffers bound it).
+constexpr int kExitLingerMs = 10000;
 
 void say(const std::string& msg) {
   std::string line = "libgazelle[" + std::to_string(getpid()) + "]: " + msg + "\n";
@@ -147,6 +153,20 @@ void Runtime::on_fork_child() {
   real().close(if_lock_.release());  // the lock is the parent's
 }
 
+void Runtime::linger_until_sent() {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(kExitLingerMs);
+  stack_->poll();
+  while (stack_->tcp_sending() && std::chrono::steady_clock::now() < deadline) {
+    pollfd p{stack_->wait_fd(), POLLIN, 0};
+    if (p.fd >= 0)
+      real().poll(&p, 1, std::min(stack_->next_timer_ms(), 10));
+    else
+      idle_pause();
+    stack_->poll();
+  }
+  stack_->flush();
+}
+
 void Runtime::shutdown_at_exit() {
   Inside inside;
   if (in_child() || !stack_) {
@@ -157,10 +177,14 @@ void Runtime::shutdown_at_exit() {
     return;
   }
   std::lock_guard<std::mutex> g(mu_);
-  // Peers learn that this process is gone (a RST each) instead of waiting for a timeout.
-  for (auto& [fd, s] : fds_) s->abort();
-  stack_->flush();
+  // As the kernel does at exit: every socket is closed (FIN, or RST where data is unread), and
+  // what the application wrote before exiting still reaches the peer. The kernel keeps such
+  // orphans sending after the process is gone; a user stack dies with its process, so it lingers
+  // here until lwIP has nothing unacknowledged, bounded for peers that stopped answering.
+  for (auto& [fd, s] : fds_) s->close();
   fds_.clear();
+  linger_until_sent();
+  // Whatever is left (a silent peer) gets a RST when the interface goes away with the stack.
   stack_.reset();
   stats_.reset();
 }

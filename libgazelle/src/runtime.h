@@ -82,6 +82,8 @@ class Runtime {
   void shutdown_at_exit();
 
  private:
+  // Polls the stack until nothing written is unacknowledged, or kExitLingerMs.
+  void linger_until_sent();
   Runtime();
   static inline std::atomic<uint8_t> kinds_[kMaxFds];
   static inline thread_local bool inside_ = false;

@@ -7,6 +7,7 @@ extern "C" {
 #include "lwip/etharp.h"
 #include "lwip/init.h"
 #include "lwip/pbuf.h"
+#include "lwip/priv/tcp_priv.h"
 #include "lwip/stats.h"
 #include "lwip/timeouts.h"
 #include "netif/ethernet.h"
@@ -120,6 +121,15 @@ unsigned Stack::poll() {
 int Stack::next_timer_ms() const {
   u32_t t = sys_timeouts_sleeptime();
   return t == SYS_TIMEOUTS_SLEEPTIME_INFINITE ? 1000 : static_cast<int>(t);
+}
+
+bool Stack::tcp_sending() const {
+  for (const tcp_pcb* p = tcp_active_pcbs; p; p = p->next) {
+    if (p->unsent || p->unacked) return true;
+    // Our FIN is out but not yet acknowledged (FIN_WAIT_2 and TIME_WAIT are done sending).
+    if (p->state == FIN_WAIT_1 || p->state == CLOSING || p->state == LAST_ACK) return true;
+  }
+  return false;
 }
 
 void Stack::publish_stats() {

@@ -30,6 +30,9 @@ class Stack {
   PacketIo& io() { return *io_; }
   StatsFile* stats() { return stats_; }
   void publish_stats();
+  // True while some TCP connection still holds data or a FIN the peer has not acknowledged,
+  // including connections the application already closed (lwIP keeps sending those).
+  bool tcp_sending() const;
 
  private:
   static err_t netif_init_cb(netif* n);

@@ -77,10 +77,12 @@ TEST_P(GazelleTest, ByteExact100MiBBothWays) {
   EXPECT_TRUE(wait_until([&] { return !sink.running(); }, 30000)) << lab_->log("sink");
   EXPECT_EQ(sha(lab_->dir() + "/up"), sha(big));
   // User-stack client sending: socat under libgazelle connects out to a kernel listener in b.
+  // The writer exits the moment it has written the last byte (-t 0: no half-second grace), with
+  // data still queued in lwIP: it must reach the peer all the same, as the kernel's would.
   auto& ksink = lab_->spawn("ksink", std::string("socat -u TCP-LISTEN:5002,bind=") + GazelleLab::kPeerIp + " CREATE:" +
                                          lab_->dir() + "/up2", "b", false);
   ASSERT_TRUE(wait_until([&] { return sh("ip netns exec " + lab_->ns("b") + " ss -ltn | grep -q :5002").status == 0; }, 5000));
-  r = lab_->run("socat -u FILE:" + big + std::string(" TCP:") + GazelleLab::kPeerIp + ":5002", "a", true);
+  r = lab_->run("socat -t 0 -u FILE:" + big + std::string(" TCP:") + GazelleLab::kPeerIp + ":5002", "a", true);
   ASSERT_EQ(r.status, 0) << r.out;
   EXPECT_TRUE(wait_until([&] { return !ksink.running(); }, 30000));
   EXPECT_EQ(sha(lab_->dir() + "/up2"), sha(big));
