@@ -90,8 +90,8 @@ nlohmann::json iperf(const FwdLab& lab, const std::string& client, const std::st
 }  // namespace
 
 uint64_t FwdLab::tcp_stream(const std::string& client, const std::string& server, const std::string& addr, bool reverse,
-                            double seconds) const {
-  auto j = iperf(*this, client, server, "-c " + addr + " -t " + std::to_string(seconds) + (reverse ? " -R" : ""));
+                            uint64_t bytes) const {
+  auto j = iperf(*this, client, server, "-c " + addr + " -n " + std::to_string(bytes) + (reverse ? " -R" : ""));
   if (j.is_null()) return 0;
   return j["end"]["sum_received"]["bytes"].get<uint64_t>();
 }

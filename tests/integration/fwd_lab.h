@@ -41,10 +41,15 @@ class FwdLab {
 
   // Real traffic between pods.
   bool ping(const std::string& from, const std::string& addr, int count = 3, const std::string& opts = "-i 0.05") const;
-  // iperf3 TCP for `seconds` from pod `client` to `addr` served by pod `server`; reverse = server
-  // sends. Returns bytes the receiver got (0 on any failure).
+  // iperf3 TCP of `bytes` from pod `client` to `addr` served by pod `server`; reverse = server
+  // sends. A fixed amount, not a fixed time: it ends when the data is through, however busy
+  // the machine. Returns bytes the receiver counted (0 on any failure); iperf3's receiver stops
+  // counting when the sender reports its last byte sent, a few hundred KiB early, so callers
+  // expect kStreamMinBytes.
   uint64_t tcp_stream(const std::string& client, const std::string& server, const std::string& addr, bool reverse,
-                      double seconds = 1) const;
+                      uint64_t bytes = kStreamBytes) const;
+  static constexpr uint64_t kStreamBytes = 64ull << 20;
+  static constexpr uint64_t kStreamMinBytes = kStreamBytes / 10 * 9;
   // iperf3 UDP at `mbit`; returns the received/sent ratio (0 on failure).
   double udp_delivery(const std::string& client, const std::string& server, const std::string& addr, int mbit = 20) const;
 

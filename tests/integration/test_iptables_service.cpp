@@ -290,17 +290,26 @@ TEST_F(IptablesService, IdleConnectionsExpireLikeTheKernels) {
   // The server answers "early" when the client's "open" reaches it (so the answer follows the
   // connection's first datagram on any machine), then stays silent for 5 s (beyond the 2 s
   // timeout and a sweep) and sends "late". The client prints what reaches it within 9 s.
-  auto conversation = [&](const std::string& p) {
-    const std::string conv = kDir + "/udp_conversation.py", srv_log = dir_ + "/" + p + ".srv";
-    Process server, listener;
-    server.start({"/usr/bin/python3", conv, "serve", "10.61.2.2", "5999", "5", "early", "late"}, {}, "/run/netns/" + p + "-s", srv_log);
-    EXPECT_TRUE(wait_until([&] { return sh("grep -q ready " + srv_log).status == 0; }, 20000)) << "server not up";
+  // Both twins' conversations at once (each in its own namespaces).
+  const std::string conv = kDir + "/udp_conversation.py";
+  Process server_k, server_n, listener_k, listener_n;
+  auto serve = [&](Process& server, const std::string& p) {
+    server.start({"/usr/bin/python3", conv, "serve", "10.61.2.2", "5999", "5", "early", "late"}, {}, "/run/netns/" + p + "-s",
+                 dir_ + "/" + p + ".srv");
+  };
+  auto listen = [&](Process& listener, const std::string& p) {
     listener.start({"/usr/bin/python3", conv, "listen", "10.61.1.2", "6000", "10.61.2.2", "5999", "9"}, {}, "/run/netns/" + p + "-c",
                    dir_ + "/" + p + ".recv");
-    wait_until([&] { return !listener.running(); }, 30000);
-    return sh("cat " + dir_ + "/" + p + ".recv").out;
   };
-  const std::string kernel = conversation(k), ours = conversation(p_);
+  serve(server_k, k);
+  serve(server_n, p_);
+  ASSERT_TRUE(wait_until([&] { return sh("grep -q ready " + dir_ + "/" + k + ".srv && grep -q ready " + dir_ + "/" + p_ + ".srv").status == 0; },
+                         20000))
+      << "servers not up";
+  listen(listener_k, k);
+  listen(listener_n, p_);
+  wait_until([&] { return !listener_k.running() && !listener_n.running(); }, 30000);
+  const std::string kernel = sh("cat " + dir_ + "/" + k + ".recv").out, ours = sh("cat " + dir_ + "/" + p_ + ".recv").out;
   EXPECT_EQ(kernel, "early\n") << "the kernel's own behaviour changed?";
   EXPECT_EQ(ours, kernel);
 }
