@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Runs flows from this network namespace, all at once, and prints one line per flow:
 "<label> <proto> <dst>[:<port>] <result>" in the order given. Result: the listener's answer
-(tcp_echo.py, udp_echo.py: peer-local as it saw them), "refused", "unreachable", "error"
+(echo_listeners.py: peer-local as it saw them), "refused", "unreachable", "error"
 (EPERM and other errors), "timeout" (nothing within the bound), or "ok"/"fail" for icmp.
 The bound is a limit, never the verdict's cause: a flow that times out is what the caller
 retries with a longer bound (see test_iptables_differential.cpp) before calling it a drop.

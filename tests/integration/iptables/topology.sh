@@ -45,15 +45,11 @@ for n in r s; do ip netns exec "$P-$n" sysctl -qw net.ipv4.icmp_ratelimit=0; don
 ip -n "$P-r" route add 10.61.9.0/24 via 10.61.2.2
 ip -n "$P-r" route add fd61:9::/64 via fd61:2::2
 here=$(cd "$(dirname "$0")" && pwd)
-# Listeners of both families that answer "<peer>-<local>" (tcp_echo.py, udp_echo.py): one
-# process each, no fork per connection, so a loaded machine cannot make them late.
-ip netns exec "$P-s" python3 "$here/tcp_echo.py" 22 80 443 8080 >/dev/null 2>&1 &
-ip netns exec "$P-c" python3 "$here/tcp_echo.py" 80 8080 >/dev/null 2>&1 &
-ip netns exec "$P-r" python3 "$here/tcp_echo.py" 2222 >/dev/null 2>&1 &
-for v in 4 6; do
-  for port in 53 5000; do ip netns exec "$P-s" python3 "$here/udp_echo.py" $port $v >/dev/null 2>&1 & done
-  ip netns exec "$P-r" python3 "$here/udp_echo.py" 5353 $v >/dev/null 2>&1 &
-done
+# Listeners of both families that answer "<peer>-<local>" (echo_listeners.py): one process
+# per namespace, no fork per connection, so a loaded machine cannot make them late.
+ip netns exec "$P-s" python3 "$here/echo_listeners.py" tcp:22 tcp:80 tcp:443 tcp:8080 udp:53 udp:5000 >/dev/null 2>&1 &
+ip netns exec "$P-c" python3 "$here/echo_listeners.py" tcp:80 tcp:8080 >/dev/null 2>&1 &
+ip netns exec "$P-r" python3 "$here/echo_listeners.py" tcp:2222 udp:5353 >/dev/null 2>&1 &
 # A plain echo for long-lived connections (not part of the flow matrix).
 ip netns exec "$P-s" socat TCP-LISTEN:7777,fork,reuseaddr PIPE >/dev/null 2>&1 &
 # Neighbour caches filled before any ruleset: a burst of first packets to an unresolved IPv6
