@@ -153,15 +153,11 @@ void Runtime::on_fork_child() {
   real().close(if_lock_.release());  // the lock is the parent's
 }
 
-void Runtime::linger_until_sent() {
+void Runtime::linger_until_sent(std::unique_lock<std::mutex>& lk) {
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(kExitLingerMs);
   stack_->poll();
   while (stack_->tcp_sending() && std::chrono::steady_clock::now() < deadline) {
-    pollfd p{stack_->wait_fd(), POLLIN, 0};
-    if (p.fd >= 0)
-      real().poll(&p, 1, std::min(stack_->next_timer_ms(), 10));
-    else
-      idle_pause();
+    sleep_for_frames(lk, std::min(stack_->next_timer_ms(), 10));
     stack_->poll();
   }
   stack_->flush();
@@ -176,14 +172,14 @@ void Runtime::shutdown_at_exit() {
     }
     return;
   }
-  std::lock_guard<std::mutex> g(mu_);
+  std::unique_lock<std::mutex> lk(mu_);
   // As the kernel does at exit: every socket is closed (FIN, or RST where data is unread), and
   // what the application wrote before exiting still reaches the peer. The kernel keeps such
   // orphans sending after the process is gone; a user stack dies with its process, so it lingers
   // here until lwIP has nothing unacknowledged, bounded for peers that stopped answering.
   for (auto& [fd, s] : fds_) s->close();
   fds_.clear();
-  linger_until_sent();
+  linger_until_sent(lk);
   // Whatever is left (a silent peer) gets a RST when the interface goes away with the stack.
   stack_.reset();
   stats_.reset();

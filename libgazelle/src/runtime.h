@@ -82,8 +82,9 @@ class Runtime {
   void shutdown_at_exit();
 
  private:
-  // Polls the stack until nothing written is unacknowledged, or kExitLingerMs.
-  void linger_until_sent();
+  // Polls the stack until nothing written is unacknowledged, or kExitLingerMs; waits for
+  // frames as blocking calls do (sleep_for_frames, the lock released meanwhile).
+  void linger_until_sent(std::unique_lock<std::mutex>& lk);
   Runtime();
   static inline std::atomic<uint8_t> kinds_[kMaxFds];
   static inline thread_local bool inside_ = false;
