@@ -41,16 +41,15 @@ class FwdLab {
 
   // Real traffic between pods.
   bool ping(const std::string& from, const std::string& addr, int count = 3, const std::string& opts = "-i 0.05") const;
-  // iperf3 TCP of `bytes` from pod `client` to `addr` served by pod `server`; reverse = server
-  // sends. A fixed amount, not a fixed time: it ends when the data is through, however busy
-  // the machine. Returns bytes the receiver counted (0 on any failure); iperf3's receiver stops
-  // counting when the sender reports its last byte sent (3 MiB of 64 short was seen here), so
-  // callers expect kStreamMinBytes: far above what a broken path delivers.
+  // A TCP transfer of `bytes` from pod `client` to `addr` served by pod `server` (socat);
+  // reverse = the server sends. A fixed amount, not a fixed time, counted by the receiving end
+  // after the sender closed: it is exactly `bytes` when the path delivers, however busy the
+  // machine. Returns that count (0 on any failure).
   uint64_t tcp_stream(const std::string& client, const std::string& server, const std::string& addr, bool reverse,
                       uint64_t bytes = kStreamBytes) const;
   static constexpr uint64_t kStreamBytes = 64ull << 20;
-  static constexpr uint64_t kStreamMinBytes = kStreamBytes / 10 * 9;
-  // iperf3 UDP at `mbit`; returns the received/sent ratio (0 on failure).
+  // iperf3 UDP at `mbit`; returns the delivered/sent ratio (0 on failure), where delivered
+  // counts what reached the server's socket, read or dropped at its full buffer.
   double udp_delivery(const std::string& client, const std::string& server, const std::string& addr, int mbit = 20) const;
 
  private:

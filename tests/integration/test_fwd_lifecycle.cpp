@@ -50,7 +50,7 @@ TEST(FwdLifecycle, RestartDuringTrafficLosesNothing) {
   EXPECT_NE(flow.out.find(" 0% packet loss"), std::string::npos) << flow.out;
   EXPECT_NE(lab.daemon_log().find("adopted vr1"), std::string::npos) << lab.daemon_log();
   EXPECT_GT(lab.counter("vr1", "forwarded"), before + 500) << "counters survive in the pinned map";
-  EXPECT_GE(lab.tcp_stream("r1", "r2", "10.78.2.2", false), FwdLab::kStreamMinBytes);
+  EXPECT_EQ(lab.tcp_stream("r1", "r2", "10.78.2.2", false), FwdLab::kStreamBytes);
 }
 
 TEST(FwdLifecycle, PurgeDetachesEverythingAndLeavesNoPins) {

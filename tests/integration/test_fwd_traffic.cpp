@@ -33,9 +33,9 @@ void exercise_pair(const FwdLab& lab, const Pair& p) {
   EXPECT_TRUE(lab.ping(p.a, p.addr_b4));
   EXPECT_TRUE(lab.ping(p.a, p.addr_b6));
   EXPECT_TRUE(lab.ping(p.b, p.addr_a4));
-  EXPECT_GE(lab.tcp_stream(p.a, p.b, p.addr_b4, false), FwdLab::kStreamMinBytes) << "TCP a->b v4";
-  EXPECT_GE(lab.tcp_stream(p.a, p.b, p.addr_b4, true), FwdLab::kStreamMinBytes) << "TCP b->a v4";
-  EXPECT_GE(lab.tcp_stream(p.a, p.b, p.addr_b6, false), FwdLab::kStreamMinBytes) << "TCP a->b v6";
+  EXPECT_EQ(lab.tcp_stream(p.a, p.b, p.addr_b4, false), FwdLab::kStreamBytes) << "TCP a->b v4";
+  EXPECT_EQ(lab.tcp_stream(p.a, p.b, p.addr_b4, true), FwdLab::kStreamBytes) << "TCP b->a v4";
+  EXPECT_EQ(lab.tcp_stream(p.a, p.b, p.addr_b6, false), FwdLab::kStreamBytes) << "TCP a->b v6";
   EXPECT_GE(lab.udp_delivery(p.a, p.b, p.addr_b4), 0.99) << "UDP a->b v4";
   EXPECT_GE(lab.udp_delivery(p.a, p.b, p.addr_b6), 0.99) << "UDP a->b v6";
 }
@@ -102,7 +102,7 @@ TEST(FwdTraffic, BridgedToRoutedCrossesTheKernelRouterCorrectly) {
   ASSERT_TRUE(lab.ok());
   EXPECT_TRUE(lab.ping("b1", "10.78.1.2"));
   EXPECT_TRUE(lab.ping("r1", "10.77.0.11"));
-  EXPECT_GE(lab.tcp_stream("b1", "r1", "10.78.1.2", false), FwdLab::kStreamMinBytes);
+  EXPECT_EQ(lab.tcp_stream("b1", "r1", "10.78.1.2", false), FwdLab::kStreamBytes);
   EXPECT_GT(lab.counter("vb1", "pass_fdb_miss"), 0u);          // to the bridge's own MAC
   EXPECT_GT(lab.counter("vr1", "pass_egress_unmanaged"), 0u);  // replies leave via br0
 }
