@@ -5,6 +5,7 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
 #include "sockmap/sockmap_abi.h"
+#include "sockmap/sm_bulk.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -156,9 +157,9 @@ static __always_inline void sm_remember_orig_dst(struct bpf_sock_ops *skops, __u
 	bpf_map_delete_elem(&sm_orig_by_cookie, &cookie);
 }
 
-static __always_inline void sm_established(struct bpf_sock_ops *skops, __u32 family)
+/* The socket's sockhash key as it sees itself; 0 when its peer is not on this node. */
+static __always_inline int sm_skops_key(struct bpf_sock_ops *skops, __u32 family, struct sm_sock_key *key)
 {
-	struct sm_sock_key key = {};
 	__u32 lip[4] = {}, rip[4] = {};
 
 	if (family == NA_AF_INET) {
@@ -170,21 +171,40 @@ static __always_inline void sm_established(struct bpf_sock_ops *skops, __u32 fam
 		rip[0] = skops->remote_ip6[0]; rip[1] = skops->remote_ip6[1];
 		rip[2] = skops->remote_ip6[2]; rip[3] = skops->remote_ip6[3];
 	} else {
-		return;
+		return 0;
 	}
 	sm_normalize(&family, lip, rip);
-	if (!sm_is_local(family, rip)) {
+	if (!sm_is_local(family, rip))
+		return 0;
+	sm_make_key(key, family, lip, rip, skops->local_port, bpf_ntohl(skops->remote_port),
+		    bpf_get_netns_cookie(skops));
+	return 1;
+}
+
+static __always_inline void sm_established(struct bpf_sock_ops *skops, __u32 family)
+{
+	struct sm_sock_key key = {};
+
+	if (!sm_skops_key(skops, family, &key)) {
 		sm_count(SM_STAT_SKIP_REMOTE, 1);
 		return;
 	}
-	sm_make_key(&key, family, lip, rip, skops->local_port, bpf_ntohl(skops->remote_port),
-		    bpf_get_netns_cookie(skops));
 	if (bpf_sock_hash_update(skops, &sm_sockets, &key, BPF_ANY) == 0) {
 		sm_count(SM_STAT_SOCKETS_ADDED, 1);
+		sm_bulk_track(&key);
 		bpf_sock_ops_cb_flags_set(skops, skops->bpf_sock_ops_cb_flags | BPF_SOCK_OPS_STATE_CB_FLAG);
 	} else {
 		sm_count(SM_STAT_ADD_FAILED, 1);
 	}
+}
+
+static __always_inline void sm_closed(struct bpf_sock_ops *skops, __u32 family)
+{
+	struct sm_sock_key key = {};
+
+	sm_count(SM_STAT_SOCKETS_REMOVED, 1);
+	if (sm_skops_key(skops, family, &key))
+		sm_bulk_forget(&key);
 }
 
 SEC("sockops")
@@ -203,7 +223,7 @@ int sm_sockops(struct bpf_sock_ops *skops)
 		break;
 	case BPF_SOCK_OPS_STATE_CB:
 		if (skops->args[1] == BPF_TCP_CLOSE)
-			sm_count(SM_STAT_SOCKETS_REMOVED, 1);
+			sm_closed(skops, family);
 		break;
 	}
 	return 1;
@@ -212,9 +232,10 @@ int sm_sockops(struct bpf_sock_ops *skops)
 SEC("sk_msg")
 int sm_msg(struct sk_msg_md *msg)
 {
-	struct sm_sock_key peer = {};
+	struct sm_sock_key peer = {}, self = {};
 	__u32 lip[4] = {}, rip[4] = {};
-	__u32 family = msg->family;
+	__u32 family = msg->family, lport, rport;
+	__u64 netns_cookie;
 	__u64 size = msg->size;
 
 	/* volatile: each context field must be one load at a fixed offset (the verifier rejects
@@ -233,12 +254,21 @@ int sm_msg(struct sk_msg_md *msg)
 		rip[3] = *(volatile __u32 *)&msg->remote_ip6[3];
 	}
 	sm_normalize(&family, lip, rip);
+	lport = msg->local_port;
+	rport = bpf_ntohl(msg->remote_port);
+	netns_cookie = bpf_get_netns_cookie(msg);
 	/* The peer sees our remote as its local. */
-	sm_make_key(&peer, family, rip, lip, bpf_ntohl(msg->remote_port), msg->local_port,
-		    bpf_get_netns_cookie(msg));
+	sm_make_key(&peer, family, rip, lip, rport, lport, netns_cookie);
+	sm_make_key(&self, family, lip, rip, lport, rport, netns_cookie);
+	if (sm_bulk_is_bypassed(&self, &peer)) {
+		sm_count(SM_STAT_MSG_BULK_PASSED, 1);
+		return SK_PASS;
+	}
 	if (bpf_msg_redirect_hash(msg, &sm_sockets, &peer, BPF_F_INGRESS) == SK_PASS) {
 		sm_count(SM_STAT_MSG_REDIRECTED, 1);
 		sm_count(SM_STAT_BYTES_REDIRECTED, size);
+		if (sm_bulk_account(&self, size))
+			sm_count(SM_STAT_SOCKETS_TO_BULK, 1);
 		return SK_PASS;
 	}
 	sm_count(SM_STAT_MSG_FALLBACK_NO_PEER, 1);

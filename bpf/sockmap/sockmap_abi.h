@@ -47,11 +47,25 @@ enum sm_stat {
 	SM_STAT_SIDECAR_REDIRECTED,    /* sidecar mode: connect() sent to the local proxy */
 	SM_STAT_ORIG_DST_ANSWERED,     /* sidecar mode: SO_ORIGINAL_DST answered for the proxy */
 	SM_STAT_SIDECAR_INBOUND,       /* sidecar mode: a proxy's connection sent to the peer pod's inbound port */
+	SM_STAT_SOCKETS_TO_BULK,       /* bulk bypass: sockets that sent sm_bulk_bytes unanswered, now on TCP */
+	SM_STAT_MSG_BULK_PASSED,       /* bulk bypass: sendmsg calls of such sockets left to the TCP path */
 	SM_STAT__MAX
 };
 
 struct sm_stats {
 	__u64 v[SM_STAT__MAX];
+};
+
+/* Value of sm_flows (key: struct sm_sock_key, the socket as it sees itself): bulk bypass state
+ * of one accelerated socket. A socket that keeps sending without its peer sending back is a
+ * bulk sender; on machines where redirecting loses to TCP for bulk (page-table isolation),
+ * it is left to TCP from then on. The switch is one way: a redirected message is on the peer's
+ * queue before the next send starts, and the peer reads that queue before its TCP queue, so
+ * order holds; going back could let a redirected message overtake TCP data in flight. */
+struct sm_flow {
+	__u64 unanswered; /* bytes sent since the peer last sent */
+	__u32 bulk;       /* 1: this socket's sends take the TCP path */
+	__u32 pad;
 };
 
 /* Sidecar mode. An application's connect() is sent to the local proxy; the original

@@ -12,3 +12,4 @@ struct sm_orig_dst sm_abi_orig_dst;
 struct sm_orig_key sm_abi_orig_key;
 struct sm_pod_key sm_abi_pod_key;
 struct sm_pod sm_abi_pod;
+struct sm_flow sm_abi_flow;

@@ -43,7 +43,8 @@ std::vector<BpfSockmap::CgroupProgram> BpfSockmap::cgroup_programs() const {
 
 BpfSockmap::~BpfSockmap() = default;
 
-Result<std::unique_ptr<BpfSockmap>> BpfSockmap::open(const std::string& pin_root, const SidecarOptions& sidecar) {
+Result<std::unique_ptr<BpfSockmap>> BpfSockmap::open(const std::string& pin_root, const SidecarOptions& sidecar,
+                                                     uint64_t bulk_bytes) {
   auto pins = PinDir::prepare(pin_root, "sockmap");
   if (!pins) return pins.error();
   auto skel = Skeleton<struct ::sockmap>::open("sockmap");
@@ -51,6 +52,7 @@ Result<std::unique_ptr<BpfSockmap>> BpfSockmap::open(const std::string& pin_root
   skel->get()->rodata->sm_outbound_port = sidecar.outbound_port;
   skel->get()->rodata->sm_proxy_uid = sidecar.proxy_uid;
   skel->get()->rodata->sm_inbound_port = sidecar.inbound_port;
+  skel->get()->rodata->sm_bulk_bytes = bulk_bytes;
   if (auto st = reuse_or_pin_maps(skel->get()->obj, *pins); !st) return st.error();
   if (auto st = skel->load(); !st) return st.error();
   std::unique_ptr<BpfSockmap> dp(new BpfSockmap(std::move(*skel), std::move(*pins), sidecar.enabled));

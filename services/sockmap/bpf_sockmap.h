@@ -18,7 +18,9 @@ namespace netaccel::sockmap {
 
 class BpfSockmap final : public Dataplane {
  public:
-  static Result<std::unique_ptr<BpfSockmap>> open(const std::string& pin_root, const SidecarOptions& sidecar);
+  // bulk_bytes: sm_bulk_bytes of the program (0: no bulk bypass).
+  static Result<std::unique_ptr<BpfSockmap>> open(const std::string& pin_root, const SidecarOptions& sidecar,
+                                                  uint64_t bulk_bytes = 0);
   static Status purge(const std::string& pin_root);
   ~BpfSockmap() override;  // pinned links stay attached; only disable() and purge() detach
 

@@ -20,7 +20,12 @@ int main(int argc, char** argv) {
 
   auto loop = EventLoop::create();
   if (!loop) return fail_with(loop.error());
-  auto dp = sockmap::BpfSockmap::open(cfg->pin_root, cfg->sidecar);
+  const bool pti = sockmap::kernel_isolates_page_tables();
+  const uint64_t bulk = sockmap::bulk_threshold(cfg->bulk, pti);
+  log::info(bulk ? "bulk bypass: a socket goes back to TCP after " + std::to_string(bulk) + " bytes unanswered" +
+                       (cfg->bulk.mode == sockmap::BulkBypass::automatic ? " (auto: page-table isolation is on)" : "")
+                 : std::string("bulk bypass: off") + (cfg->bulk.mode == sockmap::BulkBypass::automatic ? " (auto: no page-table isolation)" : ""));
+  auto dp = sockmap::BpfSockmap::open(cfg->pin_root, cfg->sidecar, bulk);
   if (!dp) return fail_with(dp.error());
   sockmap::RealCgroupFs fs;
   sockmap::SockmapService svc(**dp, fs, *cfg);

@@ -29,6 +29,8 @@ const std::vector<StructLayout>& layouts() {
         {"ip", offsetof(sm_orig_key, ip)}, {"port", offsetof(sm_orig_key, port)}, {"pad", offsetof(sm_orig_key, pad)}}},
       {"sm_pod_key", sizeof(sm_pod_key), {{"family", offsetof(sm_pod_key, family)}, {"ip", offsetof(sm_pod_key, ip)}}},
       {"sm_pod", sizeof(sm_pod), {{"netns_cookie", offsetof(sm_pod, netns_cookie)}}},
+      {"sm_flow", sizeof(sm_flow),
+       {{"unanswered", offsetof(sm_flow, unanswered)}, {"bulk", offsetof(sm_flow, bulk)}, {"pad", offsetof(sm_flow, pad)}}},
   };
   return l;
 }
@@ -52,6 +54,7 @@ TEST(SockmapAbiEnums, StatSlotsMatch) {
   EXPECT_EQ(found["SM_STAT_SOCKETS_ADDED"], SM_STAT_SOCKETS_ADDED);
   EXPECT_EQ(found["SM_STAT_MSG_REDIRECTED"], SM_STAT_MSG_REDIRECTED);
   EXPECT_EQ(found["SM_STAT_ORIG_DST_ANSWERED"], SM_STAT_ORIG_DST_ANSWERED);
+  EXPECT_EQ(found["SM_STAT_MSG_BULK_PASSED"], SM_STAT_MSG_BULK_PASSED);
   EXPECT_EQ(found["SM_STAT__MAX"], SM_STAT__MAX);
   btf__free(b);
 }
@@ -65,6 +68,7 @@ TEST(SockmapAbiMaps, KeyAndValueSizesMatch) {
       {"sm_orig_by_cookie", {sizeof(__u64), sizeof(sm_orig_dst)}},
       {"sm_orig_by_tuple", {sizeof(sm_orig_key), sizeof(sm_orig_dst)}},
       {"sm_sidecar_pods", {sizeof(sm_pod_key), sizeof(sm_pod)}},
+      {"sm_flows", {sizeof(sm_sock_key), sizeof(sm_flow)}},
   });
 }
 }  // namespace

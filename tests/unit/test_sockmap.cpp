@@ -1,6 +1,10 @@
 // netaccel-sockmap logic without a kernel: config, prefixes, enable/disable rules.
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
 #include <map>
 
 #include "sockmap_service.h"
@@ -113,6 +117,34 @@ TEST(SockmapConfig, SidecarOptions) {
   EXPECT_EQ(bad.error().message, "sockmap.conf: [sockmap] sidecar_outbound_port: 70000 is outside [1, 65535]");
 }
 
+TEST(SockmapConfig, BulkBypassFollowsPageTableIsolationUnlessSet) {
+  auto d = parse("");
+  ASSERT_TRUE(d);
+  EXPECT_EQ(d->bulk.mode, BulkBypass::automatic);
+  EXPECT_EQ(bulk_threshold(d->bulk, /*page_table_isolation=*/true), 4u << 20);
+  EXPECT_EQ(bulk_threshold(d->bulk, false), 0u);
+  auto on = parse("[sockmap]\nbulk_bypass = on\nbulk_bypass_bytes = 65536\n");
+  ASSERT_TRUE(on) << on.error().what();
+  EXPECT_EQ(bulk_threshold(on->bulk, false), 65536u);
+  auto off = parse("[sockmap]\nbulk_bypass = off\n");
+  ASSERT_TRUE(off);
+  EXPECT_EQ(bulk_threshold(off->bulk, true), 0u);
+}
+
+TEST(SockmapConfig, PageTableIsolationReadFromTheVulnerabilitiesFile) {
+  char dir[] = "/tmp/netaccel-pti-XXXXXX";
+  ASSERT_NE(mkdtemp(dir), nullptr);
+  const std::string pti = std::string(dir) + "/pti", none = std::string(dir) + "/none";
+  std::ofstream(pti) << "Mitigation: PTI\n";
+  std::ofstream(none) << "Not affected\n";
+  EXPECT_TRUE(kernel_isolates_page_tables(pti));
+  EXPECT_FALSE(kernel_isolates_page_tables(none));
+  EXPECT_FALSE(kernel_isolates_page_tables(std::string(dir) + "/missing"));
+  std::remove(pti.c_str());
+  std::remove(none.c_str());
+  rmdir(dir);
+}
+
 TEST(SockmapConfig, ErrorsNameTheKey) {
   struct Case {
     const char *text, *expect;
@@ -122,6 +154,9 @@ TEST(SockmapConfig, ErrorsNameTheKey) {
       {"[sockmap]\ncgroups = relative\n", "sockmap.conf: [sockmap] cgroups: 'relative' is not an absolute path"},
       {"[sockmap]\ncgroup = /x\n", "sockmap.conf: [sockmap] cgroup: unknown key"},
       {"[sockmapp]\n", "sockmap.conf: unknown section [sockmapp]"},
+      {"[sockmap]\nbulk_bypass = sometimes\n", "sockmap.conf: [sockmap] bulk_bypass: 'sometimes' is not auto, on or off"},
+      {"[sockmap]\nbulk_bypass_bytes = 4096\n",
+       "sockmap.conf: [sockmap] bulk_bypass_bytes: 4096 is outside [65536, 1099511627776]"},
   };
   for (const auto& c : cases) {
     auto r = parse(c.text);
