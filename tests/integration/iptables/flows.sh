@@ -10,10 +10,7 @@
 # With 6: the same matrix over the topology's IPv6 addresses (the service address fd61:9::9, no
 # NodePort). BOUND_SECONDS (default 2) limits each flow; ONLY_FILE lists "<from> <proto>
 # <dst>[:<port>]" lines: only those flows run, and neighbour discovery is left as it is (the
-# differential test retries flows that timed out in one twin with a longer bound). With
-# KEEP_NEIGHBOURS=1 in the environment, the whole matrix runs on the neighbour caches the last
-# run left (its second round: the probes' outcome is known, and repeating them costs each
-# failing probe its whole bound).
+# differential test retries flows that timed out in one twin with a longer bound).
 P=$1 V=${2:-4} T=${3:-2} ONLY=${4:-}
 here=$(cd "$(dirname "$0")" && pwd)
 out=$(mktemp -d)
@@ -43,7 +40,7 @@ if [ -n "$ONLY" ]; then
   matrix | grep -Fxf "$ONLY" > "$out/flows"
 else
   matrix > "$out/flows"
-  if [ "$V" = 6 ] && [ "${KEEP_NEIGHBOURS:-0}" != 1 ]; then
+  if [ "$V" = 6 ]; then
     # Neighbour discovery under the ruleset: the router forgets its neighbours, then one ping
     # at a time makes it solicit them again (its NS leave through OUTPUT, the answers arrive
     # at INPUT as UNTRACKED; a ruleset that drops them leaves the router unable to answer).
