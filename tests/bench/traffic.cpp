@@ -226,10 +226,10 @@ Result<PpsResult> udp64_pps(const Pod& from, const Pod& to, const std::string& l
         generator = kGeneratorLiveFrames;
         return {};
       }
-      live_refused = run_status.error().message;
+      live_refused = run_status.error().what();  // "live frames: Operation not permitted"
       (void)rx.update_all(0, 0);
     }
-    generator = std::string(kGeneratorPacketRing) + " (live frames: " + *live_refused + ")";
+    generator = std::string(kGeneratorPacketRing) + " (" + *live_refused + ")";
     run_status = send_packet_ring(ifindex, frames_for(frame, flows), seconds, elapsed);
     return {};
   });
