@@ -107,7 +107,7 @@ int main(int argc, char** argv) {
     sh("ip netns exec " + d2.netns + " ethtool -K eth0 gro on >/dev/null");
     std::fprintf(stderr, "fwd_bench: %s...\n", kCeiling.c_str());
     auto pps = udp64_pps(d1, d2, d2.mac, pps_seconds);
-    row.pps = pps ? Figure::of(pps->pps) : Figure::missing(pps.error().message);
+    row.pps = pps ? Figure::of(pps->pps) : Figure::missing(pps.error().what());
     if (pps) generators.insert(pps->generator);
     auto lat = tcp_rr(d1, d2, rr_count, 1);
     row.p50 = Figure::of(lat, +[](const Latency& l) { return l.p50_us; });
@@ -146,7 +146,7 @@ int main(int argc, char** argv) {
       if (attached) {
         std::fprintf(stderr, "fwd_bench: %s, %d rules...\n", v.name.c_str(), nrules);
         auto pps = udp64_pps(a, b, v.bridged ? b.mac : vr1_mac, pps_seconds);
-        row.pps = pps ? Figure::of(pps->pps) : Figure::missing(pps.error().message);
+        row.pps = pps ? Figure::of(pps->pps) : Figure::missing(pps.error().what());
         if (pps) generators.insert(pps->generator);
         auto lat = tcp_rr(a, b, rr_count, 1);
         row.p50 = Figure::of(lat, +[](const Latency& l) { return l.p50_us; });

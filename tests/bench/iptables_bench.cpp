@@ -282,11 +282,11 @@ int forward_rules(const Setup& s, const std::vector<int>& sizes) {
     // The daemon's own time for that insert (the tool's time includes starting a process).
     json row = {{"backend", s.backend_name}, {"rules", n}, {"restore_s", restore_s},
                 {"add_one_ms", add_ms}, {"add_one_daemon_ms", daemon_last_change_ms(s.backend_name)}};
-    put(row, "pps", pps ? Figure::of(pps->pps) : Figure::missing(pps.error().message));
-    put(row, "pps_spread", spread ? Figure::of(spread->pps) : Figure::missing(spread.error().message));
+    put(row, "pps", pps ? Figure::of(pps->pps) : Figure::missing(pps.error().what()));
+    put(row, "pps_spread", spread ? Figure::of(spread->pps) : Figure::missing(spread.error().what()));
     if (pps) row["generator"] = pps->generator;
-    put(row, "rr_p50_us", rr ? Figure::of(rr->p50_us) : Figure::missing(rr.error().message));
-    put(row, "rr_p99_us", rr ? Figure::of(rr->p99_us) : Figure::missing(rr.error().message));
+    put(row, "rr_p50_us", rr ? Figure::of(rr->p50_us) : Figure::missing(rr.error().what()));
+    put(row, "rr_p99_us", rr ? Figure::of(rr->p99_us) : Figure::missing(rr.error().what()));
     fprintf(stderr, "%s\n", row.dump().c_str());
     rows.push_back(row);
   }
@@ -327,7 +327,7 @@ int kube_services(const Setup& s, const std::vector<int>& sizes, int connections
                 {"new_service_answers", static_cast<bool>(added) && static_cast<bool>(synced)},
                 {"kube_sync_ms", sync_ms},
                 {"kube_sync_daemon_ms", sync_daemon_ms}};
-    auto figure = [](const Result<Latency>& l, double Latency::*m) { return l ? Figure::of((*l).*m) : Figure::missing(l.error().message); };
+    auto figure = [](const Result<Latency>& l, double Latency::*m) { return l ? Figure::of((*l).*m) : Figure::missing(l.error().what()); };
     put(row, "first_p50_us", figure(first, &Latency::p50_us));
     put(row, "first_p99_us", figure(first, &Latency::p99_us));
     put(row, "last_p50_us", figure(last, &Latency::p50_us));

@@ -107,7 +107,7 @@ int main(int argc, char** argv) {
   nlohmann::json out = nlohmann::json::array();
   std::vector<std::tuple<std::string, std::string, Figure>> streams;
   for (const auto& sc : scenarios) {
-    for (const std::string mode : {std::string("kernel"), label}) {
+    for (const std::string& mode : {std::string("kernel"), label}) {
       bool on = mode != "kernel";
       if (!set_enabled(bus, cgroup, on)) std::fprintf(stderr, "sockmap_bench: cannot %s %s\n", on ? "enable" : "disable", cgroup.c_str());
       for (size_t size : {size_t{64}, size_t{1024}, size_t{16384}}) {
@@ -122,7 +122,7 @@ int main(int argc, char** argv) {
           r.p99 = Figure::of(lat->p99_us);
           r.cpu_us = Figure::of((j1 - j0) * (1e6 / sysconf(_SC_CLK_TCK)) / (count + 1000));
         } else {
-          r.p50 = r.p99 = r.cpu_us = Figure::missing(lat.error().message);
+          r.p50 = r.p99 = r.cpu_us = Figure::missing(lat.error().what());
         }
         rows.push_back(r);
       }
