@@ -10,32 +10,6 @@
 
 namespace netaccel::sockmap {
 
-Result<Prefix> parse_prefix(const std::string& text) {
-  Prefix p;
-  auto slash = text.find('/');
-  std::string addr = text.substr(0, slash);
-  p.family = addr.find(':') != std::string::npos ? AF_INET6 : AF_INET;
-  const int max = p.family == AF_INET ? 32 : 128;
-  if (inet_pton(p.family, addr.c_str(), p.addr.data()) != 1)
-    return make_error(Errc::invalid_argument, "'" + text + "' is not an IPv4 or IPv6 prefix");
-  p.len = max;
-  if (slash != std::string::npos) {
-    std::string len = text.substr(slash + 1);
-    char* end = nullptr;
-    long n = std::strtol(len.c_str(), &end, 10);
-    if (len.empty() || *end || n < 0 || n > max)
-      return make_error(Errc::invalid_argument, "'" + text + "': prefix length must be 0.." + std::to_string(max));
-    p.len = static_cast<int>(n);
-  }
-  return p;
-}
-
-std::string to_string(const Prefix& p) {
-  char buf[INET6_ADDRSTRLEN];
-  inet_ntop(p.family, p.addr.data(), buf, sizeof(buf));
-  return std::string(buf) + "/" + std::to_string(p.len);
-}
-
 Result<SockmapConfig> parse_sockmap_config(const IniConfig& ini) {
   using C = SockmapConfig;
   static const auto schema =

@@ -8,20 +8,16 @@
 
 #include "netaccel/core/config.h"
 #include "netaccel/core/pins.h"
+#include "netaccel/core/prefix.h"
 #include "sockmap/sockmap_abi.h"
 
 namespace netaccel::sockmap {
 
 
-// An address prefix whose sockets live on this node (pod CIDR, node address).
-struct Prefix {
-  int family = 0;  // AF_INET or AF_INET6
-  std::array<uint8_t, 16> addr{};
-  int len = 0;
-  bool operator==(const Prefix&) const = default;
-};
-Result<Prefix> parse_prefix(const std::string& text);
-std::string to_string(const Prefix& p);
+// Local prefixes: the pod CIDR and node addresses whose sockets live on this node.
+using netaccel::Prefix;
+using netaccel::parse_prefix;
+using netaccel::to_string;
 
 // Sidecar mode: Istio-style outbound capture without iptables (IPv4).
 struct SidecarOptions {

@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "additions.h"
+#include "netaccel/core/files.h"
 #include "rule_parser.h"
 #include "save.h"
 
@@ -338,14 +339,7 @@ Status IptablesService::persist() const {
   SaveOptions o;
   o.counters = true;
   o.header = false;
-  std::string tmp = state_file_ + ".tmp";
-  {
-    std::ofstream f(tmp, std::ios::trunc);
-    if (!f) return errno_error(errno, "write " + tmp);
-    f << ipt::save(model_, o);
-    if (!f) return errno_error(errno, "write " + tmp);
-  }
-  if (rename(tmp.c_str(), state_file_.c_str()) < 0) return errno_error(errno, "rename " + tmp);
+  if (auto st = write_file_atomic(state_file_, ipt::save(model_, o)); !st) return st;
   unlink((state_file_ + ".journal").c_str());  // the full file now has what the journal had
   journal_lines_ = 0;
   return {};

@@ -54,7 +54,9 @@ std::variant<Config, int> start_daemon(int argc, char** argv, const std::string&
   if (!ini) return fail_with(ini.error());
   auto cfg = parse(*ini);
   if (!cfg) return fail_with(cfg.error());
-  if (!args.pin_root.empty()) cfg->pin_root = args.pin_root;
+  if constexpr (requires { cfg->pin_root; }) {  // services without a data path have no pins
+    if (!args.pin_root.empty()) cfg->pin_root = args.pin_root;
+  }
   if (args.check) return 0;
   if (args.purge) {
     if (auto st = purge(*cfg); !st) return fail_with(st.error());

@@ -1,0 +1,19 @@
+// /etc/netaccel/agent.conf, section [agent].
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "netaccel/core/config.h"
+#include "netaccel/core/result.h"
+
+namespace netaccel::agent {
+
+struct AgentConfig {
+  std::string state_dir = "/var/lib/netaccel/agent";  // objects.yaml and endpoints.json
+  uint32_t gc_interval_s = 60;                          // endpoints whose netns is gone are dropped
+};
+
+Result<AgentConfig> parse_agent_config(const IniConfig& ini);
+
+}  // namespace netaccel::agent

@@ -1,0 +1,132 @@
+#include "agent_service.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "kube_kinds.h"
+#include "yaml_text.h"
+#include "netaccel/core/files.h"
+
+namespace netaccel::agent {
+
+namespace {
+Status make_dirs(const std::string& path) {
+  for (size_t i = 1; i <= path.size(); ++i) {
+    if (i != path.size() && path[i] != '/') continue;
+    std::string part = path.substr(0, i);
+    if (mkdir(part.c_str(), 0700) < 0 && errno != EEXIST) return errno_error(errno, "mkdir " + part);
+  }
+  return {};
+}
+
+}  // namespace
+
+Result<AgentService> AgentService::open(const AgentConfig& cfg) {
+  AgentService s(cfg);
+  if (auto st = make_dirs(cfg.state_dir); !st) return st.error();
+  if (auto text = read_file(s.objects_file()); text) {
+    if (text->find_first_not_of(" \n-") != std::string::npos) {
+      auto r = s.objects_.apply(*text, s.objects_file());
+      if (!r) return r.error();
+    }
+  } else if (text.error().code != make_error_code(Errc::not_found)) {
+    return text.error();
+  }
+  if (auto text = read_file(s.endpoints_file()); text) {
+    auto e = EndpointStore::load(*text, s.endpoints_file());
+    if (!e) return e.error();
+    s.endpoints_ = std::move(*e);
+  } else if (text.error().code != make_error_code(Errc::not_found)) {
+    return text.error();
+  }
+  return s;
+}
+
+Result<std::vector<Change>> AgentService::commit(ObjectStore next, Result<std::vector<Change>> changes) {
+  if (!changes) return changes;
+  bool any = false;
+  for (const auto& c : *changes) any = any || c.what != ChangeKind::unchanged;
+  if (any) {
+    if (auto st = write_file_atomic(objects_file(), next.dump()); !st) return st.error();
+    objects_ = std::move(next);
+  }
+  for (const auto& c : *changes)
+    if (c.what != ChangeKind::unchanged)
+      for (const auto& f : object_listeners_) f({c.what, c.key});
+  return changes;
+}
+
+Result<std::vector<Change>> AgentService::apply(const std::string& yaml, const std::string& source) {
+  ObjectStore next = objects_;
+  auto changes = next.apply(yaml, source);
+  return commit(std::move(next), std::move(changes));
+}
+
+Result<std::vector<Change>> AgentService::remove(const std::string& yaml, const std::string& source) {
+  ObjectStore next = objects_;
+  auto changes = next.remove(yaml, source);
+  return commit(std::move(next), std::move(changes));
+}
+
+Result<std::vector<Change>> AgentService::remove(const std::string& kind, const std::string& ns, const std::string& name) {
+  const KindInfo* k = find_kind(kind);
+  if (!k) return make_error(Errc::invalid_argument, "'" + kind + "' is not a kind netaccel stores (" + kind_list() + ")");
+  ObjectStore next = objects_;
+  auto changes = next.remove(ObjectKey{k->kind, k->namespaced ? (ns.empty() ? "default" : ns) : "", name});
+  return commit(std::move(next), std::move(changes));
+}
+
+Result<std::string> AgentService::get(const std::string& kind, const std::string& ns, const std::string& name) const {
+  const KindInfo* k = find_kind(kind);
+  if (!k) return make_error(Errc::invalid_argument, "'" + kind + "' is not a kind netaccel stores (" + kind_list() + ")");
+  if (!name.empty()) {
+    ObjectKey key{k->kind, k->namespaced ? (ns.empty() ? "default" : ns) : "", name};
+    auto doc = objects_.get(key);
+    if (!doc) return make_error(Errc::not_found, key.str() + " not found");
+    return to_yaml_text(*doc) + "\n";
+  }
+  std::string out;
+  for (const auto& [key, doc] : objects_.list(k->kind, k->namespaced ? ns : "")) out += "---\n" + to_yaml_text(doc) + "\n";
+  return out;
+}
+
+Status AgentService::commit(EndpointStore next, const std::vector<EndpointEvent>& events) {
+  if (events.empty()) return {};
+  if (auto st = write_file_atomic(endpoints_file(), next.dump()); !st) return st;
+  endpoints_ = std::move(next);
+  for (const auto& ev : events)
+    for (const auto& f : endpoint_listeners_) f(ev);
+  return {};
+}
+
+Result<EndpointChange> AgentService::register_endpoint(const std::string& json, const std::string& where) {
+  auto j = nlohmann::json::parse(json, nullptr, false);
+  if (j.is_discarded()) return make_error(Errc::parse_error, where + ": not JSON");
+  auto e = endpoint_from_json(j, where);
+  if (!e) return e.error();
+  EndpointStore next = endpoints_;
+  EndpointChange what = next.put(*e);
+  std::vector<EndpointEvent> events;
+  if (what != EndpointChange::unchanged) events.push_back({what, e->id()});
+  if (auto st = commit(std::move(next), events); !st) return st.error();
+  return what;
+}
+
+Result<bool> AgentService::unregister_endpoint(const std::string& container_id, const std::string& ifname) {
+  EndpointStore next = endpoints_;
+  auto gone = next.remove(container_id, ifname);
+  if (!gone) return false;  // CNI DEL may come twice, or for a pod never added
+  if (auto st = commit(std::move(next), {{EndpointChange::removed, gone->id()}}); !st) return st.error();
+  return true;
+}
+
+Result<size_t> AgentService::collect_garbage() {
+  EndpointStore next = endpoints_;
+  auto gone = next.collect_garbage([](const std::string& netns) { return access(netns.c_str(), F_OK) == 0; });
+  std::vector<EndpointEvent> events;
+  for (const auto& e : gone) events.push_back({EndpointChange::removed, e.id()});
+  if (auto st = commit(std::move(next), events); !st) return st.error();
+  return gone.size();
+}
+
+}  // namespace netaccel::agent
