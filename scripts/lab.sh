@@ -10,7 +10,8 @@ src=$(cd "$(dirname "$0")/.." && pwd)
 build=${NETACCEL_BUILD_DIR:-$src/build}
 "$src/scripts/prepare-host.sh"
 "$src/scripts/build.sh" "$build" netaccel-fwd netaccel-sockmap netaccelctl fwd_bench sockmap_bench gazelle gazelle-dpdk gazellectl \
-  netaccel-iptables-daemon netaccel-iptables netaccel-iptables-restore netaccel-iptables-save iptables_bench
+  netaccel-iptables-daemon netaccel-iptables netaccel-iptables-restore netaccel-iptables-save iptables_bench \
+  netaccel-agent netaccelctl agent_bench
 echo "== netaccel-fwd: pod to pod on one node"
 NETACCEL_LAB_SHOW=1 "$src/tests/bench/run_fwd_bench.sh" "$src" "$build" "$@"
 echo; echo "== netaccel-sockmap: same-node sockets"
@@ -19,3 +20,5 @@ echo; echo "== libgazelle: redis and nginx on the user-mode stack (AF_XDP, DPDK)
 "$src/tests/bench/run_gazelle_bench.sh" "$src" "$build"
 echo; echo "== netaccel-iptables: FORWARD rules in iptables-legacy, iptables-nft and netaccel"
 "$src/tests/bench/run_iptables_bench.sh" "$src" "$build"
+echo; echo "== netaccel-agent: what a change of the cluster objects costs"
+"$src/tests/bench/run_agent_bench.sh" "$src" "$build"

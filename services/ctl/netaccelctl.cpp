@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "agent_commands.h"
 #include "fwd/dbus_api.h"
 #include "sockmap/dbus_api.h"
 
@@ -173,7 +174,29 @@ int main(int argc, char** argv) {
   sm_add_pod->add_option("netns", pod_netns, "its network namespace, e.g. /run/netns/cni-...")->required();
   auto* sm_del_pod = smap->add_subcommand("remove-sidecar-pod", "sidecar mode: forget a sidecar pod");
   sm_del_pod->add_option("ip", pod_ip)->required();
+
+  // kubectl's verbs over netaccel-agent's copy of the cluster objects.
+  std::vector<std::string> files;
+  std::string kind, name, ns, output;
+  bool all_ns = false;
+  auto* apply = app.add_subcommand("apply", "apply Kubernetes objects (netaccel-agent)");
+  apply->add_option("-f,--filename", files, "file, directory or - (stdin)")->required();
+  auto* del = app.add_subcommand("delete", "delete objects: -f FILE, or KIND NAME");
+  del->add_option("-f,--filename", files, "file, directory or - (stdin)");
+  del->add_option("kind", kind);
+  del->add_option("name", name);
+  del->add_option("-n,--namespace", ns);
+  auto* get = app.add_subcommand("get", "show objects: KIND [NAME], or endpoints (this node's pods)");
+  get->add_option("kind", kind)->required();
+  get->add_option("name", name);
+  get->add_option("-n,--namespace", ns);
+  get->add_flag("-A,--all-namespaces", all_ns);
+  get->add_option("-o,--output", output, "yaml or json")->check(CLI::IsMember({"yaml", "json"}));
   CLI11_PARSE(app, argc, argv);
+  if (*del && files.empty() == (kind.empty() || name.empty())) {
+    std::fprintf(stderr, "netaccelctl delete: give -f FILE, or KIND and NAME\n");
+    return 2;
+  }
 
   Bus bus;
   if (int r = sd_bus_open_system(&bus.b); r < 0) {
@@ -191,5 +214,11 @@ int main(int argc, char** argv) {
   if (*sm_disable) return sockmap_call(bus.b, "Disable", cgroup);
   if (*sm_add_pod) return sockmap_add_pod(bus.b, pod_ip, pod_netns);
   if (*sm_del_pod) return sockmap_call(bus.b, "RemoveSidecarPod", pod_ip);
+  namespace ctl = netaccel::ctl;
+  if (*apply) return ctl::agent_apply(bus.b, files);
+  if (*del) return files.empty() ? ctl::agent_delete(bus.b, kind, ns, name) : ctl::agent_delete_files(bus.b, files);
+  if (*get && (kind == "endpoints" || kind == "endpoint" || kind == "ep"))
+    return ctl::agent_get_endpoints(bus.b, output);
+  if (*get) return ctl::agent_get(bus.b, kind, name, ns, all_ns, output);
   return 1;
 }

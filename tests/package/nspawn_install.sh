@@ -1,21 +1,30 @@
 #!/bin/bash
 # Boots systemd as PID 1 in systemd-nspawn on a Debian tree, installs the RPMs with rpm, and
 # checks netaccel-fwd as an administrator would: enable --now, busctl, a denied call from
-# nobody, restart keeps the data path, disable --now leaves no pins, rpm -e.
+# nobody, restart keeps the data path, disable --now leaves no pins, rpm -e; the same for
+# netaccel-sockmap, and netaccel-agent (apply, state across restart, nobody denied, purge on erase).
 set -uo pipefail
 OUT=$1
 command -v systemd-nspawn >/dev/null || { echo "SKIP: systemd-nspawn not installed (systemd-container)"; exit 77; }
 command -v debootstrap >/dev/null || { echo "SKIP: debootstrap not installed"; exit 77; }
 [ "$(id -u)" -eq 0 ] || { echo "SKIP: needs root"; exit 77; }
 ROOT=${NETACCEL_NSPAWN_ROOT:-/var/cache/netaccel-test/rootfs}
+# The shared libraries the installed binaries link (rpm -i --nodeps does not pull them in).
+RUNTIME_LIBS=libbpf1,libnl-3-200,libnl-route-3-200,libiniparser1,libyaml-cpp0.7
 if [ ! -x "$ROOT/lib/systemd/systemd" ]; then
   mirror=$(sed -n 's/^URIs: //p' /etc/apt/sources.list.d/debian.sources 2>/dev/null | head -1)
   mirror=${mirror:-http://deb.debian.org/debian}
   rm -rf "$ROOT.tmp" && mkdir -p "$(dirname "$ROOT")"
   debootstrap --variant=minbase \
-    --include=systemd,systemd-sysv,dbus,rpm,iproute2,libbpf1,libnl-3-200,libnl-route-3-200,libiniparser1 \
+    --include=systemd,systemd-sysv,dbus,rpm,iproute2,$RUNTIME_LIBS \
     bookworm "$ROOT.tmp" "$mirror" > "$OUT.debootstrap.log" 2>&1 || { tail -20 "$OUT.debootstrap.log"; exit 1; }
   mv "$ROOT.tmp" "$ROOT"
+fi
+# A tree cached by an older version of this script may lack a library added since.
+missing=$(for l in ${RUNTIME_LIBS//,/ }; do chroot "$ROOT" dpkg -s "$l" >/dev/null 2>&1 || echo "$l"; done)
+if [ -n "$missing" ]; then
+  chroot "$ROOT" apt-get install -y --no-install-recommends $missing > "$OUT.apt.log" 2>&1 ||
+    { tail -20 "$OUT.apt.log"; echo "FAIL: cannot add $missing to $ROOT"; exit 1; }
 fi
 
 PAY=$(mktemp -d /tmp/netaccel-nspawn.XXXXXX)
@@ -24,7 +33,7 @@ cleanup() { rm -rf "$PAY"; rm -rf "$BPF" 2>/dev/null; }
 trap cleanup EXIT
 mountpoint -q /sys/fs/bpf || mount -t bpf bpf /sys/fs/bpf
 mkdir -p "$BPF" "$PAY/out"
-cp "$OUT"/rpm/netaccel-0*.rpm "$OUT"/rpm/netaccel-fwd-0*.rpm "$OUT"/rpm/netaccel-sockmap-0*.rpm "$PAY/"
+cp "$OUT"/rpm/netaccel-0*.rpm "$OUT"/rpm/netaccel-fwd-0*.rpm "$OUT"/rpm/netaccel-sockmap-0*.rpm "$OUT"/rpm/netaccel-agent-0*.rpm "$PAY/"
 
 cat > "$PAY/run-inside.sh" <<'INSIDE'
 #!/bin/bash
@@ -62,6 +71,16 @@ journalctl -b -u netaccel-sockmap.service --no-pager > $O/sm-journal
 systemctl disable --now netaccel-sockmap.service
 sleep 1
 ls -A /sys/fs/bpf/netaccel/ > $O/sm-pins-after-disable 2>&1
+systemctl enable --now netaccel-agent.service; echo $? > $O/ag-enable
+printf 'apiVersion: v1\nkind: Namespace\nmetadata: {name: shop}\n' > /tmp/ns.yaml
+netaccelctl apply -f /tmp/ns.yaml > $O/ag-apply 2>&1
+systemctl restart netaccel-agent.service
+netaccelctl get ns shop > $O/ag-get 2>&1
+runuser -u nobody -- netaccelctl apply -f /tmp/ns.yaml > $O/ag-nobody 2>&1; echo "rc=$?" >> $O/ag-nobody
+ls /var/lib/netaccel/agent > $O/ag-state 2>&1
+journalctl -b -u netaccel-agent.service --no-pager > $O/ag-journal
+rpm -e netaccel-agent; echo $? > $O/ag-erase
+ls -A /var/lib/netaccel/agent > $O/ag-state-after 2>&1
 rpm -e netaccel-sockmap netaccel-fwd netaccel; echo $? > $O/erase
 echo done > $O/done
 INSIDE
@@ -105,12 +124,19 @@ check "sockmap: the whole node (cgroup v2 root) is enabled by default" "grep -q 
 check "sockmap: nobody may not change" "grep -q 'Access denied' $O/sm-nobody"
 check "sockmap: links and maps pinned while running" "grep -q link_msg $O/sm-pins-running && grep -q sm_sockets $O/sm-pins-running"
 check "sockmap: disable --now leaves no pins" "[ ! -s $O/sm-pins-after-disable ] || grep -q 'No such file' $O/sm-pins-after-disable"
+check "agent: enable --now succeeded" "grep -qx 0 $O/ag-enable"
+check "agent: netaccelctl apply creates" "grep -q 'namespace/shop created' $O/ag-apply"
+check "agent: the object survives a restart" "grep -q '^shop ' $O/ag-get"
+check "agent: nobody may not apply" "grep -q 'AccessDenied' $O/ag-nobody && grep -q 'rc=1' $O/ag-nobody"
+check "agent: state in /var/lib/netaccel/agent" "grep -q objects.yaml $O/ag-state"
+check "agent: rpm -e removes its state" "grep -qx 0 $O/ag-erase && grep -q 'No such file' $O/ag-state-after"
 check "rpm -e succeeded" "grep -qx 0 $O/erase"
 if [ $fail -ne 0 ]; then
   echo "---- payload log"; tail -60 $O/log
   echo "---- unit status"; cat $O/status-unit 2>/dev/null
   echo "---- journal"; tail -30 $O/journal 2>/dev/null
   echo "---- sockmap journal"; tail -20 $O/sm-journal 2>/dev/null
+  echo "---- agent journal"; tail -20 $O/ag-journal 2>/dev/null; cat $O/ag-apply $O/ag-get 2>/dev/null
   echo "---- console"; tail -30 $O/console.log
 fi
 exit $fail

@@ -9,36 +9,31 @@ command -v rpmbuild >/dev/null || { echo "SKIP: rpmbuild not installed"; exit 77
 rm -rf "$OUT/rpm"
 "$SRC/spec/build-rpm.sh" --prebuilt "$BUILD" "$OUT/rpm" > "$OUT.rpmbuild.log" 2>&1 || { tail -40 "$OUT.rpmbuild.log"; exit 1; }
 fail=0
-for p in netaccel netaccel-fwd netaccel-sockmap netaccel-iptables netaccel-selinux libgazelle libgazelle-dpdk libgazelle-devel; do
+for p in netaccel netaccel-fwd netaccel-sockmap netaccel-iptables netaccel-agent netaccel-selinux libgazelle libgazelle-dpdk libgazelle-devel; do
   ls "$OUT/rpm/$p-0"*.rpm >/dev/null 2>&1 || { echo "FAIL: no $p package"; fail=1; }
 done
-fwd=$(ls "$OUT"/rpm/netaccel-fwd-0*.rpm)
-files=$(rpm -qpl "$fwd")
-for f in /usr/sbin/netaccel-fwd /usr/lib/systemd/system/netaccel-fwd.service \
-         /usr/share/dbus-1/system.d/org.openeuler.NetAccel1.Fwd.conf /etc/netaccel/fwd.conf; do
-  grep -qx "$f" <<<"$files" || { echo "FAIL: $f not in netaccel-fwd"; fail=1; }
-done
-scripts=$(rpm -qp --scripts "$fwd")
-grep -q '%systemd' <<<"$scripts" && { echo "FAIL: systemd macros left unexpanded"; fail=1; }
-grep -q 'systemctl --no-reload preset netaccel-fwd.service' <<<"$scripts" || { echo "FAIL: no preset in %post"; fail=1; }
-grep -q 'netaccel-fwd --purge' <<<"$scripts" || { echo "FAIL: uninstall does not purge"; fail=1; }
-smap=$(ls "$OUT"/rpm/netaccel-sockmap-0*.rpm)
-smap_files=$(rpm -qpl "$smap")
-for f in /usr/sbin/netaccel-sockmap /usr/lib/systemd/system/netaccel-sockmap.service \
-         /usr/share/dbus-1/system.d/org.openeuler.NetAccel1.Sockmap.conf /etc/netaccel/sockmap.conf; do
-  grep -qx "$f" <<<"$smap_files" || { echo "FAIL: $f not in netaccel-sockmap"; fail=1; }
-done
-smap_scripts=$(rpm -qp --scripts "$smap")
-grep -q 'netaccel-sockmap --purge' <<<"$smap_scripts" || { echo "FAIL: sockmap uninstall does not purge"; fail=1; }
-ipt=$(ls "$OUT"/rpm/netaccel-iptables-0*.rpm)
-ipt_files=$(rpm -qpl "$ipt")
-for f in /usr/sbin/netaccel-iptablesd /usr/sbin/netaccel-iptables-restore /usr/sbin/netaccel-iptables-save /usr/sbin/netaccel-iptables \
-         /usr/lib/systemd/system/netaccel-iptables.service /usr/share/dbus-1/system.d/org.openeuler.NetAccel1.Iptables.conf \
-         /etc/netaccel/iptables.conf; do
-  grep -qx "$f" <<<"$ipt_files" || { echo "FAIL: $f not in netaccel-iptables"; fail=1; }
-done
-ipt_scripts=$(rpm -qp --scripts "$ipt")
-grep -q 'netaccel-iptablesd --purge' <<<"$ipt_scripts" || { echo "FAIL: iptables uninstall does not purge"; fail=1; }
+# A service package ships its daemon, unit, bus policy and config, and its uninstall purges.
+service_pkg() {  # PACKAGE DAEMON BUS_SUFFIX CONF [MORE_FILES...]
+  local pkg=$1 daemon=$2 bus=$3 conf=$4
+  shift 4
+  local rpm files scripts
+  rpm=$(ls "$OUT"/rpm/"$pkg"-0*.rpm)
+  files=$(rpm -qpl "$rpm")
+  scripts=$(rpm -qp --scripts "$rpm")
+  for f in /usr/sbin/"$daemon" /usr/lib/systemd/system/"$pkg".service \
+           /usr/share/dbus-1/system.d/org.openeuler.NetAccel1."$bus".conf /etc/netaccel/"$conf" "$@"; do
+    grep -qx "$f" <<<"$files" || { echo "FAIL: $f not in $pkg"; fail=1; }
+  done
+  grep -q "$daemon --purge" <<<"$scripts" || { echo "FAIL: $pkg uninstall does not purge"; fail=1; }
+}
+service_pkg netaccel-fwd netaccel-fwd Fwd fwd.conf
+service_pkg netaccel-sockmap netaccel-sockmap Sockmap sockmap.conf
+service_pkg netaccel-iptables netaccel-iptablesd Iptables iptables.conf \
+  /usr/sbin/netaccel-iptables-restore /usr/sbin/netaccel-iptables-save /usr/sbin/netaccel-iptables
+service_pkg netaccel-agent netaccel-agent Agent agent.conf
+fwd_scripts=$(rpm -qp --scripts "$(ls "$OUT"/rpm/netaccel-fwd-0*.rpm)")
+grep -q '%systemd' <<<"$fwd_scripts" && { echo "FAIL: systemd macros left unexpanded"; fail=1; }
+grep -q 'systemctl --no-reload preset netaccel-fwd.service' <<<"$fwd_scripts" || { echo "FAIL: no preset in %post"; fail=1; }
 # File lists are read into variables first: `rpm -qpl | grep -q` under pipefail fails
 # whenever grep exits before rpm has written everything (SIGPIPE).
 files_of() { rpm -qpl "$(ls "$OUT"/rpm/"$1"-0*.rpm)"; }
@@ -57,6 +52,7 @@ man_in() { grep -q "^/usr/share/man/man$3/$2\.$3" <<<"$(files_of "$1")" || { ech
 man_in netaccel netaccelctl 8
 man_in netaccel-fwd netaccel-fwd 8
 man_in netaccel-sockmap netaccel-sockmap 8
+man_in netaccel-agent netaccel-agent 8
 for m in netaccel-iptablesd netaccel-iptables netaccel-iptables-restore netaccel-iptables-save netaccel-ip6tables \
          netaccel-ip6tables-restore netaccel-ip6tables-save; do man_in netaccel-iptables $m 8; done
 man_in libgazelle gazellectl 8

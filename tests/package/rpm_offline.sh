@@ -20,7 +20,7 @@ unshare --net -- runuser -u nobody -- env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin 
     exec "$0/spec/build-rpm.sh" "$1/rpm"' "$work/src" "$work" > "$OUT.offline.log" 2>&1
 rc=$?
 [ $rc -eq 0 ] || { tail -40 "$OUT.offline.log"; echo "FAIL: offline rpmbuild as nobody exited $rc"; exit 1; }
-for p in netaccel netaccel-fwd netaccel-sockmap netaccel-iptables netaccel-selinux libgazelle libgazelle-dpdk libgazelle-devel; do
+for p in netaccel netaccel-fwd netaccel-sockmap netaccel-iptables netaccel-agent netaccel-selinux libgazelle libgazelle-dpdk libgazelle-devel; do
   ls "$work/rpm/$p-0"*.rpm >/dev/null 2>&1 || { echo "FAIL: no $p package"; exit 1; }
 done
 echo "offline rpm build as nobody: $(ls "$work/rpm" | tr '\n' ' ')"

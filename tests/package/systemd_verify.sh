@@ -6,11 +6,11 @@ OUT=$1
 command -v systemd-analyze >/dev/null || { echo "SKIP: no systemd-analyze"; exit 77; }
 root=$(mktemp -d /tmp/netaccel-verify.XXXXXX)
 trap 'rm -rf "$root"' EXIT
-(cd "$root" && for r in "$OUT"/rpm/netaccel-0*.rpm "$OUT"/rpm/netaccel-fwd-0*.rpm "$OUT"/rpm/netaccel-sockmap-0*.rpm "$OUT"/rpm/netaccel-iptables-0*.rpm; do rpm2cpio "$r" | cpio -idm --quiet; done)
+(cd "$root" && for r in "$OUT"/rpm/netaccel-0*.rpm "$OUT"/rpm/netaccel-fwd-0*.rpm "$OUT"/rpm/netaccel-sockmap-0*.rpm "$OUT"/rpm/netaccel-iptables-0*.rpm "$OUT"/rpm/netaccel-agent-0*.rpm; do rpm2cpio "$r" | cpio -idm --quiet; done)
 mkdir -p "$root/bin" "$root/usr/lib/systemd/system"
 cp /bin/sh "$root/bin/sh"
 cp -rn /lib/systemd/system/* "$root/usr/lib/systemd/system/"
-for unit in netaccel-fwd.service netaccel-sockmap.service netaccel-iptables.service; do
+for unit in netaccel-fwd.service netaccel-sockmap.service netaccel-iptables.service netaccel-agent.service; do
   systemd-analyze verify --man=no --root="$root" /usr/lib/systemd/system/$unit
   echo "systemd-analyze verify $unit: ok"
   systemd-analyze security --offline=yes "$root/usr/lib/systemd/system/$unit" | tail -1

@@ -36,12 +36,18 @@ const char* endpoint_change_name(EndpointChange c) {
 }
 }  // namespace
 
+// a(ss): (source, yaml) per file; the whole array is one change.
 int AgentBus::apply(sd_bus_message* m, void* u, sd_bus_error* e) {
   auto* self = static_cast<AgentBus*>(u);
-  const char *yaml = nullptr, *source = nullptr;
-  if (int r = sd_bus_message_read(m, "ss", &yaml, &source); r < 0) return r;
+  std::vector<YamlSource> sources;
+  int r = sd_bus_message_enter_container(m, 'a', "(ss)");
+  const char *source = nullptr, *yaml = nullptr;
+  while (r >= 0 && (r = sd_bus_message_read(m, "(ss)", &source, &yaml)) > 0) sources.push_back({*source ? source : "Apply", yaml});
+  if (r >= 0) r = sd_bus_message_exit_container(m);
+  if (r < 0) return r;
   if (auto st = authorize_change(m); !st) return bus_fail(e, st.error());
-  return reply_changes(m, e, self->svc_.apply(yaml, *source ? source : "Apply"), std::string("Apply(") + source + ")");
+  if (sources.empty()) return bus_fail(e, make_error(Errc::invalid_argument, "Apply: no files given"));
+  return reply_changes(m, e, self->svc_.apply(sources), "Apply(" + sources.front().name + (sources.size() > 1 ? ", ..." : "") + ")");
 }
 
 int AgentBus::remove(sd_bus_message* m, void* u, sd_bus_error* e) {
@@ -129,7 +135,7 @@ int AgentBus::prop(sd_bus*, const char*, const char*, const char* name, sd_bus_m
 Status AgentBus::register_object() {
   static const sd_bus_vtable vtable[] = {
       SD_BUS_VTABLE_START(0),
-      SD_BUS_METHOD_WITH_NAMES("Apply", "ss", SD_BUS_PARAM(yaml) SD_BUS_PARAM(source), "a(ssss)", SD_BUS_PARAM(changes), &AgentBus::apply,
+      SD_BUS_METHOD_WITH_NAMES("Apply", "a(ss)", SD_BUS_PARAM(files), "a(ssss)", SD_BUS_PARAM(changes), &AgentBus::apply,
                                SD_BUS_VTABLE_UNPRIVILEGED),
       SD_BUS_METHOD_WITH_NAMES("Delete", "ss", SD_BUS_PARAM(yaml) SD_BUS_PARAM(source), "a(ssss)", SD_BUS_PARAM(changes), &AgentBus::remove,
                                SD_BUS_VTABLE_UNPRIVILEGED),

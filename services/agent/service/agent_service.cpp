@@ -56,9 +56,9 @@ Result<std::vector<Change>> AgentService::commit(ObjectStore next, Result<std::v
   return changes;
 }
 
-Result<std::vector<Change>> AgentService::apply(const std::string& yaml, const std::string& source) {
+Result<std::vector<Change>> AgentService::apply(const std::vector<YamlSource>& sources) {
   ObjectStore next = objects_;
-  auto changes = next.apply(yaml, source);
+  auto changes = next.apply(sources);
   return commit(std::move(next), std::move(changes));
 }
 

@@ -29,7 +29,7 @@ class AgentService {
   // the start rather than starting empty and overwriting it.
   static Result<AgentService> open(const AgentConfig& cfg);
 
-  Result<std::vector<Change>> apply(const std::string& yaml, const std::string& source);
+  Result<std::vector<Change>> apply(const std::vector<YamlSource>& sources);
   Result<std::vector<Change>> remove(const std::string& yaml, const std::string& source);
   Result<std::vector<Change>> remove(const std::string& kind, const std::string& ns, const std::string& name);
   // Multi-document YAML of the objects of `kind` (any spelling kubectl takes); ns empty:

@@ -72,13 +72,26 @@ bool ObjectStore::namespace_exists(const std::string& ns, const std::vector<Pars
 }
 
 Result<std::vector<Change>> ObjectStore::apply(const std::string& yaml, const std::string& source) {
-  auto parsed = parse(yaml, source);
-  if (!parsed) return parsed.error();
-  for (const auto& p : *parsed)
-    if (!p.key.ns.empty() && !namespace_exists(p.key.ns, *parsed))
-      return make_error(Errc::not_found, source + ": " + p.key.str() + ": namespace '" + p.key.ns + "' does not exist (apply it first or in the same file)");
+  return apply(std::vector<YamlSource>{{source, yaml}});
+}
+
+Result<std::vector<Change>> ObjectStore::apply(const std::vector<YamlSource>& sources) {
+  std::vector<Parsed> all;
+  std::vector<std::string> origin;  // the source of each parsed object, for the namespace error
+  for (const auto& src : sources) {
+    auto parsed = parse(src.text, src.name);
+    if (!parsed) return parsed.error();
+    for (auto& p : *parsed) {
+      all.push_back(std::move(p));
+      origin.push_back(src.name);
+    }
+  }
+  for (size_t i = 0; i < all.size(); ++i)
+    if (!all[i].key.ns.empty() && !namespace_exists(all[i].key.ns, all))
+      return make_error(Errc::not_found, origin[i] + ": " + all[i].key.str() + ": namespace '" + all[i].key.ns +
+                                             "' does not exist (apply it first or in the same change)");
   std::vector<Change> changes;
-  for (auto& p : *parsed) {
+  for (auto& p : all) {
     auto it = objects_.find(p.key);
     ChangeKind what = it == objects_.end()                       ? ChangeKind::created
                       : to_yaml_text(it->second) == to_yaml_text(p.doc) ? ChangeKind::unchanged

@@ -19,6 +19,11 @@ namespace netaccel::agent {
 enum class ChangeKind { created, configured, unchanged, deleted };
 const char* change_name(ChangeKind k);  // kubectl's words: "created", "configured", ...
 
+// One file's text and the name errors give it.
+struct YamlSource {
+  std::string name, text;
+};
+
 struct Change {
   ChangeKind what;
   ObjectKey key;
@@ -31,6 +36,8 @@ class ObjectStore {
   // Every document of `yaml` (`source` names it in errors: "web.yaml: document 2 (...)");
   // a `kind: List` contributes its items. Nothing changes unless all documents are valid.
   Result<std::vector<Change>> apply(const std::string& yaml, const std::string& source);
+  // Several files as one change (apply -f DIR): all of them or none.
+  Result<std::vector<Change>> apply(const std::vector<YamlSource>& sources);
   // delete -f: every object the documents name must exist; deleting a Namespace deletes
   // what is in it (as the API server does).
   Result<std::vector<Change>> remove(const std::string& yaml, const std::string& source);
