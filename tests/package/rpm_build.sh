@@ -30,7 +30,7 @@ service_pkg netaccel-fwd netaccel-fwd Fwd fwd.conf
 service_pkg netaccel-sockmap netaccel-sockmap Sockmap sockmap.conf
 service_pkg netaccel-iptables netaccel-iptablesd Iptables iptables.conf \
   /usr/sbin/netaccel-iptables-restore /usr/sbin/netaccel-iptables-save /usr/sbin/netaccel-iptables
-service_pkg netaccel-agent netaccel-agent Agent agent.conf
+service_pkg netaccel-agent netaccel-agent Agent agent.conf /usr/libexec/cni/netaccel /opt/cni/bin/netaccel /etc/cni/net.d/87-netaccel.conflist.sample
 fwd_scripts=$(rpm -qp --scripts "$(ls "$OUT"/rpm/netaccel-fwd-0*.rpm)")
 grep -q '%systemd' <<<"$fwd_scripts" && { echo "FAIL: systemd macros left unexpanded"; fail=1; }
 grep -q 'systemctl --no-reload preset netaccel-fwd.service' <<<"$fwd_scripts" || { echo "FAIL: no preset in %post"; fail=1; }
@@ -53,6 +53,7 @@ man_in netaccel netaccelctl 8
 man_in netaccel-fwd netaccel-fwd 8
 man_in netaccel-sockmap netaccel-sockmap 8
 man_in netaccel-agent netaccel-agent 8
+man_in netaccel-agent netaccel-cni 8
 for m in netaccel-iptablesd netaccel-iptables netaccel-iptables-restore netaccel-iptables-save netaccel-ip6tables \
          netaccel-ip6tables-restore netaccel-ip6tables-save; do man_in netaccel-iptables $m 8; done
 man_in libgazelle gazellectl 8
