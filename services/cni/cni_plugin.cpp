@@ -45,6 +45,8 @@ std::variant<Invocation, CniError> parse_invocation(const CniEnv& env, const std
     return CniError{CniCode::incompatible_version, "cniVersion " + inv.version + " is not supported", "supported: 0.3.0-1.0.0"};
   for (const char* f : {"name", "type"})
     if (!inv.config.contains(f) || !inv.config[f].is_string()) return config_error(std::string(f) + ": required");
+  if (inv.config.contains("busAddress") && (!inv.config["busAddress"].is_string() || inv.config["busAddress"].get<std::string>().empty()))
+    return config_error("busAddress: must be a D-Bus address such as unix:path=/run/dbus/system_bus_socket");
   if (inv.config.contains("prevResult") && !inv.config["prevResult"].is_object()) return config_error("prevResult: must be an object");
   if (env.command == "ADD" && !inv.config.contains("prevResult"))
     return config_error("prevResult: missing; netaccel is a chained plugin (put it after bridge or ptp in the conflist)");
@@ -74,7 +76,7 @@ std::variant<nlohmann::json, CniError> endpoint_of(const Invocation& inv, const 
   if (container_index < 0)
     return config_error("prevResult.interfaces: no interface " + inv.env.ifname + " in the container (the plugin before did not create it)");
   nlohmann::json ep = {{"containerId", inv.env.container_id}, {"ifname", inv.env.ifname}, {"netns", inv.env.netns},
-                       {"hostVeth", host_veth}};
+                       {"hostVeth", host_veth}, {"bridge", bridge}};
   const auto ips = prev.value("ips", nlohmann::json::array());
   for (size_t i = 0; ips.is_array() && i < ips.size(); ++i) {
     const auto& ip = ips[i];

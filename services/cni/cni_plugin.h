@@ -21,7 +21,8 @@ enum class CniCode {
   decode_failure = 6,
   invalid_config = 7,
   try_again_later = 11,
-  not_registered = 100,  // plugin-specific (>= 100): CHECK found no endpoint
+  not_registered = 100,    // plugin-specific (>= 100): CHECK found no endpoint
+  fastpath_missing = 101,  // CHECK: a running netaccel service lacks the pod's fast path
 };
 
 struct CniError {
@@ -38,6 +39,9 @@ struct Invocation {
   CniEnv env;
   nlohmann::json config;  // the network config from stdin
   std::string version;    // config's cniVersion
+  // "busAddress" in the config: the bus netaccel-agent is on, for runtimes that run DEL
+  // without the caller's environment (podman's cleanup); empty: the system bus.
+  std::string bus_address() const { return config.value("busAddress", ""); }
 };
 
 // Checks the environment and the config; errors name the variable or field.

@@ -38,9 +38,16 @@ struct AgentCall {
     sd_bus_error_free(&err);
     sd_bus_flush_close_unref(bus);
   }
-  bool connect() {
-    if (int r = sd_bus_open_system(&bus); r < 0) {
-      failure = std::string("system bus: ") + strerror(-r);
+  bool connect(const std::string& address) {
+    int r = 0;
+    if (address.empty()) {
+      r = sd_bus_open_system(&bus);
+    } else if ((r = sd_bus_new(&bus)) >= 0 && (r = sd_bus_set_address(bus, address.c_str())) >= 0 &&
+               (r = sd_bus_set_bus_client(bus, 1)) >= 0) {
+      r = sd_bus_start(bus);
+    }
+    if (r < 0) {
+      failure = (address.empty() ? std::string("system bus") : "bus " + address) + ": " + strerror(-r);
       return false;
     }
     return true;
@@ -77,7 +84,7 @@ int main() {
     auto ep = endpoint_of(inv, is_bridge);
     if (auto* err = std::get_if<CniError>(&ep)) return fail(inv.version, *err);
     AgentCall c;
-    if (!c.connect() || !c.done(sd_bus_call_method(c.bus, ag::kBusName, ag::kObjectPath, ag::kInterface, "RegisterEndpoint", &c.err,
+    if (!c.connect(inv.bus_address()) || !c.done(sd_bus_call_method(c.bus, ag::kBusName, ag::kObjectPath, ag::kInterface, "RegisterEndpoint", &c.err,
                                                    &c.reply, "s", std::get<nlohmann::json>(ep).dump().c_str()),
                                 "RegisterEndpoint"))
       std::fprintf(stderr, "netaccel: warning: %s; pod %s keeps the kernel data path\n", c.failure.c_str(), e.container_id.c_str());
@@ -86,18 +93,24 @@ int main() {
   }
   if (e.command == "DEL") {  // idempotent: a pod never added, or DEL twice, is not an error
     AgentCall c;
-    if (!c.connect() || !c.done(sd_bus_call_method(c.bus, ag::kBusName, ag::kObjectPath, ag::kInterface, "UnregisterEndpoint", &c.err,
+    if (!c.connect(inv.bus_address()) || !c.done(sd_bus_call_method(c.bus, ag::kBusName, ag::kObjectPath, ag::kInterface, "UnregisterEndpoint", &c.err,
                                                    &c.reply, "ss", e.container_id.c_str(), e.ifname.c_str()),
                                 "UnregisterEndpoint"))
       std::fprintf(stderr, "netaccel: warning: %s\n", c.failure.c_str());
     return 0;
   }
-  // CHECK: the endpoint is what the agent holds.
+  // CHECK: the agent holds the endpoint, and the services that run have its fast path.
   AgentCall c;
   const std::string id = e.container_id + "/" + e.ifname;
-  if (!c.connect() ||
-      !c.done(sd_bus_call_method(c.bus, ag::kBusName, ag::kObjectPath, ag::kInterface, "GetEndpoint", &c.err, &c.reply, "s", id.c_str()),
-              "GetEndpoint"))
-    return fail(inv.version, {c.not_found() ? CniCode::not_registered : CniCode::try_again_later, c.failure, id});
+  if (!c.connect(inv.bus_address()) ||
+      !c.done(sd_bus_call_method(c.bus, ag::kBusName, ag::kObjectPath, ag::kInterface, "CheckEndpoint", &c.err, &c.reply, "s", id.c_str()),
+              "CheckEndpoint")) {
+    if (!c.not_found()) return fail(inv.version, {CniCode::try_again_later, c.failure, id});
+    bool unknown = c.failure.find("endpoint " + id) != std::string::npos;
+    return fail(inv.version, {unknown ? CniCode::not_registered : CniCode::fastpath_missing, c.failure, id});
+  }
+  const char* warning = nullptr;
+  if (sd_bus_message_enter_container(c.reply, 'a', "s") >= 0)
+    while (sd_bus_message_read(c.reply, "s", &warning) > 0) std::fprintf(stderr, "netaccel: warning: %s\n", warning);
   return 0;
 }

@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <sys/socket.h>
 
+#include "netaccel/core/cgroup.h"
 #include "netaccel/core/log.h"
 #include "netaccel/core/netns.h"
 #include "netaccel/core/unique_fd.h"
@@ -28,11 +29,7 @@ Result<EnabledCgroup> RealCgroupFs::resolve(const std::string& path) const {
   return EnabledCgroup{static_cast<uint64_t>(st.st_ino), real};
 }
 
-std::string RealCgroupFs::root() const {
-  struct statfs fs{};
-  if (statfs("/sys/fs/cgroup", &fs) == 0 && fs.f_type == CGROUP2_SUPER_MAGIC) return "/sys/fs/cgroup";
-  return "/sys/fs/cgroup/unified";
-}
+std::string RealCgroupFs::root() const { return cgroup2_root(); }
 
 Result<uint64_t> RealCgroupFs::netns_cookie(const std::string& netns_path) const {
   UniqueFd ns(::open(netns_path.c_str(), O_RDONLY | O_CLOEXEC));

@@ -11,8 +11,9 @@ namespace netaccel::test {
 
 ServiceUnderTest::ServiceUnderTest(std::string name, std::string bus_name, std::string dir)
     : name_(std::move(name)), bus_name_(std::move(bus_name)), dir_(std::move(dir)) {
-  auto bus = sh(source_dir() + "/tests/lib/private-bus.sh start " + dir_ + "/bus " + source_dir() + "/systemd/" +
-                bus_name_ + ".conf");
+  // Every shipped policy, as on a node: daemons on one bus call each other (agent -> fwd).
+  auto bus = sh(source_dir() + "/tests/lib/private-bus.sh start " + dir_ + "/bus " + source_dir() +
+                "/systemd/org.openeuler.NetAccel1.*.conf");
   if (bus.status != 0) {
     ADD_FAILURE() << "private bus: " << bus.out;
     return;
@@ -20,9 +21,14 @@ ServiceUnderTest::ServiceUnderTest(std::string name, std::string bus_name, std::
   address_ = bus.out.substr(0, bus.out.find(' '));
 }
 
+ServiceUnderTest::ServiceUnderTest(std::string name, std::string bus_name, std::string dir, const ServiceUnderTest& other)
+    : name_(std::move(name)), bus_name_(std::move(bus_name)), dir_(std::move(dir)), address_(other.address_), owns_bus_(false) {
+  sh("mkdir -p " + dir_);
+}
+
 ServiceUnderTest::~ServiceUnderTest() {
   stop();
-  sh(source_dir() + "/tests/lib/private-bus.sh stop " + dir_ + "/bus");
+  if (owns_bus_) sh(source_dir() + "/tests/lib/private-bus.sh stop " + dir_ + "/bus");
 }
 
 std::string ServiceUnderTest::binary() const {

@@ -14,6 +14,8 @@ class ServiceUnderTest {
  public:
   // name: "fwd" or "sockmap"; dir: scratch directory owned by the caller.
   ServiceUnderTest(std::string name, std::string bus_name, std::string dir);
+  // A second daemon on `other`'s bus (a node runs several): dir holds only its log.
+  ServiceUnderTest(std::string name, std::string bus_name, std::string dir, const ServiceUnderTest& other);
   ~ServiceUnderTest();
   ServiceUnderTest(const ServiceUnderTest&) = delete;
   ServiceUnderTest& operator=(const ServiceUnderTest&) = delete;
@@ -36,6 +38,7 @@ class ServiceUnderTest {
  private:
   std::string name_, bus_name_, dir_, address_, binary_;
   Process daemon_;
+  bool owns_bus_ = true;
 };
 
 }  // namespace netaccel::test

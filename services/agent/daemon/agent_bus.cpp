@@ -122,6 +122,21 @@ int AgentBus::get_endpoint(sd_bus_message* m, void* u, sd_bus_error* e) {
   return sd_bus_reply_method_return(m, "s", to_json(*ep).dump().c_str());
 }
 
+// as: the warnings (a service not running), or the named error CNI CHECK turns into its own.
+int AgentBus::check_endpoint(sd_bus_message* m, void* u, sd_bus_error* e) {
+  auto* self = static_cast<AgentBus*>(u);
+  const char* id = nullptr;
+  if (int r = sd_bus_message_read(m, "s", &id); r < 0) return r;
+  auto warnings = self->svc_.check_endpoint(id);
+  if (!warnings) return bus_fail(e, warnings.error());
+  sd_bus_message* reply = nullptr;
+  int r = sd_bus_message_new_method_return(m, &reply);
+  if (r >= 0) r = sd_bus_message_open_container(reply, 'a', "s");
+  for (const auto& w : *warnings)
+    if (r >= 0) r = sd_bus_message_append(reply, "s", w.c_str());
+  return bus_finish_container_reply(reply, r);
+}
+
 int AgentBus::prop(sd_bus*, const char*, const char*, const char* name, sd_bus_message* reply, void* u, sd_bus_error*) {
   auto* self = static_cast<AgentBus*>(u);
   if (std::strcmp(name, "Version") == 0) return sd_bus_message_append(reply, "s", NETACCEL_VERSION);
@@ -150,6 +165,8 @@ Status AgentBus::register_object() {
       SD_BUS_METHOD_WITH_NAMES("ListEndpoints", "", , "a(sssssss)", SD_BUS_PARAM(endpoints), &AgentBus::list_endpoints,
                                SD_BUS_VTABLE_UNPRIVILEGED),
       SD_BUS_METHOD_WITH_NAMES("GetEndpoint", "s", SD_BUS_PARAM(id), "s", SD_BUS_PARAM(endpoint), &AgentBus::get_endpoint,
+                               SD_BUS_VTABLE_UNPRIVILEGED),
+      SD_BUS_METHOD_WITH_NAMES("CheckEndpoint", "s", SD_BUS_PARAM(id), "as", SD_BUS_PARAM(warnings), &AgentBus::check_endpoint,
                                SD_BUS_VTABLE_UNPRIVILEGED),
       SD_BUS_SIGNAL_WITH_NAMES("ObjectChanged", "ssss", SD_BUS_PARAM(change) SD_BUS_PARAM(kind) SD_BUS_PARAM(namespace) SD_BUS_PARAM(name), 0),
       SD_BUS_SIGNAL_WITH_NAMES("EndpointAdded", "s", SD_BUS_PARAM(id), 0),

@@ -21,6 +21,7 @@ class AgentBus {
   static int unregister_endpoint(sd_bus_message* m, void* u, sd_bus_error* e);
   static int list_endpoints(sd_bus_message* m, void* u, sd_bus_error* e);
   static int get_endpoint(sd_bus_message* m, void* u, sd_bus_error* e);
+  static int check_endpoint(sd_bus_message* m, void* u, sd_bus_error* e);
   static int prop(sd_bus*, const char*, const char*, const char* name, sd_bus_message* reply, void* u, sd_bus_error*);
 
   BusService& bus_;

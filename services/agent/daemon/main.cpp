@@ -5,6 +5,9 @@
 #include <filesystem>
 
 #include "agent_bus.h"
+#include "dataplanes_bus.h"
+#include "fwd/dbus_api.h"
+#include "sockmap/dbus_api.h"
 #include "netaccel/core/daemon_args.h"
 #include "netaccel/core/event_loop.h"
 #include "netaccel/core/log.h"
@@ -40,6 +43,33 @@ int main(int argc, char** argv) {
     else if (*n) log::info("dropped " + std::to_string(*n) + " endpoints whose netns is gone");
   };
   gc();
+  // The fast path: pods get it as they register; a data-path service that (re)starts gets
+  // every pod again, so one that was down at ADD catches up without a new ADD.
+  agent::BusDataplanes dataplanes((*bus)->bus());
+  std::vector<sd_bus_slot*> matches;
+  if (cfg->wire_fastpath) {
+    svc->set_dataplanes(&dataplanes);
+    auto on_owner = [](sd_bus_message* m, void* u, sd_bus_error*) -> int {
+      const char *name = nullptr, *old_owner = nullptr, *new_owner = nullptr;
+      if (sd_bus_message_read(m, "sss", &name, &old_owner, &new_owner) < 0 || !*new_owner) return 0;
+      log::info(std::string(name) + " appeared: giving it this node's endpoints");
+      if (auto st = static_cast<agent::AgentService*>(u)->reconcile(); !st) log::error("reconcile: " + st.error().what());
+      return 0;
+    };
+    for (const char* name : {fwd::kBusName, sockmap::kBusName}) {
+      std::string rule = std::string("type='signal',sender='org.freedesktop.DBus',member='NameOwnerChanged',arg0='") + name + "'";
+      sd_bus_slot* slot = nullptr;
+      if (int r = sd_bus_add_match((*bus)->bus(), &slot, rule.c_str(), on_owner, &*svc); r < 0)
+        return fail_with(errno_error(r, "watch " + std::string(name)));
+      matches.push_back(slot);
+    }
+    if (auto st = svc->reconcile(); !st) log::error("reconcile: " + st.error().what());
+    auto scan = [&] {
+      if (!svc->cgroups_missing()) return;
+      if (auto n = svc->discover_cgroups(); !n) log::error("cgroup discovery: " + n.error().what());
+    };
+    if (auto st = loop->every(uint64_t{cfg->cgroup_scan_ms} * 1000, scan); !st) return fail_with(st.error());
+  }
   if (auto st = loop->every(uint64_t{cfg->gc_interval_s} * 1000000, gc); !st) return fail_with(st.error());
   if (auto st = (*bus)->publish(); !st) return fail_with(st.error());
 
@@ -48,5 +78,6 @@ int main(int argc, char** argv) {
   log::info("ready: " + status);
   int r = loop->run();
   EventLoop::notify_stopping();
+  for (auto* slot : matches) sd_bus_slot_unref(slot);
   return r < 0 ? 1 : 0;
 }

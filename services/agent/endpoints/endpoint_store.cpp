@@ -34,6 +34,7 @@ Result<Endpoint> endpoint_from_json(const nlohmann::json& j, const std::string& 
   };
   for (const Field& f : {Field{"containerId", &Endpoint::container_id, true}, {"ifname", &Endpoint::ifname, true},
                          {"netns", &Endpoint::netns, true}, {"hostVeth", &Endpoint::host_veth, false},
+                         {"bridge", &Endpoint::bridge, false},
                          {"ipv4", &Endpoint::ipv4, false}, {"ipv6", &Endpoint::ipv6, false},
                          {"podNamespace", &Endpoint::pod_namespace, false}, {"podName", &Endpoint::pod_name, false},
                          {"podUid", &Endpoint::pod_uid, false}, {"cgroup", &Endpoint::cgroup, false}}) {
@@ -46,6 +47,9 @@ Result<Endpoint> endpoint_from_json(const nlohmann::json& j, const std::string& 
     return field_error(where, "ifname", "'" + e.ifname + "' is not an interface name").error();
   if (!e.host_veth.empty() && e.host_veth.size() >= IFNAMSIZ)
     return field_error(where, "hostVeth", "'" + e.host_veth + "' is not an interface name").error();
+  if (!e.bridge.empty() && e.bridge.size() >= IFNAMSIZ)
+    return field_error(where, "bridge", "'" + e.bridge + "' is not an interface name").error();
+  if (!e.cgroup.empty() && e.cgroup[0] != '/') return field_error(where, "cgroup", "must be an absolute path").error();
   if (e.netns.empty() || e.netns[0] != '/') return field_error(where, "netns", "must be an absolute path").error();
   if (!e.ipv4.empty() && ip_family(e.ipv4) != AF_INET) return field_error(where, "ipv4", "'" + e.ipv4 + "' is not an IPv4 address").error();
   if (!e.ipv6.empty() && ip_family(e.ipv6) != AF_INET6) return field_error(where, "ipv6", "'" + e.ipv6 + "' is not an IPv6 address").error();
@@ -58,14 +62,27 @@ Result<Endpoint> endpoint_from_json(const nlohmann::json& j, const std::string& 
       e.labels[k] = v.get<std::string>();
     }
   }
+  if (j.contains("fastPath")) {
+    const auto& f = j["fastPath"];
+    if (!f.is_object()) return field_error(where, "fastPath", "must be an object").error();
+    for (const char* k : {"fwd", "sockmap"})
+      if (f.contains(k) && !f[k].is_string()) return field_error(where, std::string("fastPath.") + k, "must be a string").error();
+    for (const char* k : {"fwdOwned", "sockmapOwned"})
+      if (f.contains(k) && !f[k].is_boolean()) return field_error(where, std::string("fastPath.") + k, "must be true or false").error();
+    e.fastpath = {f.value("fwd", ""), f.value("fwdOwned", false), f.value("sockmap", ""), f.value("sockmapOwned", false)};
+    if (!e.fastpath.fwd.empty() && e.fastpath.fwd != "router" && e.fastpath.fwd != "bridge")
+      return field_error(where, "fastPath.fwd", "'" + e.fastpath.fwd + "' is not router or bridge").error();
+  }
   return e;
 }
 
 nlohmann::json to_json(const Endpoint& e) {
   return {{"containerId", e.container_id}, {"ifname", e.ifname},   {"netns", e.netns},
-          {"hostVeth", e.host_veth},       {"ipv4", e.ipv4},       {"ipv6", e.ipv6},
+          {"hostVeth", e.host_veth},       {"bridge", e.bridge},   {"ipv4", e.ipv4},       {"ipv6", e.ipv6},
           {"podNamespace", e.pod_namespace}, {"podName", e.pod_name}, {"podUid", e.pod_uid},
-          {"labels", e.labels},            {"cgroup", e.cgroup}};
+          {"labels", e.labels},            {"cgroup", e.cgroup},
+          {"fastPath", {{"fwd", e.fastpath.fwd}, {"fwdOwned", e.fastpath.fwd_owned}, {"sockmap", e.fastpath.sockmap},
+                        {"sockmapOwned", e.fastpath.sockmap_owned}}}};
 }
 
 EndpointChange EndpointStore::put(const Endpoint& e) {

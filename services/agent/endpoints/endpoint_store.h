@@ -14,14 +14,26 @@
 
 namespace netaccel::agent {
 
+// What netaccel gave the endpoint: the services are told by the agent, and it records what it
+// did so that DEL (even after a restart) undoes only its own changes.
+struct FastPath {
+  std::string fwd;           // "router" or "bridge" when netaccel-fwd has the host veth, else empty
+  bool fwd_owned = false;    // the agent attached it (not fwd's own auto-attach)
+  std::string sockmap;       // the enabled cgroup that covers the pod (its own or an ancestor)
+  bool sockmap_owned = false;  // the agent enabled exactly the pod's cgroup
+  bool operator==(const FastPath&) const = default;
+};
+
 struct Endpoint {
   std::string container_id, ifname;  // the key
   std::string netns;                 // path, as CNI_NETNS gives it
   std::string host_veth;             // host side of the pod's veth
+  std::string bridge;                // the bridge it is a port of (bridge plugin), empty for ptp
   std::string ipv4, ipv6;            // addresses without prefix; either may be empty
   std::string pod_namespace, pod_name, pod_uid;
   std::map<std::string, std::string> labels;
-  std::string cgroup;  // cgroup v2 path of the pod when the runtime said, else empty
+  std::string cgroup;  // cgroup v2 path of the pod: from the runtime, or found from its netns
+  FastPath fastpath;
 
   std::string id() const { return container_id + "/" + ifname; }
   bool operator==(const Endpoint&) const = default;

@@ -3,7 +3,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fastpath.h"
 #include "kube_kinds.h"
+#include "netaccel/core/cgroup.h"
+#include "netaccel/core/log.h"
 #include "yaml_text.h"
 #include "netaccel/core/files.h"
 
@@ -99,13 +102,31 @@ Status AgentService::commit(EndpointStore next, const std::vector<EndpointEvent>
   return {};
 }
 
+Endpoint AgentService::wired(const Endpoint& e) const {
+  if (!dp_) return e;
+  Wiring w = wire(*dp_, e);
+  for (const auto& msg : w.warnings) log::warn("endpoint " + e.id() + ": " + msg);
+  Endpoint out = e;
+  out.fastpath = w.fastpath;
+  return out;
+}
+
+void AgentService::unwired(const Endpoint& e) const {
+  if (!dp_) return;
+  for (const auto& msg : unwire(*dp_, e)) log::warn("endpoint " + e.id() + ": " + msg);
+}
+
 Result<EndpointChange> AgentService::register_endpoint(const std::string& json, const std::string& where) {
   auto j = nlohmann::json::parse(json, nullptr, false);
   if (j.is_discarded()) return make_error(Errc::parse_error, where + ": not JSON");
   auto e = endpoint_from_json(j, where);
   if (!e) return e.error();
+  // What netaccel did is the agent's record, not the caller's to say; a repeated ADD keeps it.
+  auto known = endpoints_.get(e->id());
+  e->fastpath = known ? known->fastpath : FastPath{};
+  if (e->cgroup.empty() && known) e->cgroup = known->cgroup;
   EndpointStore next = endpoints_;
-  EndpointChange what = next.put(*e);
+  EndpointChange what = next.put(wired(*e));
   std::vector<EndpointEvent> events;
   if (what != EndpointChange::unchanged) events.push_back({what, e->id()});
   if (auto st = commit(std::move(next), events); !st) return st.error();
@@ -116,6 +137,7 @@ Result<bool> AgentService::unregister_endpoint(const std::string& container_id, 
   EndpointStore next = endpoints_;
   auto gone = next.remove(container_id, ifname);
   if (!gone) return false;  // CNI DEL may come twice, or for a pod never added
+  unwired(*gone);
   if (auto st = commit(std::move(next), {{EndpointChange::removed, gone->id()}}); !st) return st.error();
   return true;
 }
@@ -124,9 +146,49 @@ Result<size_t> AgentService::collect_garbage() {
   EndpointStore next = endpoints_;
   auto gone = next.collect_garbage([](const std::string& netns) { return access(netns.c_str(), F_OK) == 0; });
   std::vector<EndpointEvent> events;
-  for (const auto& e : gone) events.push_back({EndpointChange::removed, e.id()});
+  for (const auto& e : gone) {
+    unwired(e);
+    events.push_back({EndpointChange::removed, e.id()});
+  }
   if (auto st = commit(std::move(next), events); !st) return st.error();
   return gone.size();
+}
+
+Status AgentService::reconcile() {
+  EndpointStore next = endpoints_;
+  std::vector<EndpointEvent> events;
+  for (const auto& e : endpoints_.list())
+    if (next.put(wired(e)) == EndpointChange::changed) events.push_back({EndpointChange::changed, e.id()});
+  return commit(std::move(next), events);
+}
+
+bool AgentService::cgroups_missing() const {
+  for (const auto& e : endpoints_.list())
+    if (e.cgroup.empty()) return true;
+  return false;
+}
+
+Result<size_t> AgentService::discover_cgroups() {
+  EndpointStore next = endpoints_;
+  std::vector<EndpointEvent> events;
+  const std::string root = cgroup2_root();
+  for (auto e : endpoints_.list()) {
+    if (!e.cgroup.empty()) continue;
+    auto cg = cgroup_of_netns(e.netns, root);
+    if (!cg) continue;  // not started yet, or gone (GC's business)
+    e.cgroup = *cg;
+    next.put(wired(e));
+    events.push_back({EndpointChange::changed, e.id()});
+  }
+  if (auto st = commit(std::move(next), events); !st) return st.error();
+  return events.size();
+}
+
+Result<std::vector<std::string>> AgentService::check_endpoint(const std::string& id) {
+  auto e = endpoints_.get(id);
+  if (!e) return make_error(Errc::not_found, "endpoint " + id);
+  if (!dp_) return std::vector<std::string>{};
+  return check(*dp_, *e);
 }
 
 }  // namespace netaccel::agent

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "agent_config.h"
+#include "dataplanes.h"
 #include "endpoint_store.h"
 #include "object_store.h"
 
@@ -43,6 +44,17 @@ class AgentService {
   // Drops endpoints whose netns is gone; returns how many.
   Result<size_t> collect_garbage();
 
+  // From now on, endpoints get netaccel's fast path through `dp` (nullptr: records only).
+  void set_dataplanes(Dataplanes* dp) { dp_ = dp; }
+  // Asks the services again for every endpoint (one of them restarted); records what changed.
+  Status reconcile();
+  // Endpoints without a cgroup: looks for a process in their netns (the container started)
+  // and, when one is found, gives the pod sockmap. Returns how many were found.
+  Result<size_t> discover_cgroups();
+  bool cgroups_missing() const;
+  // CNI CHECK: NotFound when no such endpoint, or when a service disagrees with its record.
+  Result<std::vector<std::string>> check_endpoint(const std::string& id);
+
   size_t object_count() const { return objects_.size(); }
   const AgentConfig& config() const { return cfg_; }
 
@@ -55,6 +67,10 @@ class AgentService {
   std::string endpoints_file() const { return cfg_.state_dir + "/endpoints.json"; }
   Result<std::vector<Change>> commit(ObjectStore next, Result<std::vector<Change>> changes);
   Status commit(EndpointStore next, const std::vector<EndpointEvent>& events);
+  Endpoint wired(const Endpoint& e) const;
+  void unwired(const Endpoint& e) const;
+
+  Dataplanes* dp_ = nullptr;
 
   AgentConfig cfg_;
   ObjectStore objects_;

@@ -24,6 +24,24 @@ std::string bus_error_name(const Error& e) {
   return std::string(kErrorPrefix) + "Failed";
 }
 
+Error bus_call_error(int r, const sd_bus_error* e, const std::string& what) {
+  if (!sd_bus_error_is_set(e)) return errno_error(r, what);
+  static const struct {
+    const char* suffix;
+    Errc code;
+  } named[] = {{"InvalidArgument", Errc::invalid_argument}, {"NotFound", Errc::not_found},
+               {"AlreadyExists", Errc::already_exists}, {"NotSupported", Errc::unsupported}};
+  const std::string name = e->name;
+  const std::string msg = what + ": " + (e->message ? e->message : name);
+  for (const auto& n : named)
+    if (name == std::string(kErrorPrefix) + n.suffix) return make_error(n.code, msg);
+  for (const char* down : {SD_BUS_ERROR_SERVICE_UNKNOWN, SD_BUS_ERROR_NAME_HAS_NO_OWNER, SD_BUS_ERROR_NO_REPLY, SD_BUS_ERROR_TIMEOUT,
+                           SD_BUS_ERROR_DISCONNECTED})
+    if (name == down) return errno_error(EHOSTDOWN, msg);
+  if (name == SD_BUS_ERROR_ACCESS_DENIED) return make_error(Errc::permission_denied, msg);
+  return errno_error(r, msg);
+}
+
 int bus_fail(sd_bus_error* ret_error, const Error& e) {
   std::string name = bus_error_name(e);
   sd_bus_error_set(ret_error, name.c_str(), e.what().c_str());

@@ -78,6 +78,11 @@ const BadEndpoint kBadEndpoints[] = {
     {"label_number", {{"labels", {{"v", 2}}}}, "ADD c1: labels.v: must be a string"},
     {"label_key", {{"labels", {{"a b", "c"}}}}, "ADD c1: labels: 'a b' is not a label key"},
     {"netns_number", {{"netns", 5}}, "ADD c1: netns: must be a string"},
+    {"long_bridge", {{"bridge", "a-bridge-name-too-long"}}, "ADD c1: bridge: 'a-bridge-name-too-long' is not an interface name"},
+    {"relative_cgroup", {{"cgroup", "kubepods/pod1"}}, "ADD c1: cgroup: must be an absolute path"},
+    {"fastpath_list", {{"fastPath", json::array()}}, "ADD c1: fastPath: must be an object"},
+    {"fastpath_mode", {{"fastPath", {{"fwd", "tunnel"}}}}, "ADD c1: fastPath.fwd: 'tunnel' is not router or bridge"},
+    {"fastpath_owned", {{"fastPath", {{"fwdOwned", "yes"}}}}, "ADD c1: fastPath.fwdOwned: must be true or false"},
 };
 
 INSTANTIATE_TEST_SUITE_P(Agent, BadEndpointJson, ::testing::ValuesIn(kBadEndpoints), [](const auto& i) { return std::string(i.param.name); });

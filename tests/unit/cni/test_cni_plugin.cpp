@@ -60,6 +60,7 @@ TEST_P(RecordedPrevResult, GivesTheEndpointAndPassesTheResultThrough) {
   EXPECT_EQ(e["podNamespace"], "shop");
   EXPECT_EQ(e["podName"], "web-1");
   EXPECT_EQ(e["podUid"], "u-1");
+  EXPECT_EQ(e["bridge"], p.bridge) << "fwd's mode follows it: bridge under a bridge, router for ptp";
   EXPECT_EQ(add_result(inv), prev);  // unchanged, in the config's version
 }
 
@@ -132,6 +133,8 @@ const BadInput kBadInputs[] = {
     {"no_name", {"ADD", "c", "/n", "eth0", ""}, R"({"cniVersion":"1.0.0","type":"netaccel"})", CniCode::invalid_config, "name: required"},
     {"not_chained", {"ADD", "c", "/n", "eth0", ""}, R"({"cniVersion":"1.0.0","name":"p","type":"netaccel"})", CniCode::invalid_config,
      "prevResult: missing; netaccel is a chained plugin (put it after bridge or ptp in the conflist)"},
+    {"bus_address", {"DEL", "c", "/n", "eth0", ""}, R"({"cniVersion":"1.0.0","name":"p","type":"netaccel","busAddress":7})",
+     CniCode::invalid_config, "busAddress: must be a D-Bus address such as unix:path=/run/dbus/system_bus_socket"},
 };
 
 INSTANTIATE_TEST_SUITE_P(Cni, BadInvocation, ::testing::ValuesIn(kBadInputs), [](const auto& i) { return std::string(i.param.name); });

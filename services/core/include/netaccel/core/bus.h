@@ -30,6 +30,12 @@ int bus_reply_status(sd_bus_message* m, sd_bus_error* ret_error, const Status& s
 // status so far; returns the final one (handlers return it).
 int bus_finish_container_reply(sd_bus_message* reply, int r);
 
+// A failed call to another service, back in the error currency: netaccel's named errors
+// return to their Errc, a service that is not on the bus (or did not answer) to EHOSTDOWN so
+// callers can tell "not running" from "refused". `what` names the call.
+Error bus_call_error(int r, const sd_bus_error* e, const std::string& what);
+inline bool service_down(const Error& e) { return e.code == std::error_code(EHOSTDOWN, std::generic_category()); }
+
 // Root, or a member of kAdminGroup. Reads from the message's sender credentials.
 Status authorize_change(sd_bus_message* m);
 
