@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <signal.h>
+#include <unistd.h>
 
 #include <fstream>
 #include <sstream>
@@ -60,6 +61,20 @@ std::string ServiceUnderTest::log() const {
 CmdResult ServiceUnderTest::busctl(const std::string& args, const std::string& as_user) const {
   std::string pre = as_user.empty() ? "" : "runuser -u " + as_user + " -- ";
   return sh(pre + "busctl --address=" + address_ + " " + args);
+}
+
+std::string cgroup2_dir() {
+  return access("/sys/fs/cgroup/cgroup.subtree_control", F_OK) == 0 ? "/sys/fs/cgroup" : "/sys/fs/cgroup/unified";
+}
+
+nlohmann::json ServiceUnderTest::call(const std::string& dest, const std::string& args) const {
+  auto r = busctl("--json=short call " + dest + " " + args);
+  auto j = nlohmann::json::parse(r.out, nullptr, false);
+  if (r.status != 0 || j.is_discarded() || !j.is_object() || !j.contains("data") || !j["data"].is_array() || j["data"].empty()) {
+    ADD_FAILURE() << "busctl call " << args << ": status " << r.status << ": " << r.out;
+    return nlohmann::json::array({nlohmann::json::array()});
+  }
+  return j["data"];
 }
 
 CmdResult ServiceUnderTest::ctl(const std::string& args) const {

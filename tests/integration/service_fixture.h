@@ -3,12 +3,21 @@
 // that bus. Stops everything by pid in the destructor.
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
 #include "harness.h"
 
 namespace netaccel::test {
+
+// busctl destinations (name, object, interface) of the daemons that run on one node's bus.
+inline const std::string kAgentDest = "org.openeuler.NetAccel1.Agent /org/openeuler/NetAccel1/Agent org.openeuler.NetAccel1.Agent";
+inline const std::string kFwdDest = "org.openeuler.NetAccel1.Fwd /org/openeuler/NetAccel1/Fwd org.openeuler.NetAccel1.Fwd";
+inline const std::string kSockmapDest =
+    "org.openeuler.NetAccel1.Sockmap /org/openeuler/NetAccel1/Sockmap org.openeuler.NetAccel1.Sockmap";
+// Where cgroup v2 is mounted (hybrid hosts: /sys/fs/cgroup/unified).
+std::string cgroup2_dir();
 
 class ServiceUnderTest {
  public:
@@ -32,6 +41,9 @@ class ServiceUnderTest {
   std::string log() const;
   std::string binary() const;
   CmdResult busctl(const std::string& args, const std::string& as_user = "") const;
+  // busctl --json call; the reply's "data" array, or (after a test failure naming the
+  // call) [[]] so callers can index it.
+  nlohmann::json call(const std::string& dest, const std::string& args) const;
   // netaccelctl with this bus
   CmdResult ctl(const std::string& args) const;
 

@@ -16,9 +16,8 @@ using nlohmann::json;
 
 namespace {
 
-const std::string kDest = "org.openeuler.NetAccel1.Agent /org/openeuler/NetAccel1/Agent org.openeuler.NetAccel1.Agent";
-const std::string kFwd = "org.openeuler.NetAccel1.Fwd /org/openeuler/NetAccel1/Fwd org.openeuler.NetAccel1.Fwd";
-const std::string kSockmap = "org.openeuler.NetAccel1.Sockmap /org/openeuler/NetAccel1/Sockmap org.openeuler.NetAccel1.Sockmap";
+const std::string& kDest = kAgentDest;
+const std::string& kFwd = kFwdDest;
 bool has(const std::vector<std::string>& v, const std::string& x) { return std::find(v.begin(), v.end(), x) != v.end(); }
 
 class Cni : public ::testing::Test {
@@ -53,8 +52,7 @@ class Cni : public ::testing::Test {
     if (!dir_.empty()) sh("rm -rf " + dir_);
   }
   std::string pins() const { return "/sys/fs/bpf/netaccel-test-" + p_; }
-  std::string cgroup(const std::string& n) const { return cgroup_root() + "/netaccel-test-" + p_ + "-" + n; }
-  static std::string cgroup_root() { return access("/sys/fs/cgroup/cgroup.subtree_control", F_OK) == 0 ? "/sys/fs/cgroup" : "/sys/fs/cgroup/unified"; }
+  std::string cgroup(const std::string& n) const { return cgroup2_dir() + "/netaccel-test-" + p_ + "-" + n; }
   // netaccel-fwd and netaccel-sockmap on the agent's bus, in the node namespace, neither
   // doing anything on its own: whatever the pods get, the agent asked for.
   void start_dataplanes() {
@@ -67,15 +65,7 @@ class Cni : public ::testing::Test {
     ASSERT_TRUE(fwd_->start(dir_ + "/fwd.conf", "/run/netns/" + p_ + "-node"));
     ASSERT_TRUE(sockmap_->start(dir_ + "/sockmap.conf", "/run/netns/" + p_ + "-node"));
   }
-  json call(const ServiceUnderTest& s, const std::string& dest, const std::string& args) {
-    auto r = s.busctl("--json=short call " + dest + " " + args);
-    auto j = json::parse(r.out, nullptr, false);
-    if (r.status != 0 || j.is_discarded() || !j.is_object() || !j.contains("data") || !j["data"].is_array() || j["data"].empty()) {
-      ADD_FAILURE() << "busctl call " << args << ": status " << r.status << ": " << r.out;
-      return json::array({json::array()});
-    }
-    return j["data"];
-  }
+  json call(const ServiceUnderTest& s, const std::string& dest, const std::string& args) { return s.call(dest, args); }
   std::vector<std::string> fwd_interfaces() {
     std::vector<std::string> out;
     const json rows = call(*fwd_, kFwd, "ListInterfaces")[0];
@@ -86,7 +76,7 @@ class Cni : public ::testing::Test {
   }
   std::vector<std::string> sockmap_cgroups() {
     std::vector<std::string> out;
-    const json data = call(*sockmap_, kSockmap, "ListCgroups");  // a named copy: [0] of a temporary dangles in a range-for
+    const json data = call(*sockmap_, kSockmapDest, "ListCgroups");  // a named copy: [0] of a temporary dangles in a range-for
     for (const auto& c : data[0]) out.push_back(c);
     return out;
   }

@@ -11,21 +11,7 @@ command -v debootstrap >/dev/null || { echo "SKIP: debootstrap not installed"; e
 ROOT=${NETACCEL_NSPAWN_ROOT:-/var/cache/netaccel-test/rootfs}
 # The shared libraries the installed binaries link (rpm -i --nodeps does not pull them in).
 RUNTIME_LIBS=libbpf1,libnl-3-200,libnl-route-3-200,libiniparser1,libyaml-cpp0.7
-if [ ! -x "$ROOT/lib/systemd/systemd" ]; then
-  mirror=$(sed -n 's/^URIs: //p' /etc/apt/sources.list.d/debian.sources 2>/dev/null | head -1)
-  mirror=${mirror:-http://deb.debian.org/debian}
-  rm -rf "$ROOT.tmp" && mkdir -p "$(dirname "$ROOT")"
-  debootstrap --variant=minbase \
-    --include=systemd,systemd-sysv,dbus,rpm,iproute2,$RUNTIME_LIBS \
-    bookworm "$ROOT.tmp" "$mirror" > "$OUT.debootstrap.log" 2>&1 || { tail -20 "$OUT.debootstrap.log"; exit 1; }
-  mv "$ROOT.tmp" "$ROOT"
-fi
-# A tree cached by an older version of this script may lack a library added since.
-missing=$(for l in ${RUNTIME_LIBS//,/ }; do chroot "$ROOT" dpkg -s "$l" >/dev/null 2>&1 || echo "$l"; done)
-if [ -n "$missing" ]; then
-  chroot "$ROOT" apt-get install -y --no-install-recommends $missing > "$OUT.apt.log" 2>&1 ||
-    { tail -20 "$OUT.apt.log"; echo "FAIL: cannot add $missing to $ROOT"; exit 1; }
-fi
+"$(dirname "$0")/../lib/debian-rootfs.sh" "$ROOT" "$RUNTIME_LIBS" "$OUT" || exit 1
 
 PAY=$(mktemp -d /tmp/netaccel-nspawn.XXXXXX)
 BPF=/sys/fs/bpf/netaccel-nspawn-$$
