@@ -62,6 +62,10 @@ Result<Endpoint> endpoint_from_json(const nlohmann::json& j, const std::string& 
       e.labels[k] = v.get<std::string>();
     }
   }
+  if (j.contains("netnsInode")) {
+    if (!j["netnsInode"].is_number_unsigned()) return field_error(where, "netnsInode", "must be a non-negative integer").error();
+    e.netns_inode = j["netnsInode"].get<uint64_t>();
+  }
   if (j.contains("fastPath")) {
     const auto& f = j["fastPath"];
     if (!f.is_object()) return field_error(where, "fastPath", "must be an object").error();
@@ -78,6 +82,7 @@ Result<Endpoint> endpoint_from_json(const nlohmann::json& j, const std::string& 
 
 nlohmann::json to_json(const Endpoint& e) {
   return {{"containerId", e.container_id}, {"ifname", e.ifname},   {"netns", e.netns},
+          {"netnsInode", e.netns_inode},
           {"hostVeth", e.host_veth},       {"bridge", e.bridge},   {"ipv4", e.ipv4},       {"ipv6", e.ipv6},
           {"podNamespace", e.pod_namespace}, {"podName", e.pod_name}, {"podUid", e.pod_uid},
           {"labels", e.labels},            {"cgroup", e.cgroup},
@@ -113,10 +118,10 @@ std::vector<Endpoint> EndpointStore::list() const {
   return out;
 }
 
-std::vector<Endpoint> EndpointStore::collect_garbage(const std::function<bool(const std::string&)>& exists) {
+std::vector<Endpoint> EndpointStore::collect_garbage(const std::function<bool(const Endpoint&)>& alive) {
   std::vector<Endpoint> gone;
   for (auto it = by_id_.begin(); it != by_id_.end();) {
-    if (exists(it->second.netns)) {
+    if (alive(it->second)) {
       ++it;
       continue;
     }

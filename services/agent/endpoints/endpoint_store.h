@@ -3,6 +3,7 @@
 // restarts and garbage-collected against the network namespaces that still exist.
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -27,6 +28,7 @@ struct FastPath {
 struct Endpoint {
   std::string container_id, ifname;  // the key
   std::string netns;                 // path, as CNI_NETNS gives it
+  uint64_t netns_inode = 0;          // the namespace the path named at ADD (0: unknown); see netns_inode()
   std::string host_veth;             // host side of the pod's veth
   std::string bridge;                // the bridge it is a port of (bridge plugin), empty for ptp
   std::string ipv4, ipv6;            // addresses without prefix; either may be empty
@@ -53,7 +55,7 @@ class EndpointStore {
   std::optional<Endpoint> get(const std::string& id) const;  // "container/ifname"
   std::vector<Endpoint> list() const;
   // Every endpoint whose netns no longer exists, removed and returned.
-  std::vector<Endpoint> collect_garbage(const std::function<bool(const std::string& netns)>& exists);
+  std::vector<Endpoint> collect_garbage(const std::function<bool(const Endpoint&)>& alive);
 
   std::string dump() const;                                    // the state file's text
   static Result<EndpointStore> load(const std::string& text, const std::string& where);

@@ -124,6 +124,10 @@ Result<EndpointChange> AgentService::register_endpoint(const std::string& json, 
   // What netaccel did is the agent's record, not the caller's to say; a repeated ADD keeps it.
   auto known = endpoints_.get(e->id());
   e->fastpath = known ? known->fastpath : FastPath{};
+  // The path may later name another namespace (containerd's /proc/PID/ns/net); the inode
+  // it names now is the pod's. Unreadable (an agent without CAP_SYS_PTRACE): path only.
+  if (auto ino = netns_inode(e->netns)) e->netns_inode = *ino;
+  else if (known && known->netns == e->netns) e->netns_inode = known->netns_inode;
   if (e->cgroup.empty() && known) e->cgroup = known->cgroup;
   EndpointStore next = endpoints_;
   EndpointChange what = next.put(wired(*e));
@@ -144,7 +148,10 @@ Result<bool> AgentService::unregister_endpoint(const std::string& container_id, 
 
 Result<size_t> AgentService::collect_garbage() {
   EndpointStore next = endpoints_;
-  auto gone = next.collect_garbage([](const std::string& netns) { return access(netns.c_str(), F_OK) == 0; });
+  auto gone = next.collect_garbage([](const Endpoint& e) {
+    auto ino = netns_inode(e.netns);
+    return ino && (e.netns_inode == 0 || *ino == e.netns_inode);
+  });
   std::vector<EndpointEvent> events;
   for (const auto& e : gone) {
     unwired(e);
@@ -174,7 +181,9 @@ Result<size_t> AgentService::discover_cgroups() {
   const std::string root = cgroup2_root();
   for (auto e : endpoints_.list()) {
     if (!e.cgroup.empty()) continue;
-    auto cg = cgroup_of_netns(e.netns, root);
+    auto ino = e.netns_inode ? Result<uint64_t>(e.netns_inode) : netns_inode(e.netns);
+    if (!ino) continue;
+    auto cg = cgroup_of_netns(*ino, root);
     if (!cg) continue;  // not started yet, or gone (GC's business)
     e.cgroup = *cg;
     next.put(wired(e));

@@ -23,9 +23,14 @@ bool path_within(const std::string& dir, const std::string& path) {
   return path.size() == dir.size() || path[dir.size()] == '/';
 }
 
-Result<std::string> cgroup_of_netns(const std::string& netns_path, const std::string& root) {
-  struct stat want{};
-  if (stat(netns_path.c_str(), &want) != 0) return errno_error(errno, "network namespace " + netns_path);
+Result<uint64_t> netns_inode(const std::string& path) {
+  struct stat st{};
+  if (stat(path.c_str(), &st) != 0) return errno_error(errno, "network namespace " + path);
+  return uint64_t{st.st_ino};
+}
+
+Result<std::string> cgroup_of_netns(uint64_t netns, const std::string& root) {
+  const std::string what = "network namespace " + std::to_string(netns);
   std::unique_ptr<DIR, int (*)(DIR*)> proc(opendir("/proc"), closedir);
   if (!proc) return errno_error(errno, "read /proc");
   long best = -1;
@@ -35,19 +40,19 @@ Result<std::string> cgroup_of_netns(const std::string& netns_path, const std::st
     if (*end || pid <= 0 || (best > 0 && pid > best)) continue;
     struct stat ns{};
     std::string link = std::string("/proc/") + d->d_name + "/ns/net";
-    if (stat(link.c_str(), &ns) != 0 || ns.st_ino != want.st_ino || ns.st_dev != want.st_dev) continue;
+    if (stat(link.c_str(), &ns) != 0 || ns.st_ino != netns) continue;
     best = pid;
   }
-  if (best < 0) return make_error(Errc::not_found, "no process in " + netns_path + " yet");
+  if (best < 0) return make_error(Errc::not_found, "no process in " + what + " yet");
   // cgroup v2's line is "0::/path"; a process gone meanwhile is as good as none. A runtime
   // joins the netns and the cgroup in two steps: one still in the root is not placed yet.
   std::ifstream f("/proc/" + std::to_string(best) + "/cgroup");
   for (std::string line; std::getline(f, line);) {
     if (line.rfind("0::", 0) != 0) continue;
-    if (line.substr(3) == "/") return make_error(Errc::not_found, "process " + std::to_string(best) + " of " + netns_path + " is not in its cgroup yet");
+    if (line.substr(3) == "/") return make_error(Errc::not_found, "process " + std::to_string(best) + " of " + what + " is not in its cgroup yet");
     return root + line.substr(3);
   }
-  return make_error(Errc::not_found, "process " + std::to_string(best) + " of " + netns_path + " has no cgroup v2 path");
+  return make_error(Errc::not_found, "process " + std::to_string(best) + " of " + what + " has no cgroup v2 path");
 }
 
 }  // namespace netaccel

@@ -46,7 +46,7 @@ TEST(EndpointStore, GarbageIsWhatHasNoNetnsLeft) {
   EndpointStore s;
   s.put(*endpoint_from_json(pod("c1", "/run/netns/a"), "x"));
   s.put(*endpoint_from_json(pod("c2", "/run/netns/gone"), "x"));
-  auto gone = s.collect_garbage([](const std::string& ns) { return ns != "/run/netns/gone"; });
+  auto gone = s.collect_garbage([](const Endpoint& e) { return e.netns != "/run/netns/gone"; });
   ASSERT_EQ(gone.size(), 1u);
   EXPECT_EQ(gone[0].container_id, "c2");
   EXPECT_EQ(s.list().size(), 1u);

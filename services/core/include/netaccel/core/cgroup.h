@@ -3,6 +3,7 @@
 // to the directory.
 #pragma once
 
+#include <cstdint>
 #include <string>
 
 #include "netaccel/core/result.h"
@@ -12,11 +13,16 @@ namespace netaccel {
 // /sys/fs/cgroup on a unified host, /sys/fs/cgroup/unified on a hybrid one.
 std::string cgroup2_root();
 
+// The inode of the network namespace at `path` (all namespaces share nsfs's device). A path
+// names a namespace only while it lives: containerd passes /proc/PID/ns/net, which names
+// another process's namespace once the pid is reused, so callers keep the inode to compare.
+Result<uint64_t> netns_inode(const std::string& path);
+
 // The cgroup v2 directory (absolute, under `root`) of the lowest-numbered process whose
-// network namespace is the one at `netns_path`: the pod's first process, normally its init.
+// network namespace has inode `netns`: the pod's first process, normally its init.
 // NotFound while no process has joined the namespace yet (CNI ADD runs before the container
 // starts), or while that process is still in the root cgroup (not placed by the runtime yet).
-Result<std::string> cgroup_of_netns(const std::string& netns_path, const std::string& root);
+Result<std::string> cgroup_of_netns(uint64_t netns, const std::string& root);
 
 // Whether `path` is `dir` or below it ("/a/b" is within "/a", "/ab" is not).
 bool path_within(const std::string& dir, const std::string& path);
