@@ -8,14 +8,14 @@ DEB_PKGS=(
   libsystemd-dev libnl-3-dev libnl-route-3-dev libiniparser-dev
   libgtest-dev libgmock-dev libbenchmark-dev nlohmann-json3-dev libcli11-dev libyaml-cpp-dev dpdk-dev libdpdk-dev
   systemd dbus procps util-linux iproute2 iputils-ping ethtool iptables iperf3 python3 redis-server redis-tools socat nginx-light wrk haproxy containernetworking-plugins
-  rpm cpio selinux-policy-dev checkpolicy debootstrap systemd-container dpkg-dev podman runc
+  rpm cpio selinux-policy-dev checkpolicy debootstrap systemd-container dpkg-dev podman runc containerd
 )
 RPM_PKGS=(
   gcc-c++ cmake make pkgconf clang llvm bpftool libbpf-devel libxdp-devel xdp-tools
   systemd-devel libnl3-devel iniparser-devel
   gtest-devel gmock-devel google-benchmark-devel json-devel cli11-devel yaml-cpp-devel dpdk-devel
   systemd dbus-daemon procps-ng util-linux iproute iputils ethtool iptables iperf3 python3 redis socat nginx wrk haproxy containernetworking-plugins
-  rpm-build cpio selinux-policy-devel checkpolicy systemd-container dnf-plugins-core podman runc
+  rpm-build cpio selinux-policy-devel checkpolicy systemd-container dnf-plugins-core podman runc containerd
 )
 
 if [ "$(id -u)" -ne 0 ]; then
