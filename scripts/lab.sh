@@ -11,7 +11,7 @@ build=${NETACCEL_BUILD_DIR:-$src/build}
 "$src/scripts/prepare-host.sh"
 "$src/scripts/build.sh" "$build" netaccel-fwd netaccel-sockmap netaccelctl fwd_bench sockmap_bench gazelle gazelle-dpdk gazellectl \
   netaccel-iptables-daemon netaccel-iptables netaccel-iptables-restore netaccel-iptables-save iptables_bench \
-  netaccel-agent netaccelctl agent_bench
+  netaccel-agent netaccelctl agent_bench netaccel-cni cni_bench
 echo "== netaccel-fwd: pod to pod on one node"
 NETACCEL_LAB_SHOW=1 "$src/tests/bench/run_fwd_bench.sh" "$src" "$build" "$@"
 echo; echo "== netaccel-sockmap: same-node sockets"
