@@ -2,10 +2,12 @@
 
 #include <arpa/inet.h>
 #include <net/if.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdlib>
 
+#include "gazelle/cni_layout.h"
 #include "netaccel/core/config.h"
 #include "netaccel/core/config_schema.h"
 
@@ -68,7 +70,17 @@ bool is_contiguous_mask(in_addr_t be) {
 
 std::string config_path() {
   const char* env = std::getenv("GAZELLE_CONF");
-  return env && *env ? env : "/etc/gazelle/lstack.conf";
+  if (env && *env) return env;
+  const std::string fixed = "/etc/gazelle/lstack.conf";
+  if (access(fixed.c_str(), F_OK) == 0) return fixed;
+  // The netaccel CNI plugin's per-pod file, found by the pod's network namespace: the runtime
+  // mounts one directory for every pod, and a process finds its own without being told.
+  struct stat ns{};
+  if (stat("/proc/self/ns/net", &ns) == 0) {
+    std::string by_netns = std::string(gazelle::kCniConfDir) + "/" + gazelle::kCniByNetns + "/" + std::to_string(ns.st_ino) + "/lstack.conf";
+    if (access(by_netns.c_str(), F_OK) == 0) return by_netns;
+  }
+  return fixed;
 }
 
 bool config_exists(const std::string& path) { return access(path.c_str(), F_OK) == 0; }

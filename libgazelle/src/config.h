@@ -35,7 +35,8 @@ struct Config {
   bool in_subnet(in_addr_t be_addr) const { return (be_addr & mask_addr) == (host_addr & mask_addr); }
 };
 
-// Path from $GAZELLE_CONF, else /etc/gazelle/lstack.conf.
+// Path from $GAZELLE_CONF, else /etc/gazelle/lstack.conf when it exists, else the CNI plugin's
+// file for this process's network namespace when that exists (gazelle/cni_layout.h).
 std::string config_path();
 // A missing file is not an error: the caller then keeps everything on the kernel stack.
 bool config_exists(const std::string& path);
