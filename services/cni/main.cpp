@@ -11,6 +11,7 @@
 
 #include "agent/dbus_api.h"
 #include "cni_plugin.h"
+#include "gazelle_plumbing.h"
 
 using namespace netaccel;
 using namespace netaccel::cni;
@@ -79,13 +80,27 @@ int main() {
   if (auto* err = std::get_if<CniError>(&parsed)) return fail("", *err);
   auto& inv = std::get<Invocation>(parsed);
   namespace ag = netaccel::agent;
+  auto gz_parsed = gazelle_config(inv);
+  if (auto* err = std::get_if<CniError>(&gz_parsed)) return fail(inv.version, *err);
+  const auto& gazelle = std::get<std::optional<GazelleConfig>>(gz_parsed);
+  // The interface the host reaches the pod through: its bridge, else its host veth.
+  auto host_dev = [](const nlohmann::json& ep) {
+    std::string bridge = ep.value("bridge", "");
+    return bridge.empty() ? ep.value("hostVeth", "") : bridge;
+  };
 
   if (e.command == "ADD") {
     auto ep = endpoint_of(inv, is_bridge);
     if (auto* err = std::get_if<CniError>(&ep)) return fail(inv.version, *err);
+    auto& endpoint = std::get<nlohmann::json>(ep);
+    if (gazelle) {  // asked for by the config: failing here fails ADD, the runtime then DELs
+      auto record = gazelle_add(inv, *gazelle, host_dev(endpoint));
+      if (auto* err = std::get_if<CniError>(&record)) return fail(inv.version, *err);
+      endpoint["gazelle"] = std::get<nlohmann::json>(record);
+    }
     AgentCall c;
     if (!c.connect(inv.bus_address()) || !c.done(sd_bus_call_method(c.bus, ag::kBusName, ag::kObjectPath, ag::kInterface, "RegisterEndpoint", &c.err,
-                                                   &c.reply, "s", std::get<nlohmann::json>(ep).dump().c_str()),
+                                                   &c.reply, "s", endpoint.dump().c_str()),
                                 "RegisterEndpoint"))
       std::fprintf(stderr, "netaccel: warning: %s; pod %s keeps the kernel data path\n", c.failure.c_str(), e.container_id.c_str());
     std::printf("%s\n", add_result(inv).dump().c_str());
@@ -97,7 +112,15 @@ int main() {
                                                    &c.reply, "ss", e.container_id.c_str(), e.ifname.c_str()),
                                 "UnregisterEndpoint"))
       std::fprintf(stderr, "netaccel: warning: %s\n", c.failure.c_str());
+    if (gazelle)
+      if (auto err = gazelle_del(inv, *gazelle)) return fail(inv.version, *err);
     return 0;
+  }
+  if (gazelle) {
+    std::string dev;
+    if (inv.config.contains("prevResult"))
+      if (auto ep = endpoint_of(inv, is_bridge); auto* j = std::get_if<nlohmann::json>(&ep)) dev = host_dev(*j);
+    if (auto err = gazelle_check(inv, *gazelle, dev)) return fail(inv.version, *err);
   }
   // CHECK: the agent holds the endpoint, and the services that run have its fast path.
   AgentCall c;

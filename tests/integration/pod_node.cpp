@@ -21,6 +21,8 @@ PodNode::PodNode(const std::string& dir, const std::string& prefix, const PodNod
                                              {"ipam", {{"type", "host-local"}, {"ranges", json::array({json::array({{{"subnet", o.subnet}}})})},
                                                        {"dataDir", dir_ + "/ipam"}}}},
                                             {{"type", "netaccel"}, {"busAddress", agent_->bus_address()}}})}};
+  if (!o.range_end.empty()) conflist["plugins"][0]["ipam"]["ranges"][0][0]["rangeEnd"] = o.range_end;
+  if (!o.gazelle.is_null()) conflist["plugins"][1]["gazelle"] = o.gazelle;
   std::ofstream(o.conflist) << conflist.dump(2);
   std::ofstream(dir_ + "/agent.conf") << "[agent]\nstate_dir = " << dir_ << "/agent/state\ncgroup_scan_ms = 100\ngc_interval_s = "
                                       << o.gc_interval_s << "\n";

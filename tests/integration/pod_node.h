@@ -19,6 +19,8 @@ struct PodNodeOptions {
   std::string plugin_dir;      // where the runtime looks for plugins (made here)
   std::string conflist;        // the conflist file the runtime reads
   int gc_interval_s = 60;
+  std::string range_end;       // the pods' range ends here (room for a gazelle range after it)
+  nlohmann::json gazelle;      // the netaccel plugin's "gazelle" object, null: none
 };
 
 class PodNode {

@@ -29,9 +29,18 @@ class Podman : public ::testing::Test {
     p_ = unique_prefix("napm");
     dir_ = "/tmp/netaccel-test-" + p_;
     sh_ok("mkdir -p " + dir_);
-    auto rootfs = sh(source_dir() + "/tests/lib/debian-rootfs.sh " + kRootfs + " iproute2 " + dir_ + "/rootfs");
+    // redis and libgazelle's libraries for the user-mode CNI's pod; one cached tree for all.
+    auto rootfs = sh(source_dir() + "/tests/lib/debian-rootfs.sh " + kRootfs + " iproute2,redis-server,redis-tools,libbpf1,libxdp1,libiniparser1 " +
+                     dir_ + "/rootfs");
     ASSERT_EQ(rootfs.status, 0) << rootfs.out;
-    node_ = std::make_unique<PodNode>(dir_, p_, PodNodeOptions{"10.95.0.0/24", dir_ + "/cni-bin", dir_ + "/net.d/" + p_ + ".conflist"});
+    PodNodeOptions o{"10.95.0.0/24", dir_ + "/cni-bin", dir_ + "/net.d/" + p_ + ".conflist"};
+    if (with_gazelle_) o.range_end = "10.95.0.199";
+    if (with_gazelle_)  // its own range inside the pod subnet, so the gateway is on-link
+      o.gazelle = {{"ipam", {{"type", "host-local"}, {"dataDir", dir_ + "/ipam"},
+                             {"ranges", json::array({json::array({{{"subnet", "10.95.0.0/24"}, {"rangeStart", "10.95.0.200"},
+                                                                   {"rangeEnd", "10.95.0.220"}}})})}}},
+                   {"confDir", dir_ + "/gazelle"}};
+    node_ = std::make_unique<PodNode>(dir_, p_, o);
     ASSERT_TRUE(node_->ok());
     std::ofstream(dir_ + "/containers.conf") << "[network]\nnetwork_backend = \"cni\"\ncni_plugin_dirs = [\"" << dir_
                                              << "/cni-bin\"]\nnetwork_config_dir = \"" << dir_ << "/net.d\"\n";
@@ -49,9 +58,9 @@ class Podman : public ::testing::Test {
               "/runroot --cgroup-manager cgroupfs --events-backend file --runtime /usr/sbin/runc " + args + " 2>&1");
   }
   // A pod as podman makes one: its own netns on our network, a process that stays.
-  std::string run_pod(const std::string& name) {
-    auto r = podman("run -d --name " + name + " --network " + node_->net() +
-                    " --ulimit nproc=1000:1000 --ulimit nofile=1000:1000 --rootfs " + kRootfs + ":O sleep 600");
+  std::string run_pod(const std::string& name, const std::string& options = "") {
+    auto r = podman("run -d --name " + name + " --network " + node_->net() + " --ulimit nproc=1000:1000 --ulimit nofile=1000:1000 " +
+                    options + " --rootfs " + kRootfs + ":O sleep 600");
     EXPECT_EQ(r.status, 0) << r.out;
     return inspect(name, "{{.NetworkSettings.SandboxKey}}");
   }
@@ -62,6 +71,7 @@ class Podman : public ::testing::Test {
     return s;
   }
 
+  bool with_gazelle_ = false;
   std::string p_, dir_;
   std::unique_ptr<PodNode> node_;
 };
@@ -118,6 +128,79 @@ TEST_F(Podman, FiftyPodsComeAndGoWithoutALeak) {
   EXPECT_EQ(node_->leases(), "0");
   EXPECT_EQ(sh(count_links).out, links_before) << "no host interface left over";
   EXPECT_EQ(podman("ps -a -q").out, "");
+}
+
+// The user-mode CNI: the pod gets a second address that only libgazelle serves, on the same
+// veth as its kernel address. One redis runs under libgazelle on it, a legacy redis on the
+// kernel address in the same pod; another pod reaches both.
+class PodmanGazelle : public Podman {
+ protected:
+  PodmanGazelle() { with_gazelle_ = true; }
+};
+
+TEST_F(PodmanGazelle, ARedisOnTheUserStackAndALegacyOneShareAPod) {
+  // AF_XDP needs bpf() and CAP_NET_ADMIN/CAP_BPF in the pod: --privileged lifts podman's
+  // seccomp filter too. The plugin's directory is mounted where libgazelle looks for it.
+  const std::string a = p_ + "-a", b = p_ + "-b";
+  sh_ok("mkdir -p " + dir_ + "/gazelle");  // the package's tmpfiles.d makes /run/netaccel/gazelle
+  const std::string ns_a = run_pod(a, "--privileged -v " + dir_ + "/gazelle:/run/netaccel/gazelle:ro -v " +
+                                          binary_dir() + "/libgazelle:/opt/gazelle:ro");
+  ASSERT_FALSE(ns_a.empty());
+  ASSERT_FALSE(run_pod(b).empty());
+  ASSERT_TRUE(wait_until([&] { return node_->endpoints().size() == 2; }, 30000)) << node_->agent().log();
+  std::string user_ip, kernel_ip, conf;
+  for (const auto& e : node_->endpoints()) {
+    json ep = node_->endpoint(e[0]);
+    // Every pod on the network gets the second address.
+    ASSERT_TRUE(ep.contains("gazelle")) << ep.dump();
+    if (ep["netns"] != ns_a) continue;
+    user_ip = ep["gazelle"]["address"];
+    conf = ep["gazelle"]["conf"];
+    kernel_ip = ep["ipv4"];
+  }
+  ASSERT_FALSE(user_ip.empty());
+  EXPECT_EQ(node_->fwd_count(), 0u) << "fwd's redirect_peer would skip libgazelle's XDP program";
+  EXPECT_GE(std::stoi(user_ip.substr(user_ip.rfind('.') + 1)), 200) << user_ip << " is from the gazelle range";
+  EXPECT_LT(std::stoi(kernel_ip.substr(kernel_ip.rfind('.') + 1)), 200) << kernel_ip << " is from the pod range";
+  EXPECT_NE(sh("cat " + conf).out.find("host_addr = " + user_ip + "\n"), std::string::npos) << conf;
+  EXPECT_NE(sh("ip route show " + user_ip).out.find("dev " + node_->bridge()), std::string::npos) << "host route";
+  // The pod's kernel does not own the address: only the user stack answers for it.
+  EXPECT_EQ(sh("nsenter --net=" + ns_a + " ip -o addr").out.find(user_ip), std::string::npos);
+
+  const std::string preload = "LD_PRELOAD=/opt/gazelle/libgazelle.so";  // lstack.conf found by netns, no GAZELLE_CONF
+  ASSERT_EQ(podman("exec -d " + a + " env " + preload + " redis-server --bind " + user_ip +
+                   " --port 6379 --save '' --appendonly no --protected-mode no --logfile /tmp/user.log").status, 0);
+  ASSERT_EQ(podman("exec -d " + a + " redis-server --bind " + kernel_ip + " --port 6380 --save '' --appendonly no --protected-mode no")
+                .status, 0);
+  auto cli = [&](const std::string& ip, int port, const std::string& cmd) {
+    auto r = podman("exec " + b + " redis-cli -h " + ip + " -p " + std::to_string(port) + " " + cmd);
+    return r.out.substr(0, r.out.find_last_not_of('\n') + 1);
+  };
+  // Waiting on the answer itself: a redis not up yet refuses, it does not time out.
+  ASSERT_TRUE(wait_until([&] { return cli(user_ip, 6379, "PING") == "PONG"; }, 30000))
+      << cli(user_ip, 6379, "PING") << podman("exec " + a + " cat /tmp/user.log").out
+      << sh("ls -l " + dir_ + "/gazelle/by-netns; stat -L -c 'netns %i' " + ns_a + "; nsenter --net=" + ns_a + " ethtool -l eth0").out
+      << podman("exec " + a + " /opt/gazelle/gazellectl lstack show").out << podman("exec " + b + " ip neigh").out;
+  ASSERT_TRUE(wait_until([&] { return cli(kernel_ip, 6380, "PING") == "PONG"; }, 30000));
+  // 100 writes on one connection, every reply counted.
+  auto sets = podman("exec " + b + " sh -c 'for i in $(seq 0 99); do echo SET k$i v$i; done | redis-cli -h " + user_ip + " -p 6379'");
+  EXPECT_EQ(std::count(sets.out.begin(), sets.out.end(), '\n'), 100) << sets.out;
+  EXPECT_EQ(sets.out.find("OK\nOK\n"), 0u) << sets.out;
+  EXPECT_EQ(cli(user_ip, 6379, "GET k42"), "v42");
+  EXPECT_EQ(cli(user_ip, 6379, "DBSIZE"), "100");
+  EXPECT_EQ(cli(kernel_ip, 6380, "DBSIZE"), "0") << "two servers, not one";
+  // The kernel of pod A listens on the legacy port only: 6379 lives in the user stack.
+  const std::string listening = sh("nsenter --net=" + ns_a + " ss -Htln").out;
+  EXPECT_NE(listening.find(kernel_ip + ":6380"), std::string::npos) << listening;
+  EXPECT_EQ(listening.find(":6379"), std::string::npos) << listening;
+
+  // DEL takes back everything ADD made: the address, the route, the file and its link.
+  auto rm = podman("rm -f -t 0 " + a + " " + b);
+  ASSERT_EQ(rm.status, 0) << rm.out;
+  EXPECT_TRUE(wait_until([&] { return node_->endpoints().empty(); }, 30000));
+  EXPECT_EQ(sh("ip route show " + user_ip).out, "");
+  EXPECT_EQ(sh("ls -A " + dir_ + "/gazelle/by-netns; ls -A " + dir_ + "/gazelle | grep -v by-netns").out, "");
+  EXPECT_EQ(node_->leases(), "0");
 }
 
 }  // namespace

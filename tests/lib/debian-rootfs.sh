@@ -17,5 +17,9 @@ missing=$(for l in ${EXTRA//,/ }; do chroot "$ROOT" dpkg -s "$l" >/dev/null 2>&1
 if [ -n "$missing" ]; then
   chroot "$ROOT" apt-get install -y --no-install-recommends $missing > "$LOG.apt.log" 2>&1 ||
     { tail -20 "$LOG.apt.log"; echo "cannot add $missing to $ROOT"; exit 1; }
+  # Packages enable their services; a test starts the daemons it wants, a booted tree none.
+  for unit in $(chroot "$ROOT" dpkg -L $missing 2>/dev/null | grep -E '^/lib/systemd/system/[^/]+\.service$' | xargs -rn1 basename); do
+    chroot "$ROOT" systemctl disable "$unit" >/dev/null 2>&1
+  done
 fi
 exit 0

@@ -62,6 +62,17 @@ Result<Endpoint> endpoint_from_json(const nlohmann::json& j, const std::string& 
       e.labels[k] = v.get<std::string>();
     }
   }
+  if (j.contains("gazelle")) {
+    const auto& g = j["gazelle"];
+    if (!g.is_object()) return field_error(where, "gazelle", "must be an object").error();
+    for (const char* k : {"address", "conf"})
+      if (g.contains(k) && !g[k].is_string()) return field_error(where, std::string("gazelle.") + k, "must be a string").error();
+    e.gazelle_address = g.value("address", "");
+    e.gazelle_conf = g.value("conf", "");
+    if (!e.gazelle_address.empty() && ip_family(e.gazelle_address) != AF_INET)
+      return field_error(where, "gazelle.address", "'" + e.gazelle_address + "' is not an IPv4 address").error();
+    if (!e.gazelle_conf.empty() && e.gazelle_conf[0] != '/') return field_error(where, "gazelle.conf", "must be an absolute path").error();
+  }
   if (j.contains("netnsInode")) {
     if (!j["netnsInode"].is_number_unsigned()) return field_error(where, "netnsInode", "must be a non-negative integer").error();
     e.netns_inode = j["netnsInode"].get<uint64_t>();
@@ -81,13 +92,15 @@ Result<Endpoint> endpoint_from_json(const nlohmann::json& j, const std::string& 
 }
 
 nlohmann::json to_json(const Endpoint& e) {
-  return {{"containerId", e.container_id}, {"ifname", e.ifname},   {"netns", e.netns},
+  nlohmann::json j = {{"containerId", e.container_id}, {"ifname", e.ifname},   {"netns", e.netns},
           {"netnsInode", e.netns_inode},
           {"hostVeth", e.host_veth},       {"bridge", e.bridge},   {"ipv4", e.ipv4},       {"ipv6", e.ipv6},
           {"podNamespace", e.pod_namespace}, {"podName", e.pod_name}, {"podUid", e.pod_uid},
           {"labels", e.labels},            {"cgroup", e.cgroup},
           {"fastPath", {{"fwd", e.fastpath.fwd}, {"fwdOwned", e.fastpath.fwd_owned}, {"sockmap", e.fastpath.sockmap},
                         {"sockmapOwned", e.fastpath.sockmap_owned}}}};
+  if (!e.gazelle_address.empty()) j["gazelle"] = {{"address", e.gazelle_address}, {"conf", e.gazelle_conf}};
+  return j;
 }
 
 EndpointChange EndpointStore::put(const Endpoint& e) {

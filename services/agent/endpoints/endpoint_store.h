@@ -36,6 +36,9 @@ struct Endpoint {
   std::map<std::string, std::string> labels;
   std::string cgroup;  // cgroup v2 path of the pod: from the runtime, or found from its netns
   FastPath fastpath;
+  // The user-mode CNI's second address (libgazelle serves it) and the lstack.conf the plugin
+  // wrote; both empty for a pod without it.
+  std::string gazelle_address, gazelle_conf;
 
   std::string id() const { return container_id + "/" + ifname; }
   bool operator==(const Endpoint&) const = default;

@@ -15,6 +15,20 @@ void wire_fwd(Dataplanes& dp, const Endpoint& e, Wiring& w) {
     w.warnings.push_back("no host veth in the CNI result: netaccel-fwd cannot take this pod");
     return;
   }
+  if (!e.gazelle_address.empty()) {
+    // fwd's TC path hands frames to the pod with bpf_redirect_peer, which skips the pod's XDP
+    // program: libgazelle's address would become unreachable. Such a pod stays on the bridge
+    // (and an auto-attached veth is released) until fwd can deliver through the veth.
+    if (auto list = dp.fwd_interfaces())
+      for (const auto& i : *list)
+        if (i.name == e.host_veth) {
+          if (auto st = dp.fwd_detach(e.host_veth); !st)
+            w.warnings.push_back("netaccel-fwd detach " + e.host_veth + " (a libgazelle pod): " + st.error().what());
+        }
+    w.fastpath.fwd.clear();
+    w.fastpath.fwd_owned = false;
+    return;
+  }
   const std::string mode = wanted_fwd_mode(e);
   auto st = dp.fwd_attach(e.host_veth, mode);
   if (st) {
@@ -104,7 +118,7 @@ Result<std::vector<std::string>> check(Dataplanes& dp, const Endpoint& e) {
       if (!found)
         return make_error(Errc::not_found, "netaccel-fwd has no " + e.fastpath.fwd + " fast path on " + e.host_veth);
     }
-  } else if (auto list = dp.fwd_interfaces(); list && !e.host_veth.empty()) {
+  } else if (auto list = dp.fwd_interfaces(); list && !e.host_veth.empty() && e.gazelle_address.empty()) {
     return make_error(Errc::not_found, "netaccel-fwd runs but " + e.host_veth + " has no fast path");
   }
   if (!e.fastpath.sockmap.empty()) {

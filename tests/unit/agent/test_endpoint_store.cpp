@@ -83,6 +83,9 @@ const BadEndpoint kBadEndpoints[] = {
     {"fastpath_list", {{"fastPath", json::array()}}, "ADD c1: fastPath: must be an object"},
     {"fastpath_mode", {{"fastPath", {{"fwd", "tunnel"}}}}, "ADD c1: fastPath.fwd: 'tunnel' is not router or bridge"},
     {"fastpath_owned", {{"fastPath", {{"fwdOwned", "yes"}}}}, "ADD c1: fastPath.fwdOwned: must be true or false"},
+    {"gazelle_v6", {{"gazelle", {{"address", "fd00::5"}}}}, "ADD c1: gazelle.address: 'fd00::5' is not an IPv4 address"},
+    {"gazelle_conf", {{"gazelle", {{"address", "10.1.0.200"}, {"conf", "lstack.conf"}}}}, "ADD c1: gazelle.conf: must be an absolute path"},
+    {"netns_inode", {{"netnsInode", -1}}, "ADD c1: netnsInode: must be a non-negative integer"},
 };
 
 INSTANTIATE_TEST_SUITE_P(Agent, BadEndpointJson, ::testing::ValuesIn(kBadEndpoints), [](const auto& i) { return std::string(i.param.name); });

@@ -198,3 +198,24 @@ TEST(FastPath, NoHostVethMeansNoFwd) {
 }
 
 }  // namespace
+
+namespace {
+
+// fwd's TC path delivers with bpf_redirect_peer, past the pod's XDP program: a libgazelle pod
+// is kept off it, even when fwd auto-attached its veth, and CHECK does not call that missing.
+TEST(FastPath, ALibgazellePodStaysOffFwd) {
+  Services s;
+  Endpoint e = pod();
+  e.gazelle_address = "10.95.0.200";
+  s.attached.push_back({"veth1", "bridge"});  // fwd's own auto-attach
+  Wiring w = wire(s, e);
+  EXPECT_EQ(w.fastpath.fwd, "");
+  EXPECT_TRUE(s.attached.empty());
+  Services fresh;
+  EXPECT_EQ(wire(fresh, e).fastpath.fwd, "");
+  EXPECT_TRUE(fresh.attached.empty());
+  auto c = check(fresh, with(e, w));
+  EXPECT_TRUE(c) << c.error().message;
+}
+
+}  // namespace
