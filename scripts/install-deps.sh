@@ -5,14 +5,14 @@ set -euo pipefail
 
 DEB_PKGS=(
   build-essential cmake pkg-config clang llvm bpftool libbpf-dev libxdp-dev xdp-tools
-  libsystemd-dev libnl-3-dev libnl-route-3-dev libiniparser-dev
+  libsystemd-dev libnl-3-dev libnl-route-3-dev libiniparser-dev libcurl4-openssl-dev etcd-server etcd-client
   libgtest-dev libgmock-dev libbenchmark-dev nlohmann-json3-dev libcli11-dev libyaml-cpp-dev dpdk-dev libdpdk-dev
   systemd dbus procps util-linux iproute2 iputils-ping ethtool iptables iperf3 python3 redis-server redis-tools socat nginx-light wrk haproxy containernetworking-plugins
   rpm cpio selinux-policy-dev checkpolicy debootstrap systemd-container dpkg-dev podman runc containerd
 )
 RPM_PKGS=(
   gcc-c++ cmake make pkgconf clang llvm bpftool libbpf-devel libxdp-devel xdp-tools
-  systemd-devel libnl3-devel iniparser-devel
+  systemd-devel libnl3-devel iniparser-devel libcurl-devel etcd
   gtest-devel gmock-devel google-benchmark-devel json-devel cli11-devel yaml-cpp-devel dpdk-devel
   systemd dbus-daemon procps-ng util-linux iproute iputils ethtool iptables iperf3 python3 redis socat nginx wrk haproxy containernetworking-plugins
   rpm-build cpio selinux-policy-devel checkpolicy systemd-container dnf-plugins-core podman runc containerd
