@@ -105,15 +105,26 @@ std::string join_labels(const YAML::Node& labels) {
   return s.empty() ? "<none>" : s;
 }
 
+// o[k1][k2]..., or a null node when any step is missing (yaml-cpp throws on indexing a
+// missing key's node: a Pod without status is valid, kubectl shows <none>).
+YAML::Node at(const YAML::Node& o, std::initializer_list<const char*> keys) {
+  YAML::Node n = YAML::Clone(o);
+  for (const char* k : keys) {
+    if (!n || !n.IsMap() || !n[k]) return YAML::Node();
+    n = n[k];
+  }
+  return n;
+}
+
 // The column kubectl would show after NAME, shortened to what netaccel reads.
 std::string detail(const std::string& kind, const YAML::Node& o) {
   auto scalar = [](const YAML::Node& n) { return n && n.IsScalar() ? n.Scalar() : std::string("<none>"); };
-  if (kind == "Pod") return scalar(o["status"]["podIP"]) + "  " + scalar(o["spec"]["nodeName"]);
+  if (kind == "Pod") return scalar(at(o, {"status", "podIP"})) + "  " + scalar(at(o, {"spec", "nodeName"}));
   if (kind == "Service") {
     std::string ports;
-    for (const auto& p : o["spec"]["ports"])
+    for (const auto& p : at(o, {"spec", "ports"}))
       ports += (ports.empty() ? "" : ",") + p["port"].Scalar() + "/" + (p["protocol"] ? p["protocol"].Scalar() : "TCP");
-    return (o["spec"]["type"] ? o["spec"]["type"].Scalar() : "ClusterIP") + "  " + scalar(o["spec"]["clusterIP"]) + "  " + ports;
+    return (at(o, {"spec", "type"}) ? at(o, {"spec", "type"}).Scalar() : "ClusterIP") + "  " + scalar(at(o, {"spec", "clusterIP"})) + "  " + ports;
   }
   if (kind == "EndpointSlice") {
     std::string addrs;
@@ -121,11 +132,11 @@ std::string detail(const std::string& kind, const YAML::Node& o) {
       for (const auto& a : e["addresses"]) addrs += (addrs.empty() ? "" : ",") + a.Scalar();
     return o["addressType"].Scalar() + "  " + (addrs.empty() ? "<none>" : addrs);
   }
-  if (kind == "NetworkPolicy") return "podSelector: " + join_labels(o["spec"]["podSelector"]["matchLabels"]);
+  if (kind == "NetworkPolicy") return "podSelector: " + join_labels(at(o, {"spec", "podSelector", "matchLabels"}));
   if (kind == "Node")
-    for (const auto& a : o["status"]["addresses"])
+    for (const auto& a : at(o, {"status", "addresses"}))
       if (a["type"].Scalar() == "InternalIP") return a["address"].Scalar();
-  return join_labels(o["metadata"]["labels"]);
+  return join_labels(at(o, {"metadata", "labels"}));
 }
 }  // namespace
 

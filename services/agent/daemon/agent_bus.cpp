@@ -113,6 +113,18 @@ int AgentBus::list_endpoints(sd_bus_message* m, void* u, sd_bus_error*) {
   return bus_finish_container_reply(reply, r);
 }
 
+// a(sss): node, endpoint id, the endpoint's JSON; every node's pods as etcd has them.
+int AgentBus::list_cluster_endpoints(sd_bus_message* m, void* u, sd_bus_error*) {
+  auto* self = static_cast<AgentBus*>(u);
+  sd_bus_message* reply = nullptr;
+  int r = sd_bus_message_new_method_return(m, &reply);
+  if (r >= 0) r = sd_bus_message_open_container(reply, 'a', "(sss)");
+  if (self->cluster_)
+    for (const auto& ep : self->cluster_->endpoints())
+      if (r >= 0) r = sd_bus_message_append(reply, "(sss)", ep.node.c_str(), ep.id.c_str(), ep.json.c_str());
+  return bus_finish_container_reply(reply, r);
+}
+
 int AgentBus::get_endpoint(sd_bus_message* m, void* u, sd_bus_error* e) {
   auto* self = static_cast<AgentBus*>(u);
   const char* id = nullptr;
@@ -165,6 +177,8 @@ Status AgentBus::register_object() {
       SD_BUS_METHOD_WITH_NAMES("ListEndpoints", "", , "a(sssssss)", SD_BUS_PARAM(endpoints), &AgentBus::list_endpoints,
                                SD_BUS_VTABLE_UNPRIVILEGED),
       SD_BUS_METHOD_WITH_NAMES("GetEndpoint", "s", SD_BUS_PARAM(id), "s", SD_BUS_PARAM(endpoint), &AgentBus::get_endpoint,
+                               SD_BUS_VTABLE_UNPRIVILEGED),
+      SD_BUS_METHOD_WITH_NAMES("ListClusterEndpoints", "", , "a(sss)", SD_BUS_PARAM(endpoints), &AgentBus::list_cluster_endpoints,
                                SD_BUS_VTABLE_UNPRIVILEGED),
       SD_BUS_METHOD_WITH_NAMES("CheckEndpoint", "s", SD_BUS_PARAM(id), "as", SD_BUS_PARAM(warnings), &AgentBus::check_endpoint,
                                SD_BUS_VTABLE_UNPRIVILEGED),

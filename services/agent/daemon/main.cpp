@@ -35,6 +35,13 @@ int main(int argc, char** argv) {
   auto bus = BusService::connect(loop->get(), agent::kBusName);
   if (!bus) return fail_with(bus.error());
   agent::AgentBus abus(**bus, *svc);
+  // Cluster mode: etcd's objects replace the local ones before anything is served.
+  std::unique_ptr<agent::ClusterSync> cluster;
+  if (cfg->cluster_mode()) {
+    cluster = std::make_unique<agent::ClusterSync>(*cfg, *svc);
+    if (auto st = cluster->start(*loop); !st) return fail_with(st.error());
+    abus.set_cluster(cluster.get());
+  }
   if (auto st = abus.register_object(); !st) return fail_with(st.error());
   // Pods whose runtime died without CNI DEL leave endpoints behind: their netns is gone.
   auto gc = [&] {

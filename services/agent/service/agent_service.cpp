@@ -3,6 +3,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <set>
+
 #include "fastpath.h"
 #include "kube_kinds.h"
 #include "netaccel/core/cgroup.h"
@@ -45,10 +47,12 @@ Result<AgentService> AgentService::open(const AgentConfig& cfg) {
   return s;
 }
 
-Result<std::vector<Change>> AgentService::commit(ObjectStore next, Result<std::vector<Change>> changes) {
+Result<std::vector<Change>> AgentService::commit(ObjectStore next, Result<std::vector<Change>> changes, bool from_cluster) {
   if (!changes) return changes;
   bool any = false;
   for (const auto& c : *changes) any = any || c.what != ChangeKind::unchanged;
+  if (any && writer_ && !from_cluster)
+    if (auto st = writer_(next, *changes); !st) return st.error();
   if (any) {
     if (auto st = write_file_atomic(objects_file(), next.dump()); !st) return st.error();
     objects_ = std::move(next);
@@ -77,6 +81,32 @@ Result<std::vector<Change>> AgentService::remove(const std::string& kind, const 
   ObjectStore next = objects_;
   auto changes = next.remove(ObjectKey{k->kind, k->namespaced ? (ns.empty() ? "default" : ns) : "", name});
   return commit(std::move(next), std::move(changes));
+}
+
+Result<std::vector<Change>> AgentService::sync_objects(const std::vector<YamlSource>& puts, const std::vector<ObjectKey>& deletes,
+                                                      bool replace) {
+  ObjectStore next = objects_;
+  std::vector<Change> changes;
+  if (!puts.empty()) {
+    auto applied = next.apply(puts);
+    if (!applied) return applied.error();
+    changes = *applied;
+  }
+  std::vector<ObjectKey> gone = deletes;
+  if (replace) {
+    std::set<ObjectKey> kept;
+    for (const auto& c : changes) kept.insert(c.key);
+    const ObjectStore builtin;
+    for (const auto& key : objects_.keys())
+      if (!kept.count(key) && !builtin.get(key)) gone.push_back(key);
+  }
+  for (const auto& key : gone) {
+    if (!next.get(key)) continue;  // gone already (a namespace took it along)
+    auto removed = next.remove(key);
+    if (!removed) return removed.error();
+    changes.insert(changes.end(), removed->begin(), removed->end());
+  }
+  return commit(std::move(next), changes, true);
 }
 
 Result<std::string> AgentService::get(const std::string& kind, const std::string& ns, const std::string& name) const {

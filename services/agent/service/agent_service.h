@@ -56,6 +56,16 @@ class AgentService {
   Result<std::vector<std::string>> check_endpoint(const std::string& id);
 
   size_t object_count() const { return objects_.size(); }
+  const ObjectStore& objects() const { return objects_; }
+
+  // Cluster mode: every change made here goes through `w` before it is made locally; an
+  // error from it (etcd unreachable) refuses the change, so nothing is half applied.
+  using ObjectWriter = std::function<Status(const ObjectStore& next, const std::vector<Change>& changes)>;
+  void set_object_writer(ObjectWriter w) { writer_ = std::move(w); }
+  // Changes that come from the cluster (another node, or a resync): `puts` (YAML documents,
+  // named for errors) applied and `deletes` removed as one change, not written back. With
+  // `replace`, every object not among `puts` goes too (the built-in namespaces stay).
+  Result<std::vector<Change>> sync_objects(const std::vector<YamlSource>& puts, const std::vector<ObjectKey>& deletes, bool replace);
   const AgentConfig& config() const { return cfg_; }
 
   void on_object(std::function<void(const ObjectEvent&)> f) { object_listeners_.push_back(std::move(f)); }
@@ -65,12 +75,13 @@ class AgentService {
   explicit AgentService(AgentConfig cfg) : cfg_(std::move(cfg)) {}
   std::string objects_file() const { return cfg_.state_dir + "/objects.yaml"; }
   std::string endpoints_file() const { return cfg_.state_dir + "/endpoints.json"; }
-  Result<std::vector<Change>> commit(ObjectStore next, Result<std::vector<Change>> changes);
+  Result<std::vector<Change>> commit(ObjectStore next, Result<std::vector<Change>> changes, bool from_cluster = false);
   Status commit(EndpointStore next, const std::vector<EndpointEvent>& events);
   Endpoint wired(const Endpoint& e) const;
   void unwired(const Endpoint& e) const;
 
   Dataplanes* dp_ = nullptr;
+  ObjectWriter writer_;
 
   AgentConfig cfg_;
   ObjectStore objects_;

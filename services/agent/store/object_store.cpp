@@ -146,6 +146,12 @@ std::optional<YAML::Node> ObjectStore::get(const ObjectKey& key) const {
   return YAML::Clone(it->second);
 }
 
+std::vector<ObjectKey> ObjectStore::keys() const {
+  std::vector<ObjectKey> out;
+  for (const auto& [key, doc] : objects_) out.push_back(key);
+  return out;
+}
+
 std::vector<std::pair<ObjectKey, YAML::Node>> ObjectStore::list(const std::string& kind, const std::string& ns) const {
   std::vector<std::pair<ObjectKey, YAML::Node>> out;
   for (const auto& [key, doc] : objects_)

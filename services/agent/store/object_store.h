@@ -49,6 +49,7 @@ class ObjectStore {
   // Every object as one multi-document YAML text that apply() reads back (the state file).
   std::string dump() const;
   size_t size() const { return objects_.size(); }
+  std::vector<ObjectKey> keys() const;
 
  private:
   struct Parsed {

@@ -196,7 +196,7 @@ Result<int64_t> EtcdClient::remove(const std::string& key) {
   return num(json::parse(*r, nullptr, false), "deleted");
 }
 
-Result<bool> EtcdClient::txn(const std::vector<EtcdGuard>& guards, const std::vector<EtcdOp>& ops) {
+Result<bool> EtcdClient::txn(const std::vector<EtcdGuard>& guards, const std::vector<EtcdOp>& ops, int64_t* revision) {
   json compare = json::array(), success = json::array();
   for (const auto& g : guards)
     compare.push_back({{"key", base64_encode(g.key)}, {"target", "MOD"}, {"result", "EQUAL"}, {"mod_revision", std::to_string(g.mod_revision)}});
@@ -211,7 +211,10 @@ Result<bool> EtcdClient::txn(const std::vector<EtcdGuard>& guards, const std::ve
   }
   auto r = call("/v3/kv/txn", json{{"compare", compare}, {"success", success}, {"failure", json::array()}}.dump());
   if (!r) return r.error();
-  return json::parse(*r, nullptr, false).value("succeeded", false);
+  auto j = json::parse(*r, nullptr, false);
+  if (!j.is_object()) return make_error(Errc::parse_error, "etcd txn: not JSON");
+  if (revision) *revision = num(j.value("header", json::object()), "revision");
+  return j.value("succeeded", false);
 }
 
 Result<int64_t> EtcdClient::lease_grant(int ttl_s) {

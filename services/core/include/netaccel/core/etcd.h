@@ -63,7 +63,8 @@ class EtcdClient {
   Result<EtcdRange> range_prefix(const std::string& prefix);
   Result<int64_t> remove(const std::string& key);  // how many keys were deleted
   // All of `ops` or none: false (and nothing changed) when a guard no longer holds.
-  Result<bool> txn(const std::vector<EtcdGuard>& guards, const std::vector<EtcdOp>& ops);
+  // `revision`, when given, gets the store's revision after the transaction.
+  Result<bool> txn(const std::vector<EtcdGuard>& guards, const std::vector<EtcdOp>& ops, int64_t* revision = nullptr);
 
   Result<int64_t> lease_grant(int ttl_s);  // the lease id
   Status lease_keepalive(int64_t lease);   // NotFound once the lease has expired
