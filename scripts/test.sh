@@ -18,6 +18,8 @@ exclude='bench|release'
 ctest -LE "$exclude" --output-on-failure --timeout 900 -j "${NETACCEL_TEST_JOBS:-2}" "$@" 2>&1 | tee "$build/ctest.log" || status=$?
 echo
 echo "test time: $(( $(date +%s) - start )) s; the ten slowest tests:"
-sed -nE 's/^ *[0-9]+\/[0-9]+ Test +#[0-9]+: ([^ ]+).* ([0-9.]+) sec$/\2 \1/p' "$build/ctest.log" | sort -rn | head -10 |
-  awk '{ printf "  %7.1f s  %s\n", $1, $2 }'
+# awk reads all of sort's output: "head" would close the pipe early, and under pipefail
+# sort's SIGPIPE (exit 141) would become the suite's verdict.
+sed -nE 's/^ *[0-9]+\/[0-9]+ Test +#[0-9]+: ([^ ]+).* ([0-9.]+) sec$/\2 \1/p' "$build/ctest.log" | sort -rn |
+  awk 'NR <= 10 { printf "  %7.1f s  %s\n", $1, $2 }'
 exit $status

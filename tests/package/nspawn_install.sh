@@ -10,7 +10,7 @@ command -v debootstrap >/dev/null || { echo "SKIP: debootstrap not installed"; e
 [ "$(id -u)" -eq 0 ] || { echo "SKIP: needs root"; exit 77; }
 ROOT=${NETACCEL_NSPAWN_ROOT:-/var/cache/netaccel-test/rootfs}
 # The shared libraries the installed binaries link (rpm -i --nodeps does not pull them in).
-RUNTIME_LIBS=libbpf1,libnl-3-200,libnl-route-3-200,libiniparser1,libyaml-cpp0.7
+RUNTIME_LIBS=libbpf1,libnl-3-200,libnl-route-3-200,libiniparser1,libyaml-cpp0.7,libcurl4
 "$(dirname "$0")/../lib/debian-rootfs.sh" "$ROOT" "$RUNTIME_LIBS" "$OUT" || exit 1
 
 PAY=$(mktemp -d /tmp/netaccel-nspawn.XXXXXX)
