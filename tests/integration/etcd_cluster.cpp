@@ -1,16 +1,39 @@
 #include "etcd_cluster.h"
 
+#include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
+#include <unistd.h>
+
+#include <thread>
 
 #include "netaccel/core/etcd.h"
 
 namespace netaccel::test {
 
 namespace {
-std::string url(int port) { return "http://127.0.0.1:" + std::to_string(port); }
+
+// Runs f on a thread that joined the network namespace (setns moves only the calling thread),
+// so the test's own client reaches members that listen in a namespace the test made.
+bool in_netns(const std::string& path, const std::function<bool()>& f) {
+  if (path.empty()) return f();
+  bool result = false;
+  std::thread t([&] {
+    int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return;
+    if (setns(fd, CLONE_NEWNET) == 0) result = f();
+    close(fd);
+  });
+  t.join();
+  return result;
+}
+
 }  // namespace
 
-EtcdCluster::EtcdCluster(const std::string& dir, int members, int base_port) : dir_(dir), base_port_(base_port), n_(members) {
+std::string EtcdCluster::url(int port) const { return "http://" + where_.host + ":" + std::to_string(port); }
+
+EtcdCluster::EtcdCluster(const std::string& dir, int members, int base_port, EtcdPlacement where)
+    : where_(std::move(where)), dir_(dir), base_port_(base_port), n_(members) {
   for (int i = 0; i < n_; ++i) initial_cluster_ += (i ? "," : "") + ("m" + std::to_string(i)) + "=" + url(base_port_ + 2 * i + 1);
   members_.resize(static_cast<size_t>(n_));
   for (int i = 0; i < n_; ++i) start(i, false);
@@ -31,7 +54,7 @@ bool EtcdCluster::start(int i, bool existing) {
                    "--initial-advertise-peer-urls", url(base_port_ + 2 * i + 1), "--initial-cluster", initial_cluster_,
                    "--initial-cluster-state", existing ? "existing" : "new", "--initial-cluster-token", dir_,
                    "--heartbeat-interval", "50", "--election-timeout", "500", "--log-outputs", "stderr"},
-                  {}, "", dir_ + "/etcd-" + name + ".log");
+                  {}, where_.netns_path, dir_ + "/etcd-" + name + ".log");
 }
 
 std::string EtcdCluster::client_url(int i) const { return url(base_port_ + 2 * i); }
@@ -47,8 +70,11 @@ bool EtcdCluster::healthy(int timeout_ms) {
       [&] {
         for (int i = 0; i < n_; ++i) {
           if (!members_[static_cast<size_t>(i)] || !members_[static_cast<size_t>(i)]->running()) continue;
-          EtcdClient c({client_url(i)}, 1000);
-          if (!c.put("/netaccel-test/health", "ok")) return false;  // a write needs a leader
+          const bool answers = in_netns(where_.netns_path, [&] {
+            EtcdClient c({client_url(i)}, 1000);
+            return static_cast<bool>(c.put("/netaccel-test/health", "ok"));  // a write needs a leader
+          });
+          if (!answers) return false;
         }
         return true;
       },

@@ -75,14 +75,19 @@ Status ClusterSync::resync() {
   auto r = etcd_.range_prefix(cfg_.etcd_prefix + "/");
   if (!r) return Error{r.error().code, "cluster store: " + r.error().message};
   std::vector<YamlSource> objects;
-  endpoints_.clear();
+  std::map<std::string, ClusterEndpoint> seen;
   const std::string objects_prefix = cfg_.etcd_prefix + "/objects/", endpoints_prefix = cfg_.etcd_prefix + "/endpoints/";
   for (const auto& kv : r->kvs) {
     if (kv.key.rfind(objects_prefix, 0) == 0) objects.push_back({"etcd " + kv.key, kv.value});
     std::string node, cid, ifname;
     if (kv.key.rfind(endpoints_prefix, 0) == 0 && split3(kv.key.substr(endpoints_prefix.size()), node, cid, ifname))
-      endpoints_[kv.key] = {node, cid + "/" + ifname, kv.value};
+      seen[kv.key] = {node, cid + "/" + ifname, kv.value};
   }
+  for (auto it = endpoints_.begin(); it != endpoints_.end();) {
+    const std::string key = (it++)->first;
+    if (!seen.count(key)) erase_endpoint(key);
+  }
+  for (auto& [key, ep] : seen) set_endpoint(key, std::move(ep));
   auto changes = svc_.sync_objects(objects, {}, true);
   if (!changes) return Error{changes.error().code, "cluster store: its objects do not apply: " + changes.error().message};
   log::info("cluster store: " + std::to_string(objects.size()) + " objects, " + std::to_string(endpoints_.size()) +
@@ -200,11 +205,11 @@ void ClusterSync::apply_events(const std::vector<EtcdEvent>& events) {
     std::string a, b, c;
     if (key.rfind(endpoints_prefix, 0) == 0 && split3(key.substr(endpoints_prefix.size()), a, b, c)) {
       if (e.deleted) {
-        endpoints_.erase(key);
+        erase_endpoint(key);
         // Our own pod's key gone while the pod is here: the lease ran out under us.
         if (a == cfg_.node_name && svc_.endpoint(b + "/" + c)) dirty_ = true;
       } else {
-        endpoints_[key] = {a, b + "/" + c, e.kv.value};
+        set_endpoint(key, {a, b + "/" + c, e.kv.value});
       }
       continue;
     }
@@ -224,6 +229,28 @@ void ClusterSync::apply_events(const std::vector<EtcdEvent>& events) {
     if (auto r = svc_.sync_objects({p}, {}, false); !r) log::error("cluster store: " + r.error().what());
   for (const auto& d : deletes)
     if (auto r = svc_.sync_objects({}, {d}, false); !r) log::error("cluster store: " + r.error().what());
+}
+
+void ClusterSync::set_endpoint(const std::string& key, ClusterEndpoint ep) {
+  auto it = endpoints_.find(key);
+  if (it == endpoints_.end()) {
+    notify("added", endpoints_.emplace(key, std::move(ep)).first->second);
+  } else if (it->second.json != ep.json) {  // a keepalive's rewrite of the same pod is no news
+    it->second = std::move(ep);
+    notify("changed", it->second);
+  }
+}
+
+void ClusterSync::erase_endpoint(const std::string& key) {
+  auto it = endpoints_.find(key);
+  if (it == endpoints_.end()) return;
+  const ClusterEndpoint gone = std::move(it->second);
+  endpoints_.erase(it);
+  notify("removed", gone);
+}
+
+void ClusterSync::notify(const char* change, const ClusterEndpoint& ep) const {
+  for (const auto& f : listeners_) f(change, ep);
 }
 
 std::vector<ClusterEndpoint> ClusterSync::endpoints() const {

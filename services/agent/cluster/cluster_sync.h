@@ -9,6 +9,7 @@
 #pragma once
 
 #include <atomic>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <string>
@@ -38,6 +39,10 @@ class ClusterSync {
   Status start(EventLoop& loop);
   // Every node's endpoints, this one's included, as etcd has them.
   std::vector<ClusterEndpoint> endpoints() const;
+  // After each endpoint of any node appears ("added"), changes ("changed") or goes
+  // ("removed") in that view; a resync reports only what differs.
+  using EndpointListener = std::function<void(const char* change, const ClusterEndpoint&)>;
+  void on_endpoint(EndpointListener f) { listeners_.push_back(std::move(f)); }
 
  private:
   std::string object_key(const ObjectKey& k) const;
@@ -50,6 +55,9 @@ class ClusterSync {
   void drain();  // on the loop: what the watch thread received
   void apply_events(const std::vector<EtcdEvent>& events);
   void watch_thread(int64_t from);
+  void set_endpoint(const std::string& key, ClusterEndpoint ep);
+  void erase_endpoint(const std::string& key);
+  void notify(const char* change, const ClusterEndpoint& ep) const;
 
   AgentConfig cfg_;
   AgentService& svc_;
@@ -58,6 +66,7 @@ class ClusterSync {
   bool dirty_ = false;  // an endpoint write failed: all of them again at the next keepalive
   std::map<std::string, int64_t> written_;  // key -> revision of our own last write to it
   std::map<std::string, ClusterEndpoint> endpoints_;  // by etcd key
+  std::vector<EndpointListener> listeners_;
 
   UniqueFd wake_;  // eventfd: the watch thread's events are waiting
   std::mutex mu_;

@@ -113,6 +113,13 @@ int AgentBus::list_endpoints(sd_bus_message* m, void* u, sd_bus_error*) {
   return bus_finish_container_reply(reply, r);
 }
 
+void AgentBus::set_cluster(ClusterSync* c) {
+  cluster_ = c;
+  c->on_endpoint([this](const char* change, const ClusterEndpoint& ep) {
+    sd_bus_emit_signal(bus_.bus(), kObjectPath, kInterface, "ClusterEndpointChanged", "sss", change, ep.node.c_str(), ep.id.c_str());
+  });
+}
+
 // a(sss): node, endpoint id, the endpoint's JSON; every node's pods as etcd has them.
 int AgentBus::list_cluster_endpoints(sd_bus_message* m, void* u, sd_bus_error*) {
   auto* self = static_cast<AgentBus*>(u);
@@ -156,6 +163,12 @@ int AgentBus::prop(sd_bus*, const char*, const char*, const char* name, sd_bus_m
   if (std::strcmp(name, "EndpointCount") == 0)
     return sd_bus_message_append(reply, "u", static_cast<uint32_t>(self->svc_.endpoints().size()));
   if (std::strcmp(name, "StateDirectory") == 0) return sd_bus_message_append(reply, "s", self->svc_.config().state_dir.c_str());
+  if (std::strcmp(name, "EtcdEndpoints") == 0) {  // empty: cluster mode is off
+    int r = sd_bus_message_open_container(reply, 'a', "s");
+    for (const auto& e : self->svc_.config().etcd_endpoints)
+      if (r >= 0) r = sd_bus_message_append(reply, "s", e.c_str());
+    return r < 0 ? r : sd_bus_message_close_container(reply);
+  }
   return -ENOENT;
 }
 
@@ -186,8 +199,10 @@ Status AgentBus::register_object() {
       SD_BUS_SIGNAL_WITH_NAMES("EndpointAdded", "s", SD_BUS_PARAM(id), 0),
       SD_BUS_SIGNAL_WITH_NAMES("EndpointChanged", "s", SD_BUS_PARAM(id), 0),
       SD_BUS_SIGNAL_WITH_NAMES("EndpointRemoved", "s", SD_BUS_PARAM(id), 0),
+      SD_BUS_SIGNAL_WITH_NAMES("ClusterEndpointChanged", "sss", SD_BUS_PARAM(change) SD_BUS_PARAM(node) SD_BUS_PARAM(id), 0),
       SD_BUS_PROPERTY("Version", "s", &AgentBus::prop, 0, SD_BUS_VTABLE_PROPERTY_CONST),
       SD_BUS_PROPERTY("StateDirectory", "s", &AgentBus::prop, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+      SD_BUS_PROPERTY("EtcdEndpoints", "as", &AgentBus::prop, 0, SD_BUS_VTABLE_PROPERTY_CONST),
       SD_BUS_PROPERTY("ObjectCount", "u", &AgentBus::prop, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
       SD_BUS_PROPERTY("EndpointCount", "u", &AgentBus::prop, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
       SD_BUS_VTABLE_END};

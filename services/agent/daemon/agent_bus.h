@@ -12,8 +12,9 @@ class AgentBus {
  public:
   AgentBus(BusService& bus, AgentService& svc) : bus_(bus), svc_(svc) {}
   Status register_object();
-  // Cluster mode: ListClusterEndpoints answers from it (empty without one).
-  void set_cluster(const ClusterSync* c) { cluster_ = c; }
+  // Cluster mode: ListClusterEndpoints answers from it (empty without one) and its changes
+  // become ClusterEndpointChanged signals.
+  void set_cluster(ClusterSync* c);
 
  private:
   static int apply(sd_bus_message* m, void* u, sd_bus_error* e);
