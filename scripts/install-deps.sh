@@ -9,6 +9,7 @@ DEB_PKGS=(
   libgtest-dev libgmock-dev libbenchmark-dev nlohmann-json3-dev libcli11-dev libyaml-cpp-dev dpdk-dev libdpdk-dev
   systemd dbus procps util-linux iproute2 iputils-ping ethtool iptables iperf3 python3 redis-server redis-tools socat nginx-light wrk haproxy containernetworking-plugins
   rpm cpio selinux-policy-dev checkpolicy debootstrap systemd-container dpkg-dev podman runc containerd
+  gnuplot-nox chromium python3-pil
 )
 RPM_PKGS=(
   gcc-c++ cmake make pkgconf clang llvm bpftool libbpf-devel libxdp-devel xdp-tools
@@ -16,7 +17,10 @@ RPM_PKGS=(
   gtest-devel gmock-devel google-benchmark-devel json-devel cli11-devel yaml-cpp-devel dpdk-devel
   systemd dbus-daemon procps-ng util-linux iproute iputils ethtool iptables iperf3 python3 redis socat nginx wrk haproxy containernetworking-plugins
   rpm-build cpio selinux-policy-devel checkpolicy systemd-container dnf-plugins-core podman runc containerd
+  gnuplot python3-pillow
 )
+# Not in every openEuler release's repositories: the lab report's render test skips without it.
+RPM_OPTIONAL=(chromium)
 
 if [ "$(id -u)" -ne 0 ]; then
   echo "install-deps: must run as root (installs packages)" >&2
@@ -44,6 +48,7 @@ if command -v apt-get >/dev/null; then
   fi
 elif command -v dnf >/dev/null; then
   dnf install -y -q "${RPM_PKGS[@]}"
+  dnf install -y -q "${RPM_OPTIONAL[@]}" 2>/dev/null || echo "install-deps: not available here: ${RPM_OPTIONAL[*]}"
 else
   echo "install-deps: neither apt-get nor dnf found; install by hand: ${DEB_PKGS[*]}" >&2
   exit 1

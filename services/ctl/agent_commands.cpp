@@ -207,15 +207,25 @@ int agent_get_endpoints(sd_bus* bus, const std::string& output) {
   nlohmann::json items = nlohmann::json::array();
   r = sd_bus_message_enter_container(reply, 'a', "(sssssss)");
   const char *id, *netns, *veth, *v4, *v6, *pns, *pname;
-  if (output.empty()) std::printf("%-28s %-16s %-12s %-16s %-24s %s\n", "ENDPOINT", "POD", "HOST VETH", "IPV4", "IPV6", "NETNS");
+  // Columns as wide as their widest cell: runtimes' container ids are 12 to 64 characters.
+  std::vector<std::vector<std::string>> rows{{"ENDPOINT", "POD", "HOST VETH", "IPV4", "IPV6", "NETNS"}};
+  auto dash = [](const char* s) { return std::string(*s ? s : "-"); };
   while (r >= 0 && (r = sd_bus_message_read(reply, "(sssssss)", &id, &netns, &veth, &v4, &v6, &pns, &pname)) > 0) {
     ids.push_back(id);
-    std::string pod = *pname ? std::string(pns) + "/" + pname : "-";
-    if (output.empty())
-      std::printf("%-28s %-16s %-12s %-16s %-24s %s\n", id, pod.c_str(), *veth ? veth : "-", *v4 ? v4 : "-", *v6 ? v6 : "-", netns);
+    const std::string pod = !*pname ? "-" : *pns ? std::string(pns) + "/" + pname : pname;  // podman passes no namespace
+    rows.push_back({id, pod, dash(veth), dash(v4), dash(v6), netns});
   }
   sd_bus_message_unref(reply);
-  if (output.empty()) return r < 0 ? 1 : 0;
+  if (output.empty()) {
+    std::vector<size_t> width(rows[0].size(), 0);
+    for (const auto& row : rows)
+      for (size_t c = 0; c < row.size(); ++c) width[c] = std::max(width[c], row[c].size());
+    for (const auto& row : rows) {
+      for (size_t c = 0; c + 1 < row.size(); ++c) std::printf("%-*s  ", static_cast<int>(width[c]), row[c].c_str());
+      std::printf("%s\n", row.back().c_str());
+    }
+    return r < 0 ? 1 : 0;
+  }
   for (const auto& e : ids) {
     r = sd_bus_call_method(bus, ag::kBusName, ag::kObjectPath, ag::kInterface, "GetEndpoint", &err, &reply, "s", e.c_str());
     if (r < 0) return report(r, err, "GetEndpoint " + e);

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "agent_commands.h"
+#include "status_command.h"
 #include "fwd/dbus_api.h"
 #include "sockmap/dbus_api.h"
 
@@ -145,6 +146,7 @@ int sockmap_call(sd_bus* bus, const char* method, const std::string& cgroup) {
 int main(int argc, char** argv) {
   CLI::App app{"netaccelctl: administer netaccel services over D-Bus"};
   app.require_subcommand(1);
+  auto* node = app.add_subcommand("status", "every netaccel service on this node: running or not, what it accelerates");
   auto* fwd = app.add_subcommand("fwd", "veth fast path (netaccel-fwd)");
   fwd->require_subcommand(1);
   auto* status = fwd->add_subcommand("status", "version, default hook and attached interfaces");
@@ -203,6 +205,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "netaccelctl: connect to the system bus: %s\n", strerror(-r));
     return 1;
   }
+  if (*node) return netaccel::ctl::node_status(bus.b);
   if (*status) return print_status(bus.b);
   if (*list) return print_list(bus.b);
   if (*stats) return print_stats(bus.b, ifname, all);

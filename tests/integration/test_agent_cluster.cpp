@@ -99,6 +99,9 @@ TEST_F(AgentCluster, ANodesPodsAreEveryNodesViewUntilItDies) {
            std::count(eps.begin(), eps.end(), std::pair<std::string, std::string>{"node-b", "pb1/eth0"}) == 1;
   };
   ASSERT_TRUE(wait_until([&] { return both(0) && both(1); }, 20000)) << node(0).log() << node(1).log();
+  auto status = node(1).ctl("status");
+  EXPECT_NE(status.out.find("pods <-> runtime: 1 pod, 4 objects, cluster mode (3 etcd members, pods on 2 nodes)"), std::string::npos)
+      << status.out;
   node(0).kill_hard();  // no goodbye: only the lease can tell
   EXPECT_TRUE(wait_until([&] { return cluster_endpoints(1) == std::vector<std::pair<std::string, std::string>>{{"node-b", "pb1/eth0"}}; },
                          20000))

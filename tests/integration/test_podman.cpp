@@ -96,6 +96,12 @@ TEST_F(Podman, TwoPodsGetTheFastPathAndLeaveNothingBehind) {
   }
   ASSERT_FALSE(veth_a.empty());
   ASSERT_FALSE(ip_b.empty());
+  // The node's one table: what runs and what it accelerates now (iptables is not started here).
+  auto status = node_->agent().ctl("status");
+  EXPECT_EQ(status.status, 0) << status.out;
+  for (const char* row : {"netaccel-fwd       running", "pod to pod: 2 veths attached", "netaccel-iptables  not running",
+                          "pods <-> runtime: 2 pods", "cluster mode off", "intra-pod: 0 pods with a user-mode address"})
+    EXPECT_NE(status.out.find(row), std::string::npos) << row << " in:\n" << status.out;
   // Pod to pod through the bridge: nothing lost, and fwd forwarded it.
   auto ping = sh("nsenter --net=" + ns_a + " ping -q -c 10 -i 0.05 -W 5 " + ip_b);
   EXPECT_NE(ping.out.find(" 0% packet loss"), std::string::npos) << ping.out;
@@ -159,6 +165,9 @@ TEST_F(PodmanGazelle, ARedisOnTheUserStackAndALegacyOneShareAPod) {
     kernel_ip = ep["ipv4"];
   }
   ASSERT_FALSE(user_ip.empty());
+  const auto status = node_->agent().ctl("status").out;
+  EXPECT_NE(status.find("intra-pod: " + std::to_string(node_->endpoints().size()) + " pods with a user-mode address"), std::string::npos)
+      << status;
   EXPECT_EQ(node_->fwd_count(), 0u) << "fwd's redirect_peer would skip libgazelle's XDP program";
   EXPECT_GE(std::stoi(user_ip.substr(user_ip.rfind('.') + 1)), 200) << user_ip << " is from the gazelle range";
   EXPECT_LT(std::stoi(kernel_ip.substr(kernel_ip.rfind('.') + 1)), 200) << kernel_ip << " is from the pod range";
