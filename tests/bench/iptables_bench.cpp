@@ -287,7 +287,7 @@ int forward_rules(const Setup& s, const std::vector<int>& sizes) {
     if (pps) row["generator"] = pps->generator;
     put(row, "rr_p50_us", rr ? Figure::of(rr->p50_us) : Figure::missing(rr.error().what()));
     put(row, "rr_p99_us", rr ? Figure::of(rr->p99_us) : Figure::missing(rr.error().what()));
-    fprintf(stderr, "%s\n", row.dump().c_str());
+    fprintf(stderr, "iptables_bench: %s, %zu rules measured\n", s.backend_name.c_str(), static_cast<size_t>(n));
     rows.push_back(row);
   }
   std::ofstream(s.out_dir + "/iptables-" + s.backend_name + ".json") << rows.dump(2);
@@ -332,7 +332,7 @@ int kube_services(const Setup& s, const std::vector<int>& sizes, int connections
     put(row, "first_p99_us", figure(first, &Latency::p99_us));
     put(row, "last_p50_us", figure(last, &Latency::p50_us));
     put(row, "last_p99_us", figure(last, &Latency::p99_us));
-    fprintf(stderr, "%s\n", row.dump().c_str());
+    fprintf(stderr, "iptables_bench: %s, %zu kube-proxy services measured\n", s.backend_name.c_str(), static_cast<size_t>(n));
     rows.push_back(row);
   }
   std::ofstream(s.out_dir + "/iptables-" + s.backend_name + "-kube.json") << rows.dump(2);

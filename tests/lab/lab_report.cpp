@@ -74,14 +74,18 @@ void node_section(Page& page, const std::string& node_dir) {
   }
 }
 
+// A benchmark's anchor: its file's name, since one benchmark may write several files
+// (sockmap.json, sockmap_bulk.json).
+std::string anchor(const Benchmark& b) { return std::filesystem::path(b.source).stem().string(); }
+
 void benchmark_section(Page& page, const Benchmark& b, const std::string& work) {
-  page.html << "<section id=\"" << esc(b.name) << "\">\n<h2>" << esc(b.name) << "</h2>\n<p class=\"machine\">machine: " << esc(b.machine)
+  page.html << "<section id=\"" << esc(anchor(b)) << "\">\n<h2>" << esc(anchor(b)) << "</h2>\n<p class=\"machine\">machine: " << esc(b.machine)
             << "<br>from " << esc(b.source) << "</p>\n";
   int n = 0;
   for (const auto& s : b.series) {
     page.html << "<h3>" << esc(s.metric) << "</h3>\n<figure>";
     if (s.plottable()) {
-      auto svg = plot_series(s, work, b.name + "-" + std::to_string(n++));
+      auto svg = plot_series(s, work, anchor(b) + "-" + std::to_string(n++));
       if (svg) {
         page.html << *svg;
       } else {
@@ -149,7 +153,7 @@ int main(int argc, char** argv) {
   page.html << "<!doctype html>\n<html><head><meta charset=\"utf-8\"><title>netaccel lab report</title><style>" << kStyle
             << "</style></head>\n<body>\n<h1>netaccel lab report</h1>\n<p>" << when << " on " << esc(host) << ". Ratios compare each case with "
             << "the baseline measured in the same run; figures from different machines are not one series.</p>\n<nav>";
-  for (const auto& b : benches) page.html << "<a href=\"#" << esc(b.name) << "\">" << esc(b.name) << "</a> ";
+  for (const auto& b : benches) page.html << "<a href=\"#" << esc(anchor(b)) << "\">" << esc(anchor(b)) << "</a> ";
   page.html << "</nav>\n";
   node_section(page, node_dir);
   for (const auto& b : benches) benchmark_section(page, b, work);
@@ -160,6 +164,9 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "lab_report: %s\n", st.error().what().c_str());
     return 1;
   }
+  // A page for whoever opens it (the lab runs as root; the browser often does not).
+  std::filesystem::permissions(out, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write |
+                                        std::filesystem::perms::group_read | std::filesystem::perms::others_read, ec);
   for (const auto& p : problems) std::fprintf(stderr, "lab_report: %s\n", p.c_str());
   std::printf("wrote %s (%zu benchmarks)\n", out.c_str(), benches.size());
   return problems.empty() && page.complete ? 0 : 1;
