@@ -73,6 +73,22 @@ PacketBuilder& PacketBuilder::more_fragments() {
   mf_ = true;
   return *this;
 }
+PacketBuilder& PacketBuilder::fragment_offset(uint16_t units) {
+  frag_offset_ = units;
+  if (l3_ == L3::v6) v6_frag_ = true;
+  return *this;
+}
+PacketBuilder& PacketBuilder::ipv6_fragment_header() {
+  v6_frag_ = true;
+  return *this;
+}
+PacketBuilder& PacketBuilder::sctp(uint16_t sp, uint16_t dp) {
+  l4_ = L4::sctp;
+  sport_ = sp;
+  dport_ = dp;
+  payload_len_ = 16;
+  return *this;
+}
 PacketBuilder& PacketBuilder::udp(uint16_t sp, uint16_t dp, size_t n) {
   l4_ = L4::udp;
   sport_ = sp;
@@ -149,24 +165,34 @@ std::vector<uint8_t> PacketBuilder::build() const {
   } else if (l3_ != L3::none) {
     const bool v6 = l3_ == L3::v6;
     const size_t l3 = 14;
-    const size_t l3len = v6 ? 40 : 20 + 4 * opt_words_;
-    size_t l4hdr = l4_ == L4::udp ? 8 : l4_ == L4::tcp ? 20 : l4_ == L4::none ? 0 : 8;
+    const size_t l3len = v6 ? (v6_frag_ ? 48 : 40) : 20 + 4 * opt_words_;
+    size_t l4hdr = l4_ == L4::udp ? 8 : l4_ == L4::tcp ? 20 : l4_ == L4::sctp ? 12 : l4_ == L4::none ? 0 : 8;
     size_t l4len = l4hdr + payload_len_;
-    uint8_t proto = l4_ == L4::udp ? 17 : l4_ == L4::tcp ? 6 : l4_ == L4::icmp ? 1 : l4_ == L4::icmp6 ? 58 : 253;
+    uint8_t proto = l4_ == L4::udp    ? 17
+                    : l4_ == L4::tcp  ? 6
+                    : l4_ == L4::sctp ? 132
+                    : l4_ == L4::icmp ? 1
+                    : l4_ == L4::icmp6 ? 58
+                                       : 253;
     put16(f, 12, v6 ? 0x86DD : 0x0800);
     f.resize(l3 + l3len + l4len);
     if (v6) {
       f[l3] = 0x60;
-      put16(f, l3 + 4, static_cast<uint16_t>(l4len));
-      f[l3 + 6] = proto;
+      put16(f, l3 + 4, static_cast<uint16_t>(l3len - 40 + l4len));
+      f[l3 + 6] = v6_frag_ ? 44 : proto;
       f[l3 + 7] = ttl_;
       std::copy(saddr_.begin(), saddr_.end(), f.begin() + l3 + 8);
       std::copy(daddr_.begin(), daddr_.end(), f.begin() + l3 + 24);
+      if (v6_frag_) {  // next header, reserved, offset << 3 | M, identification
+        f[l3 + 40] = proto;
+        put16(f, l3 + 42, static_cast<uint16_t>(frag_offset_ << 3 | (mf_ ? 1 : 0)));
+        put16(f, l3 + 46, 0x4321);
+      }
     } else {
       f[l3] = static_cast<uint8_t>(0x40 | (l3len / 4));
       put16(f, l3 + 2, static_cast<uint16_t>(l3len + l4len));
       put16(f, l3 + 4, 0x1234);
-      put16(f, l3 + 6, mf_ ? 0x2000 : 0x4000);  // MF, or DF
+      put16(f, l3 + 6, mf_ || frag_offset_ ? static_cast<uint16_t>((mf_ ? 0x2000 : 0) | frag_offset_) : 0x4000);  // or DF
       f[l3 + 8] = ttl_;
       f[l3 + 9] = proto;
       std::copy(saddr_.begin(), saddr_.begin() + 4, f.begin() + l3 + 12);
@@ -197,6 +223,10 @@ std::vector<uint8_t> PacketBuilder::build() const {
         uint16_t c = static_cast<uint16_t>(~fold(sum16(&f[l4], l4len, ph)));
         put16(f, csum_off, c == 0 ? 0xffff : c);
       }
+    } else if (l4_ == L4::sctp) {  // ports and a verification tag; CRC32c left 0
+      put16(f, l4, sport_);
+      put16(f, l4 + 2, dport_);
+      put16(f, l4 + 4, 0xabcd);
     } else if (l4_ == L4::icmp || l4_ == L4::icmp6) {
       f[l4] = icmp_type_;
       f[l4 + 1] = icmp_code_;

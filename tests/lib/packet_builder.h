@@ -19,6 +19,10 @@ class PacketBuilder {
   PacketBuilder& ipv6(const std::string& src, const std::string& dst, uint8_t hop_limit = 64);
   PacketBuilder& ip_options(int words);  // IPv4 header of 5 + words 32-bit words
   PacketBuilder& more_fragments();
+  // A later fragment: offset in 8-byte units (IPv4 header field; IPv6 gets a fragment header).
+  PacketBuilder& fragment_offset(uint16_t units);
+  PacketBuilder& ipv6_fragment_header();  // first fragment of IPv6 (offset 0 unless set)
+  PacketBuilder& sctp(uint16_t sport, uint16_t dport);
   PacketBuilder& udp(uint16_t sport, uint16_t dport, size_t payload_len = 18);
   PacketBuilder& tcp(uint16_t sport, uint16_t dport, size_t payload_len = 0);
   PacketBuilder& tcp_flags(uint8_t flags);  // default PSH|ACK
@@ -37,13 +41,14 @@ class PacketBuilder {
 
  private:
   enum class L3 { none, v4, v6, arp } l3_ = L3::none;
-  enum class L4 { none, udp, tcp, icmp, icmp6 } l4_ = L4::none;
+  enum class L4 { none, udp, tcp, icmp, icmp6, sctp } l4_ = L4::none;
   Mac dst_{}, src_{};
   std::array<uint8_t, 16> saddr_{}, daddr_{};
   uint8_t ttl_ = 64, icmp_type_ = 0, icmp_code_ = 0, tcp_flags_ = 0x18;
   std::vector<uint8_t> icmp_rest_;
   int opt_words_ = 0;
-  bool mf_ = false, partial_ = false;
+  bool mf_ = false, partial_ = false, v6_frag_ = false;
+  uint16_t frag_offset_ = 0;
   uint16_t sport_ = 0, dport_ = 0;
   size_t payload_len_ = 0, truncate_ = SIZE_MAX;
 };

@@ -1,0 +1,193 @@
+#include "bpf_policy_tables.h"
+
+#include <bpf/bpf.h>
+#include <linux/membarrier.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstring>
+#include <thread>
+
+#include "netaccel/core/log.h"
+#include "policy_skeleton.h"
+
+namespace netaccel::policy {
+
+namespace {
+
+template <typename K, typename V>
+bool same_value(const V& a, const V& b) {
+  return std::memcmp(&a, &b, sizeof(V)) == 0;
+}
+
+bool same_rules(const RuleKeys& a, const RuleKeys& b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](const auto& x, const auto& y) { return std::memcmp(&x, &y, sizeof(x)) == 0; });
+}
+
+// One table of one slot from `from` to `to`: deletions, then additions and changes.
+template <typename K, typename V, typename C>
+Status write_table(int fd, const char* name, int slot, const std::map<K, V, C>& from, const std::map<K, V, C>& to) {
+  for (const auto& [k, v] : from)
+    if (!to.count(k) && bpf_map_delete_elem(fd, &k) && errno != ENOENT)
+      return errno_error(errno, std::string("delete from ") + name + " slot " + std::to_string(slot));
+  for (const auto& [k, v] : to) {
+    auto old = from.find(k);
+    if (old != from.end() && same_value<K, V>(old->second, v)) continue;
+    if (bpf_map_update_elem(fd, &k, &v, BPF_ANY))
+      return errno_error(errno, std::string("update ") + name + " slot " + std::to_string(slot) +
+                                    (errno == E2BIG || errno == ENOSPC ? " (the map is full)" : ""));
+  }
+  return {};
+}
+
+}  // namespace
+
+PolicyMapFds map_fds(const struct ::policy* s) {
+  PolicyMapFds f;
+  f.version = bpf_map__fd(s->maps.pol_version);
+  f.ipcache[0] = bpf_map__fd(s->maps.pol_ipcache_0);
+  f.ipcache[1] = bpf_map__fd(s->maps.pol_ipcache_1);
+  f.cidrs[0] = bpf_map__fd(s->maps.pol_cidrs_0);
+  f.cidrs[1] = bpf_map__fd(s->maps.pol_cidrs_1);
+  f.endpoints[0] = bpf_map__fd(s->maps.pol_endpoints_0);
+  f.endpoints[1] = bpf_map__fd(s->maps.pol_endpoints_1);
+  f.policy[0] = bpf_map__fd(s->maps.pol_policy_0);
+  f.policy[1] = bpf_map__fd(s->maps.pol_policy_1);
+  return f;
+}
+
+Status wait_for_readers() {
+  // MEMBARRIER_CMD_GLOBAL is synchronize_rcu(): TC programs run inside RCU read-side sections.
+  if (syscall(__NR_membarrier, MEMBARRIER_CMD_GLOBAL, 0, 0) == 0) return {};
+  if (errno != EINVAL) return errno_error(errno, "membarrier (waiting for packets that read the old policy)");
+  // nohz_full kernels refuse the command. A TC program runs for microseconds and cannot sleep;
+  // this is far beyond any run, and said once in the journal.
+  static bool said = false;
+  if (!said) log::warn("membarrier(MEMBARRIER_CMD_GLOBAL) refused (nohz_full?): policy changes wait 50 ms instead of an RCU grace period");
+  said = true;
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  return {};
+}
+
+uint32_t BpfPolicyTables::active_slot() const {
+  uint32_t zero = 0;
+  pol_version v{};
+  if (bpf_map_lookup_elem(fds_.version, &zero, &v)) return 0;
+  return v.slot & 1;
+}
+
+Result<UniqueFd> BpfPolicyTables::make_rules_map(uint32_t slot, const RuleKeys& keys) const {
+  LIBBPF_OPTS(bpf_map_create_opts, opts, .map_flags = BPF_F_NO_PREALLOC);
+  const std::string name = "pol_rules_" + std::to_string(slot);
+  int fd = bpf_map_create(BPF_MAP_TYPE_LPM_TRIE, name.c_str(), sizeof(pol_rule_key), sizeof(pol_rule_val), POL_MAX_ENTRIES, &opts);
+  if (fd < 0) return errno_error(errno, "create the policy map of endpoint slot " + std::to_string(slot));
+  UniqueFd owned(fd);
+  if (keys.size() > POL_MAX_ENTRIES)
+    return make_error(Errc::invalid_argument, "endpoint slot " + std::to_string(slot) + " needs " + std::to_string(keys.size()) +
+                                                  " policy keys, its map holds " + std::to_string(POL_MAX_ENTRIES));
+  const pol_rule_val v{};
+  for (const auto& k : keys)
+    if (bpf_map_update_elem(fd, &k, &v, BPF_ANY)) return errno_error(errno, "fill the policy map of endpoint slot " + std::to_string(slot));
+  return owned;
+}
+
+Status BpfPolicyTables::write_slot(int slot, const PolicyTables& from, const PolicyTables& to, std::map<uint32_t, UniqueFd>& inner) {
+  if (auto st = write_table(fds_.ipcache[slot], "the ipcache", slot, from.ipcache, to.ipcache); !st) return st;
+  if (auto st = write_table(fds_.cidrs[slot], "the ipBlock ranges", slot, from.cidrs, to.cidrs); !st) return st;
+  for (const auto& [ep, keys] : to.rules) {
+    auto old = from.rules.find(ep);
+    if (old != from.rules.end() && same_rules(old->second, keys)) continue;
+    auto it = inner.find(ep);
+    if (it == inner.end()) {  // one new map per endpoint, shared by both slots
+      auto m = make_rules_map(ep, keys);
+      if (!m) return m.error();
+      it = inner.emplace(ep, std::move(*m)).first;
+    }
+    uint32_t index = ep - 1;
+    int fd = it->second.get();
+    if (bpf_map_update_elem(fds_.policy[slot], &index, &fd, BPF_ANY))
+      return errno_error(errno, "set the policy map of endpoint slot " + std::to_string(ep));
+  }
+  for (const auto& [ep, _] : from.rules) {
+    uint32_t index = ep - 1;
+    // E2BIG: an index past the array was never set (the undo of a refused change).
+    if (!to.rules.count(ep) && bpf_map_delete_elem(fds_.policy[slot], &index) && errno != ENOENT && errno != E2BIG)
+      return errno_error(errno, "clear the policy map of endpoint slot " + std::to_string(ep));
+  }
+  // Endpoints last: a veth starts to be enforced only once its policy is in place.
+  return write_table(fds_.endpoints[slot], "the endpoints", slot, from.endpoints, to.endpoints);
+}
+
+Status BpfPolicyTables::install(const PolicyTables& next) {
+  const int active = static_cast<int>(active_slot()), spare = 1 - active;
+  std::map<uint32_t, UniqueFd> inner;
+  if (dirty_[spare]) {
+    if (auto st = resync_slot(spare); !st) return st;
+    dirty_[spare] = false;
+  }
+  if (auto st = write_slot(spare, cur_, next, inner); !st) {
+    // Nothing reads the spare slot: put it back as it was and report the first error.
+    std::map<uint32_t, UniqueFd> undo;
+    if (auto back = write_slot(spare, next, cur_, undo); !back) {
+      log::error("policy: restoring state slot " + std::to_string(spare) + ": " + back.error().what());
+      dirty_[spare] = true;
+    }
+    return st;
+  }
+  uint32_t zero = 0;
+  pol_version v{static_cast<uint32_t>(spare)};
+  if (bpf_map_update_elem(fds_.version, &zero, &v, BPF_ANY)) return errno_error(errno, "flip the policy state slot");
+  ++flips_;
+  if (auto st = wait_for_readers(); !st) return st;
+  // The old slot is read by nobody now; the same change brings it level. Should that fail,
+  // the change is still in force (the data path reads the other slot): the old slot is
+  // rebuilt from the kernel's own keys before it is written next.
+  PolicyTables prev = std::move(cur_);
+  cur_ = next;
+  if (auto st = write_slot(active, prev, next, inner); !st) {
+    log::error("policy: bringing state slot " + std::to_string(active) + " level: " + st.error().what() + "; it is rebuilt before its next use");
+    dirty_[active] = true;
+  }
+  return {};
+}
+
+namespace {
+
+// Every key the kernel holds in a hash or trie map.
+template <typename K>
+std::vector<K> kernel_keys(int fd) {
+  std::vector<K> out;
+  K cur{}, next{};
+  const K* prev = nullptr;
+  while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+    out.push_back(next);
+    cur = next;
+    prev = &cur;
+  }
+  return out;
+}
+
+template <typename K, typename V, typename C>
+Status resync_table(int fd, const char* name, const std::map<K, V, C>& want) {
+  for (const auto& k : kernel_keys<K>(fd))
+    if (!want.count(k)) bpf_map_delete_elem(fd, &k);
+  return write_table(fd, name, -1, std::map<K, V, C>{}, want);
+}
+
+}  // namespace
+
+Status BpfPolicyTables::resync_slot(int slot) {
+  if (auto st = resync_table(fds_.ipcache[slot], "the ipcache", cur_.ipcache); !st) return st;
+  if (auto st = resync_table(fds_.cidrs[slot], "the ipBlock ranges", cur_.cidrs); !st) return st;
+  std::map<uint32_t, UniqueFd> inner;
+  PolicyTables none;
+  for (uint32_t index = 0; index < POL_MAX_ENDPOINTS; ++index)
+    if (!cur_.rules.count(index + 1)) bpf_map_delete_elem(fds_.policy[slot], &index);
+  none.ipcache = cur_.ipcache;
+  none.cidrs = cur_.cidrs;
+  if (auto st = write_slot(slot, none, cur_, inner); !st) return st;
+  return resync_table(fds_.endpoints[slot], "the endpoints", cur_.endpoints);
+}
+
+}  // namespace netaccel::policy

@@ -1,0 +1,36 @@
+// A second NetworkPolicy evaluator for the tests: it reads the policies' YAML itself and
+// decides each connection straight from the Kubernetes API's wording, with no identities,
+// no compiled tables and none of netaccel-policy's parsing. Conformance and unit tests take
+// their truth tables from here.
+#pragma once
+
+#include <yaml-cpp/yaml.h>
+
+#include <map>
+#include <string>
+#include <vector>
+
+namespace netaccel::test {
+
+struct OraclePod {
+  std::string ns, name;
+  std::map<std::string, std::string> labels;
+  std::vector<std::string> ips;
+  struct Port {
+    std::string name, protocol;  // "TCP", "UDP", "SCTP"
+    int port;
+  };
+  std::vector<Port> ports;
+};
+
+struct OracleCluster {
+  std::map<std::string, std::map<std::string, std::string>> namespaces;  // name → labels
+  std::vector<OraclePod> pods;
+  std::vector<YAML::Node> policies;  // NetworkPolicy documents as applied
+};
+
+// Is a new connection from `src_ip` to `dst_ip` (protocol "TCP", "UDP", "SCTP" or "ICMP",
+// destination `port`) allowed? Addresses that are no pod's are outside the cluster.
+bool oracle_allows(const OracleCluster& c, const std::string& src_ip, const std::string& dst_ip, const std::string& protocol, int port);
+
+}  // namespace netaccel::test
