@@ -9,6 +9,7 @@
 #include "netaccel/core/log.h"
 #include "netaccel/core/map_pinning.h"
 #include "netaccel/core/netns.h"
+#include "netaccel/core/tc_stage.h"
 
 
 namespace netaccel::fwd {
@@ -136,7 +137,9 @@ Status BpfDataplane::attach(const LinkInfo& link, const AttachSpec& spec, int br
     (void)detach(link.ifindex);
     return st;
   }
-  auto l = Link::create(prog_fd(spec.hook), link.ifindex, spec.hook == Hook::xdp ? kAttachXdp : kAttachTcxIngress);
+  // TC: fwd is the hook's last stage (after netaccel-policy, whichever attached first).
+  auto l = spec.hook == Hook::xdp ? Link::create(prog_fd(spec.hook), link.ifindex, kAttachXdp)
+                                  : attach_tc_stage(prog_fd(spec.hook), link.ifindex, true, TcStage::fwd);
   if (!l) {
     (void)detach(link.ifindex);
     return Error{l.error().code, "attach " + to_string(spec.hook) + " program to " + link.name + ": " + l.error().message};

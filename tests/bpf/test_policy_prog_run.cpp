@@ -383,3 +383,43 @@ TEST_F(PolicyProgRun, AFailedInstallChangesNothing) {
 }
 
 }  // namespace
+
+namespace {
+
+size_t key_count(int fd) {
+  size_t n = 0;
+  pol_addr_key k{}, next{};
+  const pol_addr_key* prev = nullptr;
+  while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+    ++n;
+    k = next;
+    prev = &k;
+  }
+  return n;
+}
+
+// A restarted daemon finds a previous run's tables pinned and does not know what they hold:
+// its first install rewrites both slots whole, the unread one first.
+TEST_F(PolicyProgRun, ARestartedWriterRewritesBothSlotsWhole) {
+  ClusterView v = fixed_view(kDbPolicy);
+  install(v);
+  auto bad = v4("10.20.0.3", "10.20.0.2").tcp(40000, 5433).tcp_flags(2).build();
+  ASSERT_FALSE(run(Hook::from_pod, "pv1", bad));
+  BpfPolicyTables restarted(map_fds(skel_->get()));
+  restarted.adopt_unknown_state();
+  ClusterView small;
+  small.namespaces["x"] = v.namespaces["x"];
+  small.pods.push_back(v.pods[1]);  // web alone, unrestricted
+  auto c = compile(small, ids_, cidrs_);
+  ASSERT_TRUE(c);
+  auto tables = lower(*c, {{"x/web", {static_cast<uint32_t>(ifindex_of("pv1")), 2}}});
+  ASSERT_TRUE(restarted.install(tables));
+  EXPECT_TRUE(run(Hook::from_pod, "pv1", bad));
+  for (int slot = 0; slot < 2; ++slot) {
+    EXPECT_EQ(key_count(map_fds(skel_->get()).ipcache[slot]), tables.ipcache.size()) << "slot " << slot;
+    EXPECT_EQ(key_count(map_fds(skel_->get()).cidrs[slot]), 0u) << "slot " << slot;
+  }
+  *tables_ = std::move(restarted);  // TearDown empties through the writer that knows the state
+}
+
+}  // namespace

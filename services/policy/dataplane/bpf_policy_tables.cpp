@@ -119,20 +119,20 @@ Status BpfPolicyTables::write_slot(int slot, const PolicyTables& from, const Pol
   return write_table(fds_.endpoints[slot], "the endpoints", slot, from.endpoints, to.endpoints);
 }
 
+Status BpfPolicyTables::write_or_resync(int slot, const PolicyTables& from, const PolicyTables& to, std::map<uint32_t, UniqueFd>& inner) {
+  if (!dirty_[slot]) return write_slot(slot, from, to, inner);
+  if (auto st = resync_slot(slot, to, inner); !st) return st;
+  dirty_[slot] = false;
+  return {};
+}
+
 Status BpfPolicyTables::install(const PolicyTables& next) {
   const int active = static_cast<int>(active_slot()), spare = 1 - active;
   std::map<uint32_t, UniqueFd> inner;
-  if (dirty_[spare]) {
-    if (auto st = resync_slot(spare); !st) return st;
-    dirty_[spare] = false;
-  }
-  if (auto st = write_slot(spare, cur_, next, inner); !st) {
+  if (auto st = write_or_resync(spare, cur_, next, inner); !st) {
     // Nothing reads the spare slot: put it back as it was and report the first error.
     std::map<uint32_t, UniqueFd> undo;
-    if (auto back = write_slot(spare, next, cur_, undo); !back) {
-      log::error("policy: restoring state slot " + std::to_string(spare) + ": " + back.error().what());
-      dirty_[spare] = true;
-    }
+    if (dirty_[spare] || !write_slot(spare, next, cur_, undo)) dirty_[spare] = true;  // rebuilt before its next use
     return st;
   }
   uint32_t zero = 0;
@@ -145,7 +145,7 @@ Status BpfPolicyTables::install(const PolicyTables& next) {
   // rebuilt from the kernel's own keys before it is written next.
   PolicyTables prev = std::move(cur_);
   cur_ = next;
-  if (auto st = write_slot(active, prev, next, inner); !st) {
+  if (auto st = write_or_resync(active, prev, next, inner); !st) {
     log::error("policy: bringing state slot " + std::to_string(active) + " level: " + st.error().what() + "; it is rebuilt before its next use");
     dirty_[active] = true;
   }
@@ -177,17 +177,23 @@ Status resync_table(int fd, const char* name, const std::map<K, V, C>& want) {
 
 }  // namespace
 
-Status BpfPolicyTables::resync_slot(int slot) {
-  if (auto st = resync_table(fds_.ipcache[slot], "the ipcache", cur_.ipcache); !st) return st;
-  if (auto st = resync_table(fds_.cidrs[slot], "the ipBlock ranges", cur_.cidrs); !st) return st;
-  std::map<uint32_t, UniqueFd> inner;
-  PolicyTables none;
+// Makes a slot hold exactly `want`, whatever it held: every key the kernel has that `want`
+// lacks goes, every entry of `want` is written.
+Status BpfPolicyTables::resync_slot(int slot, const PolicyTables& want, std::map<uint32_t, UniqueFd>& inner) {
+  if (auto st = resync_table(fds_.ipcache[slot], "the ipcache", want.ipcache); !st) return st;
+  if (auto st = resync_table(fds_.cidrs[slot], "the ipBlock ranges", want.cidrs); !st) return st;
   for (uint32_t index = 0; index < POL_MAX_ENDPOINTS; ++index)
-    if (!cur_.rules.count(index + 1)) bpf_map_delete_elem(fds_.policy[slot], &index);
-  none.ipcache = cur_.ipcache;
-  none.cidrs = cur_.cidrs;
-  if (auto st = write_slot(slot, none, cur_, inner); !st) return st;
-  return resync_table(fds_.endpoints[slot], "the endpoints", cur_.endpoints);
+    if (!want.rules.count(index + 1)) bpf_map_delete_elem(fds_.policy[slot], &index);
+  PolicyTables no_rules;
+  no_rules.ipcache = want.ipcache;
+  no_rules.cidrs = want.cidrs;
+  no_rules.endpoints = want.endpoints;
+  no_rules.rules.clear();
+  // Every endpoint's trie is written anew (write_slot from "no rules"); endpoints last.
+  if (auto st = write_slot(slot, no_rules, want, inner); !st) return st;
+  return resync_table(fds_.endpoints[slot], "the endpoints", want.endpoints);
 }
+
+void BpfPolicyTables::adopt_unknown_state() { dirty_[0] = dirty_[1] = true; }
 
 }  // namespace netaccel::policy

@@ -30,11 +30,15 @@ class BpfPolicyTables {
   const PolicyTables& current() const { return cur_; }
   uint32_t active_slot() const;
   uint64_t flips() const { return flips_; }
+  // The maps hold a previous run's state (pinned): the next install rewrites both slots whole,
+  // the spare one first, so nothing changes for packets until the flip.
+  void adopt_unknown_state();
 
  private:
   Status write_slot(int slot, const PolicyTables& from, const PolicyTables& to, std::map<uint32_t, UniqueFd>& inner);
   Result<UniqueFd> make_rules_map(uint32_t slot, const RuleKeys& keys) const;
-  Status resync_slot(int slot);  // a slot a failed write left unknown: rebuilt as cur_
+  Status write_or_resync(int slot, const PolicyTables& from, const PolicyTables& to, std::map<uint32_t, UniqueFd>& inner);
+  Status resync_slot(int slot, const PolicyTables& want, std::map<uint32_t, UniqueFd>& inner);
 
   PolicyMapFds fds_;
   PolicyTables cur_;
