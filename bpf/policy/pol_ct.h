@@ -64,6 +64,37 @@ static __always_inline int pol_ct_known(const struct pol_pkt *p)
 	return v && pol_ct_fresh(v, p, now);
 }
 
+/* A new connection in directions no policy isolates is recorded too, so its replies still pass
+ * when a policy isolates the other way meanwhile (or already does: a pod whose ingress is
+ * isolated may still open connections, and their replies come in through its ingress). One
+ * write per TCP SYN; for other protocols a lookup per packet, a write per new flow. */
+static __always_inline void pol_ct_note(const struct pol_pkt *p)
+{
+	struct pol_ct_key k;
+	struct pol_ct_val *v, fresh = {.last_seen_ns = bpf_ktime_get_ns()};
+
+	if (!pol_ct_trackable(p) || p->icmp_echo == 2)
+		return;
+	if (p->proto == NA_IPPROTO_TCP) {
+		if (!p->has_ports || (p->tcp_flags & 0x12) != 0x02)
+			return; /* only a SYN opens; the rest of an untracked flow is not picked up */
+		pol_ct_key_of(p, &k, 0);
+		bpf_map_update_elem(&pol_conns, &k, &fresh, BPF_ANY);
+		return;
+	}
+	pol_ct_key_of(p, &k, 0);
+	v = bpf_map_lookup_elem(&pol_conns, &k);
+	if (v) {
+		v->last_seen_ns = fresh.last_seen_ns;
+		return;
+	}
+	pol_ct_key_of(p, &k, 1);
+	if (bpf_map_lookup_elem(&pol_conns, &k))
+		return; /* a reply of a recorded flow */
+	pol_ct_key_of(p, &k, 0);
+	bpf_map_update_elem(&pol_conns, &k, &fresh, BPF_ANY);
+}
+
 static __always_inline void pol_ct_create(const struct pol_pkt *p)
 {
 	struct pol_ct_key k;

@@ -23,6 +23,7 @@ struct pol_pkt {
 	__be16 sport, dport;
 	__be16 icmp_id; /* ICMP/ICMPv6 echo: the identifier (the connection's "port") */
 	__u8 icmp_echo; /* 1: echo request, 2: echo reply */
+	__u8 tcp_flags;
 };
 
 static __always_inline void pol_map_v4(__u8 *out, __be32 addr)
@@ -43,6 +44,12 @@ static __always_inline void pol_parse_l4(void *data, void *data_end, __u32 off, 
 		p->sport = ports[0];
 		p->dport = ports[1];
 		p->has_ports = 1;
+		if (p->proto == NA_IPPROTO_TCP) {
+			__u8 *flags = na_hdr(data, data_end, off + 13, 1);
+
+			if (flags)
+				p->tcp_flags = *flags;
+		}
 	} else if (p->proto == NA_IPPROTO_ICMP || p->proto == NA_IPPROTO_ICMPV6) {
 		__u8 *icmp = na_hdr(data, data_end, off, 6);
 		__u8 req = p->proto == NA_IPPROTO_ICMP ? 8 : 128, rep = p->proto == NA_IPPROTO_ICMP ? 0 : 129;

@@ -89,6 +89,7 @@ static __always_inline int pol_from_pod(struct __sk_buff *skb, const struct pol_
 	}
 	if (!own_iso && !peer_iso) {
 		pol_count(ep->endpoint, POL_DIR_EGRESS, POL_STAT_UNRESTRICTED);
+		pol_ct_note(&p);
 		return POL_TCX_NEXT;
 	}
 	if (pol_ct_known(&p)) {
@@ -124,20 +125,22 @@ static __always_inline int pol_to_pod(struct __sk_buff *skb, const struct pol_sl
 	struct pol_addr_val *src;
 	struct pol_pkt p;
 	void *own;
-	int rc;
+	int rc, iso;
 
 	if (!ep)
 		return POL_TCX_NEXT;
 	own = pol_rules(s->policy, ep->endpoint);
-	if (!pol_isolated(own, POL_DIR_INGRESS)) {
-		pol_count(ep->endpoint, POL_DIR_INGRESS, POL_STAT_UNRESTRICTED);
-		return POL_TCX_NEXT;
-	}
+	iso = pol_isolated(own, POL_DIR_INGRESS);
 	rc = pol_read(skb, &p);
 	if (rc == POL_PKT_NOT_IP || rc == POL_PKT_CONTROL)
 		return POL_TCX_NEXT;
 	if (rc == POL_PKT_MALFORMED)
-		return pol_deny(skb, &p, ep->endpoint, POL_DIR_INGRESS, 0, POL_DROP_MALFORMED);
+		return iso ? pol_deny(skb, &p, ep->endpoint, POL_DIR_INGRESS, 0, POL_DROP_MALFORMED) : POL_TCX_NEXT;
+	if (!iso) {
+		pol_count(ep->endpoint, POL_DIR_INGRESS, POL_STAT_UNRESTRICTED);
+		pol_ct_note(&p);
+		return POL_TCX_NEXT;
+	}
 	if (pol_ct_known(&p)) {
 		pol_count(ep->endpoint, POL_DIR_INGRESS, POL_STAT_ESTABLISHED);
 		return POL_TCX_NEXT;

@@ -2,7 +2,8 @@
 # Boots systemd as PID 1 in systemd-nspawn on a Debian tree, installs the RPMs with rpm, and
 # checks netaccel-fwd as an administrator would: enable --now, busctl, a denied call from
 # nobody, restart keeps the data path, disable --now leaves no pins, rpm -e; the same for
-# netaccel-sockmap, and netaccel-agent (apply, state across restart, nobody denied, purge on erase).
+# netaccel-sockmap, netaccel-agent (apply, state across restart, nobody denied, purge on erase) and
+# netaccel-policy (follows the agent, nobody denied, pins gone on disable).
 set -uo pipefail
 OUT=$1
 command -v systemd-nspawn >/dev/null || { echo "SKIP: systemd-nspawn not installed (systemd-container)"; exit 77; }
@@ -19,7 +20,8 @@ cleanup() { rm -rf "$PAY"; rm -rf "$BPF" 2>/dev/null; }
 trap cleanup EXIT
 mountpoint -q /sys/fs/bpf || mount -t bpf bpf /sys/fs/bpf
 mkdir -p "$BPF" "$PAY/out"
-cp "$OUT"/rpm/netaccel-0*.rpm "$OUT"/rpm/netaccel-fwd-0*.rpm "$OUT"/rpm/netaccel-sockmap-0*.rpm "$OUT"/rpm/netaccel-agent-0*.rpm "$PAY/"
+cp "$OUT"/rpm/netaccel-0*.rpm "$OUT"/rpm/netaccel-fwd-0*.rpm "$OUT"/rpm/netaccel-sockmap-0*.rpm "$OUT"/rpm/netaccel-agent-0*.rpm \
+  "$OUT"/rpm/netaccel-policy-0*.rpm "$PAY/"
 
 cat > "$PAY/run-inside.sh" <<'INSIDE'
 #!/bin/bash
@@ -65,6 +67,20 @@ netaccelctl get ns shop > $O/ag-get 2>&1
 runuser -u nobody -- netaccelctl apply -f /tmp/ns.yaml > $O/ag-nobody 2>&1; echo "rc=$?" >> $O/ag-nobody
 ls /var/lib/netaccel/agent > $O/ag-state 2>&1
 journalctl -b -u netaccel-agent.service --no-pager > $O/ag-journal
+P="org.openeuler.NetAccel1.Policy /org/openeuler/NetAccel1/Policy org.openeuler.NetAccel1.Policy"
+systemctl enable --now netaccel-policy.service; echo $? > $O/po-enable
+printf 'apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: deny, namespace: shop}\nspec: {podSelector: {}}\n' > /tmp/np.yaml
+netaccelctl apply -f /tmp/np.yaml > $O/po-apply 2>&1
+for i in $(seq 1 50); do busctl get-property $P PolicyCount | grep -q 'u 1' && break; sleep 0.1; done
+busctl get-property $P PolicyCount > $O/po-count 2>&1
+runuser -u nobody -- busctl call $P ListIdentities > $O/po-nobody-read 2>&1; echo "rc=$?" >> $O/po-nobody-read
+runuser -u nobody -- busctl call $P Resync > $O/po-nobody 2>&1; echo "rc=$?" >> $O/po-nobody
+ls /sys/fs/bpf/netaccel/policy > $O/po-pins-running 2>&1
+journalctl -b -u netaccel-policy.service --no-pager > $O/po-journal
+systemctl disable --now netaccel-policy.service
+sleep 1
+ls -A /sys/fs/bpf/netaccel/policy > $O/po-pins-after-disable 2>&1
+rpm -e netaccel-policy; echo $? > $O/po-erase
 rpm -e netaccel-agent; echo $? > $O/ag-erase
 ls -A /var/lib/netaccel/agent > $O/ag-state-after 2>&1
 rpm -e netaccel-sockmap netaccel-fwd netaccel; echo $? > $O/erase
@@ -115,6 +131,13 @@ check "agent: netaccelctl apply creates" "grep -q 'namespace/shop created' $O/ag
 check "agent: the object survives a restart" "grep -q '^shop ' $O/ag-get"
 check "agent: nobody may not apply" "grep -q 'AccessDenied' $O/ag-nobody && grep -q 'rc=1' $O/ag-nobody"
 check "agent: state in /var/lib/netaccel/agent" "grep -q objects.yaml $O/ag-state"
+check "policy: enable --now succeeded" "grep -qx 0 $O/po-enable"
+check "policy: follows the agent (a policy applied there is counted)" "grep -q 'u 1' $O/po-count"
+check "policy: nobody may read" "grep -q 'rc=0' $O/po-nobody-read"
+check "policy: nobody may not resync" "grep -q 'Access denied' $O/po-nobody && grep -q 'rc=1' $O/po-nobody"
+check "policy: maps pinned while running" "grep -q pol_version $O/po-pins-running"
+check "policy: disable --now leaves no pins" "[ ! -s $O/po-pins-after-disable ] || grep -q 'No such file' $O/po-pins-after-disable"
+check "policy: rpm -e succeeded" "grep -qx 0 $O/po-erase"
 check "agent: rpm -e removes its state" "grep -qx 0 $O/ag-erase && grep -q 'No such file' $O/ag-state-after"
 check "rpm -e succeeded" "grep -qx 0 $O/erase"
 if [ $fail -ne 0 ]; then
@@ -123,6 +146,7 @@ if [ $fail -ne 0 ]; then
   echo "---- journal"; tail -30 $O/journal 2>/dev/null
   echo "---- sockmap journal"; tail -20 $O/sm-journal 2>/dev/null
   echo "---- agent journal"; tail -20 $O/ag-journal 2>/dev/null; cat $O/ag-apply $O/ag-get 2>/dev/null
+  echo "---- policy journal"; tail -20 $O/po-journal 2>/dev/null; cat $O/po-apply $O/po-count 2>/dev/null
   echo "---- console"; tail -30 $O/console.log
 fi
 exit $fail

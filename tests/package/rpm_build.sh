@@ -9,7 +9,7 @@ command -v rpmbuild >/dev/null || { echo "SKIP: rpmbuild not installed"; exit 77
 rm -rf "$OUT/rpm"
 "$SRC/spec/build-rpm.sh" --prebuilt "$BUILD" "$OUT/rpm" > "$OUT.rpmbuild.log" 2>&1 || { tail -40 "$OUT.rpmbuild.log"; exit 1; }
 fail=0
-for p in netaccel netaccel-fwd netaccel-sockmap netaccel-iptables netaccel-agent netaccel-selinux libgazelle libgazelle-dpdk libgazelle-devel; do
+for p in netaccel netaccel-fwd netaccel-sockmap netaccel-iptables netaccel-agent netaccel-policy netaccel-selinux libgazelle libgazelle-dpdk libgazelle-devel; do
   ls "$OUT/rpm/$p-0"*.rpm >/dev/null 2>&1 || { echo "FAIL: no $p package"; fail=1; }
 done
 # A service package ships its daemon, unit, bus policy and config, and its uninstall purges.
@@ -30,6 +30,7 @@ service_pkg netaccel-fwd netaccel-fwd Fwd fwd.conf
 service_pkg netaccel-sockmap netaccel-sockmap Sockmap sockmap.conf
 service_pkg netaccel-iptables netaccel-iptablesd Iptables iptables.conf \
   /usr/sbin/netaccel-iptables-restore /usr/sbin/netaccel-iptables-save /usr/sbin/netaccel-iptables
+service_pkg netaccel-policy netaccel-policy Policy policy.conf
 service_pkg netaccel-agent netaccel-agent Agent agent.conf /usr/libexec/cni/netaccel /opt/cni/bin/netaccel /etc/cni/net.d/87-netaccel.conflist.sample
 fwd_scripts=$(rpm -qp --scripts "$(ls "$OUT"/rpm/netaccel-fwd-0*.rpm)")
 grep -q '%systemd' <<<"$fwd_scripts" && { echo "FAIL: systemd macros left unexpanded"; fail=1; }
@@ -53,6 +54,7 @@ man_in netaccel netaccelctl 8
 man_in netaccel-fwd netaccel-fwd 8
 man_in netaccel-sockmap netaccel-sockmap 8
 man_in netaccel-agent netaccel-agent 8
+man_in netaccel-policy netaccel-policy 8
 man_in netaccel-agent netaccel-cni 8
 for m in netaccel-iptablesd netaccel-iptables netaccel-iptables-restore netaccel-iptables-save netaccel-ip6tables \
          netaccel-ip6tables-restore netaccel-ip6tables-save; do man_in netaccel-iptables $m 8; done

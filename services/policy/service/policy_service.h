@@ -1,0 +1,59 @@
+// netaccel-policy's logic: read the cluster from the agent, compile, and make the kernel hold
+// the result; answer what the bus asks (identities, an endpoint's policy in words, counters).
+// Knows neither D-Bus nor BPF: a ClusterSource and an Enforcer stand for them.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "cluster_source.h"
+#include "enforcer.h"
+#include "policy_compiler.h"
+#include "policy_config.h"
+
+namespace netaccel::policy {
+
+struct EndpointSummary {
+  std::string pod, veth;
+  uint32_t identity = 0, slot = 0;
+  bool isolated_ingress = false, isolated_egress = false;
+};
+
+class PolicyService {
+ public:
+  PolicyService(ClusterSource& source, Enforcer& enforcer, const PolicyConfig& cfg);
+
+  // Reads everything again and installs it. On any error (a document the compiler cannot
+  // read, a full map) the data path keeps the last good state and the error names the cause.
+  Status resync();
+
+  size_t policy_count() const { return policies_; }
+  size_t identity_count() const { return compiled_.identity_names.size(); }
+  std::vector<EndpointSummary> endpoints() const;
+  // (identity, what it is) for every identity in use.
+  std::vector<std::pair<uint32_t, std::string>> identities() const;
+  // The computed policy of one pod in words; NotFound for an unknown pod.
+  Result<std::string> describe(const std::string& pod) const;
+  // For the monitor: the pod in an endpoint slot, and who an identity is.
+  std::string pod_in_slot(uint32_t slot) const;
+  std::string identity_name(uint32_t id) const;
+  std::vector<std::string> isolating_policies(const std::string& pod, Direction d) const;
+  const std::string& last_error() const { return last_error_; }
+
+ private:
+  ClusterSource& source_;
+  Enforcer& enforcer_;
+  PolicyConfig cfg_;
+  LocalIdentityAllocator identities_;
+  CidrIdentities cidr_ids_;
+  CompiledPolicy compiled_;
+  std::map<std::string, LocalEndpoint> local_;  // by pod
+  std::map<std::string, std::string> veths_;    // by pod
+  std::map<uint32_t, uint32_t> previous_slots_;  // ifindex → slot, from the pins at start
+  size_t policies_ = 0;
+  std::string last_error_;
+};
+
+}  // namespace netaccel::policy

@@ -1,0 +1,23 @@
+// The ClusterView the compiler reads, from what the agent holds: Pod objects where they exist
+// (labels, named ports), and the endpoints the CNI plugin registered where they do not (pods
+// whose runtime has no API server behind it: their labels come from the CNI call).
+#pragma once
+
+#include <map>
+#include <string>
+
+#include "cluster_source.h"
+#include "cluster_view.h"
+
+namespace netaccel::policy {
+
+struct BuiltView {
+  ClusterView view;
+  // This node's pods ("ns/name") and their host-side veth.
+  std::map<std::string, std::string> local_veths;
+};
+
+// A bad document or endpoint is an error naming it; the caller keeps what it had.
+Result<BuiltView> build_view(ClusterSource& source);
+
+}  // namespace netaccel::policy
