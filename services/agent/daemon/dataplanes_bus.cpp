@@ -9,15 +9,8 @@ namespace netaccel::agent {
 namespace {
 constexpr uint64_t kTimeoutUs = 5'000'000;
 
-// One method call with a bounded wait; the reply (when wanted) is the caller's to unref.
-struct Call {
-  sd_bus_error err = SD_BUS_ERROR_NULL;
-  sd_bus_message* reply = nullptr;
-  ~Call() {
-    sd_bus_message_unref(reply);
-    sd_bus_error_free(&err);
-  }
-};
+// One method call with a bounded wait; the reply (when wanted) stays in c.
+using Call = BusReply;
 
 Status call(sd_bus* bus, const char* dest, const char* path, const char* iface, const char* method, Call& c,
             const std::string& what, const char* sig = "", const char* a = nullptr, const char* b = nullptr) {

@@ -5,54 +5,39 @@
 
 namespace netaccel::policy {
 
-namespace {
-
-constexpr uint64_t kTimeoutUs = 10'000'000;
-
-struct Reply {
-  sd_bus_error err = SD_BUS_ERROR_NULL;
-  sd_bus_message* m = nullptr;
-  ~Reply() {
-    sd_bus_message_unref(m);
-    sd_bus_error_free(&err);
-  }
-};
-
-}  // namespace
-
 AgentSource::~AgentSource() {
   for (auto* s : slots_) sd_bus_slot_unref(s);
 }
 
 Result<std::string> AgentSource::objects(const std::string& kind) {
-  Reply r;
-  int rc = sd_bus_call_method(bus_, agent::kBusName, agent::kObjectPath, agent::kInterface, "Get", &r.err, &r.m, "sss", kind.c_str(), "", "");
+  BusReply r;
+  int rc = sd_bus_call_method(bus_, agent::kBusName, agent::kObjectPath, agent::kInterface, "Get", &r.err, &r.reply, "sss", kind.c_str(), "", "");
   if (rc < 0) return bus_call_error(rc, &r.err, "netaccel-agent Get " + kind);
   const char* text = nullptr;
-  if ((rc = sd_bus_message_read(r.m, "s", &text)) < 0) return errno_error(rc, "netaccel-agent Get " + kind + ": reply");
+  if ((rc = sd_bus_message_read(r.reply, "s", &text)) < 0) return errno_error(rc, "netaccel-agent Get " + kind + ": reply");
   return std::string(text);
 }
 
 Result<std::vector<EndpointRecord>> AgentSource::local_endpoints() {
-  Reply list;
-  int rc = sd_bus_call_method(bus_, agent::kBusName, agent::kObjectPath, agent::kInterface, "ListEndpoints", &list.err, &list.m, "");
+  BusReply list;
+  int rc = sd_bus_call_method(bus_, agent::kBusName, agent::kObjectPath, agent::kInterface, "ListEndpoints", &list.err, &list.reply, "");
   if (rc < 0) return bus_call_error(rc, &list.err, "netaccel-agent ListEndpoints");
   std::vector<std::string> ids;
   const char* f[7];
-  rc = sd_bus_message_enter_container(list.m, 'a', "(sssssss)");
-  while (rc >= 0 && (rc = sd_bus_message_read(list.m, "(sssssss)", &f[0], &f[1], &f[2], &f[3], &f[4], &f[5], &f[6])) > 0) ids.emplace_back(f[0]);
+  rc = sd_bus_message_enter_container(list.reply, 'a', "(sssssss)");
+  while (rc >= 0 && (rc = sd_bus_message_read(list.reply, "(sssssss)", &f[0], &f[1], &f[2], &f[3], &f[4], &f[5], &f[6])) > 0) ids.emplace_back(f[0]);
   if (rc < 0) return errno_error(rc, "netaccel-agent ListEndpoints: reply");
   std::vector<EndpointRecord> out;
   for (const auto& id : ids) {
-    Reply one;
-    rc = sd_bus_call_method(bus_, agent::kBusName, agent::kObjectPath, agent::kInterface, "GetEndpoint", &one.err, &one.m, "s", id.c_str());
+    BusReply one;
+    rc = sd_bus_call_method(bus_, agent::kBusName, agent::kObjectPath, agent::kInterface, "GetEndpoint", &one.err, &one.reply, "s", id.c_str());
     if (rc < 0) {
       auto e = bus_call_error(rc, &one.err, "netaccel-agent GetEndpoint " + id);
       if (e.code == make_error_code(Errc::not_found)) continue;  // removed meanwhile
       return e;
     }
     const char* json = nullptr;
-    if ((rc = sd_bus_message_read(one.m, "s", &json)) < 0) return errno_error(rc, "netaccel-agent GetEndpoint " + id + ": reply");
+    if ((rc = sd_bus_message_read(one.reply, "s", &json)) < 0) return errno_error(rc, "netaccel-agent GetEndpoint " + id + ": reply");
     auto ep = parse_endpoint_json(json);
     if (!ep) return ep.error();
     out.push_back(std::move(*ep));
@@ -61,13 +46,13 @@ Result<std::vector<EndpointRecord>> AgentSource::local_endpoints() {
 }
 
 Result<std::vector<EndpointRecord>> AgentSource::remote_endpoints() {
-  Reply r;
-  int rc = sd_bus_call_method(bus_, agent::kBusName, agent::kObjectPath, agent::kInterface, "ListClusterEndpoints", &r.err, &r.m, "");
+  BusReply r;
+  int rc = sd_bus_call_method(bus_, agent::kBusName, agent::kObjectPath, agent::kInterface, "ListClusterEndpoints", &r.err, &r.reply, "");
   if (rc < 0) return bus_call_error(rc, &r.err, "netaccel-agent ListClusterEndpoints");
   std::vector<EndpointRecord> out;
   const char *node, *id, *json;
-  rc = sd_bus_message_enter_container(r.m, 'a', "(sss)");
-  while (rc >= 0 && (rc = sd_bus_message_read(r.m, "(sss)", &node, &id, &json)) > 0) {
+  rc = sd_bus_message_enter_container(r.reply, 'a', "(sss)");
+  while (rc >= 0 && (rc = sd_bus_message_read(r.reply, "(sss)", &node, &id, &json)) > 0) {
     auto ep = parse_endpoint_json(json);
     if (!ep) return ep.error();
     ep->host_veth.clear();  // another node's veth means nothing here

@@ -36,6 +36,19 @@ int bus_finish_container_reply(sd_bus_message* reply, int r);
 Error bus_call_error(int r, const sd_bus_error* e, const std::string& what);
 inline bool service_down(const Error& e) { return e.code == std::error_code(EHOSTDOWN, std::generic_category()); }
 
+// A method call's reply and error, freed together: sd_bus_call fills both.
+struct BusReply {
+  sd_bus_error err = SD_BUS_ERROR_NULL;
+  sd_bus_message* reply = nullptr;
+  BusReply() = default;
+  BusReply(const BusReply&) = delete;
+  BusReply& operator=(const BusReply&) = delete;
+  ~BusReply() {
+    sd_bus_message_unref(reply);
+    sd_bus_error_free(&err);
+  }
+};
+
 // Root, or a member of kAdminGroup. Reads from the message's sender credentials.
 Status authorize_change(sd_bus_message* m);
 
