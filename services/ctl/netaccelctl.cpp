@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "agent_commands.h"
+#include "policy_commands.h"
 #include "status_command.h"
 #include "fwd/dbus_api.h"
 #include "sockmap/dbus_api.h"
@@ -177,6 +178,18 @@ int main(int argc, char** argv) {
   auto* sm_del_pod = smap->add_subcommand("remove-sidecar-pod", "sidecar mode: forget a sidecar pod");
   sm_del_pod->add_option("ip", pod_ip)->required();
 
+  auto* pol = app.add_subcommand("policy", "NetworkPolicy enforcement (netaccel-policy)");
+  pol->require_subcommand(1);
+  std::string pol_pod;
+  unsigned drops = 0;
+  auto* pol_eps = pol->add_subcommand("endpoints", "this node's pods: identity, isolated directions");
+  auto* pol_ids = pol->add_subcommand("identities", "every identity in use and what it is");
+  auto* pol_get = pol->add_subcommand("get", "a pod's computed policy in words");
+  pol_get->add_option("pod", pol_pod, "NAMESPACE/NAME")->required();
+  auto* pol_stats = pol->add_subcommand("stats", "per pod and direction: allowed, established, denied, unrestricted");
+  auto* pol_mon = pol->add_subcommand("monitor", "print every denied packet as it happens");
+  pol_mon->add_option("-c,--count", drops, "stop after this many");
+
   // kubectl's verbs over netaccel-agent's copy of the cluster objects.
   std::vector<std::string> files;
   std::string kind, name, ns, output;
@@ -218,6 +231,11 @@ int main(int argc, char** argv) {
   if (*sm_add_pod) return sockmap_add_pod(bus.b, pod_ip, pod_netns);
   if (*sm_del_pod) return sockmap_call(bus.b, "RemoveSidecarPod", pod_ip);
   namespace ctl = netaccel::ctl;
+  if (*pol_eps) return ctl::policy_endpoints(bus.b);
+  if (*pol_ids) return ctl::policy_identities(bus.b);
+  if (*pol_get) return ctl::policy_get(bus.b, pol_pod);
+  if (*pol_stats) return ctl::policy_stats(bus.b);
+  if (*pol_mon) return ctl::policy_monitor(bus.b, drops);
   if (*apply) return ctl::agent_apply(bus.b, files);
   if (*del) return files.empty() ? ctl::agent_delete(bus.b, kind, ns, name) : ctl::agent_delete_files(bus.b, files);
   if (*get && (kind == "endpoints" || kind == "endpoint" || kind == "ep"))

@@ -12,6 +12,7 @@
 #include "agent/dbus_api.h"
 #include "fwd/dbus_api.h"
 #include "iptables/dbus_api.h"
+#include "policy/dbus_api.h"
 #include "sockmap/dbus_api.h"
 
 namespace netaccel::ctl {
@@ -111,6 +112,14 @@ std::optional<std::string> iptables_summary(const Props& p, std::string* state) 
   return plural(*rules, "rule", "rules") + " in " + plural(*chains, "chain", "chains") + " (IPv4)";
 }
 
+std::optional<std::string> policy_summary(const Props& p, std::string* state) {
+  auto policies = p.u32("PolicyCount", state);
+  auto pods = policies ? p.u32("EndpointCount", state) : std::nullopt;
+  auto ids = pods ? p.u32("IdentityCount", state) : std::nullopt;
+  if (!ids) return std::nullopt;
+  return plural(*policies, "policy", "policies") + " on " + plural(*pods, "pod", "pods") + ", " + plural(*ids, "identity", "identities");
+}
+
 // A call to the agent; the reply (or nullptr) is the caller's to unref.
 sd_bus_message* agent_call(sd_bus* bus, const char* method, const char* id = nullptr) {
   sd_bus_error err = SD_BUS_ERROR_NULL;
@@ -183,7 +192,8 @@ int node_status(sd_bus* bus) {
   std::vector<Row> rows{
       daemon_row(bus, "netaccel-fwd", {fwd::kBusName, fwd::kObjectPath, fwd::kInterface}, "pod to pod", fwd_summary),
       daemon_row(bus, "netaccel-sockmap", {sockmap::kBusName, sockmap::kObjectPath, sockmap::kInterface}, "sockets", sockmap_summary),
-      daemon_row(bus, "netaccel-iptables", {ipt::kBusName, ipt::kObjectPath, ipt::kInterface}, "iptables", iptables_summary)};
+      daemon_row(bus, "netaccel-iptables", {ipt::kBusName, ipt::kObjectPath, ipt::kInterface}, "iptables", iptables_summary),
+      daemon_row(bus, "netaccel-policy", {policy::kBusName, policy::kObjectPath, policy::kInterface}, "network policy", policy_summary)};
   for (auto& r : agent_rows(bus)) rows.push_back(std::move(r));
   size_t w0 = 7, w1 = 5;
   for (const auto& r : rows) {

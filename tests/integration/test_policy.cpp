@@ -302,4 +302,34 @@ TEST_F(Policy, UnprivilegedCallersReadButCannotResync) {
   EXPECT_NE(r.out.find("x/nope"), std::string::npos) << r.out;
 }
 
+TEST_F(Policy, NetaccelctlShowsStatusPoliciesAndDropsInWords) {
+  set_policies({kDenyX});
+  Process monitor;
+  ASSERT_TRUE(monitor.start({binary_dir() + "/services/ctl/netaccelctl", "policy", "monitor", "-c", "1"},
+                            {"DBUS_SYSTEM_BUS_ADDRESS=" + policy_->bus_address()}, "", dir_ + "/monitor.log"));
+  auto log = [&] {
+    std::ifstream f(dir_ + "/monitor.log");
+    return std::string(std::istreambuf_iterator<char>(f), {});
+  };
+  ASSERT_TRUE(wait_until([&] { return log().find("listening") != std::string::npos; }, 10000)) << log();
+  ASSERT_EQ(probe(2, kPods[0].ip, true, 80), Outcome::dropped);
+  ASSERT_TRUE(wait_until([&] { return !monitor.running(); }, 10000)) << "the monitor saw no drop:\n" << log();
+  const std::string line = log();
+  EXPECT_NE(line.find("x/a ingress: 10.95.0.21 -> 10.95.0.11 TCP/80 from ns=y app=web pod=a, isolated by x/deny-all"), std::string::npos) << line;
+  auto status = agent_->ctl("status");
+  EXPECT_NE(status.out.find("netaccel-policy    running"), std::string::npos) << status.out;
+  EXPECT_NE(status.out.find("network policy: 1 policy on 3 pods"), std::string::npos) << status.out;
+  auto eps = agent_->ctl("policy endpoints");
+  EXPECT_EQ(eps.status, 0) << eps.out;
+  EXPECT_NE(eps.out.find("x/a"), std::string::npos) << eps.out;
+  EXPECT_NE(eps.out.find("isolated open"), std::string::npos) << eps.out;
+  auto get = agent_->ctl("policy get x/b");
+  EXPECT_NE(get.out.find("ingress: isolated by x/deny-all\n  allows nothing"), std::string::npos) << get.out;
+  auto stats = agent_->ctl("policy stats");
+  EXPECT_NE(stats.out.find("x/a"), std::string::npos) << stats.out;
+  auto missing = agent_->ctl("policy get x/none");
+  EXPECT_NE(missing.status, 0);
+  EXPECT_NE(missing.out.find("x/none"), std::string::npos) << missing.out;
+}
+
 }  // namespace
