@@ -52,6 +52,10 @@ static __always_inline int pol_ct_known(const struct pol_pkt *p)
 
 	if (!pol_ct_trackable(p))
 		return 0;
+	/* A SYN opens a new connection even where an old one used the same ports (a client
+	 * reuses a port as soon as its side is closed): the policy decides it afresh. */
+	if (p->proto == NA_IPPROTO_TCP && (p->tcp_flags & 0x12) == 0x02)
+		return 0;
 	/* An echo request's key, and the reply's reversed one, are the same key. */
 	pol_ct_key_of(p, &k, p->icmp_echo == 2);
 	v = bpf_map_lookup_elem(&pol_conns, &k);

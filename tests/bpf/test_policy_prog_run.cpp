@@ -308,6 +308,8 @@ TEST_F(PolicyProgRun, RepliesOfAllowedConnectionsPass) {
   install(fixed_view("apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: deny, namespace: x}\nspec: {podSelector: {}}"));
   EXPECT_TRUE(run(Hook::to_pod, "pv0", v4("10.20.0.3", "10.20.0.2").tcp(40000, 5432).build())) << "established";
   EXPECT_FALSE(run(Hook::to_pod, "pv0", v4("10.20.0.3", "10.20.0.2").tcp(40009, 5432).tcp_flags(2).build())) << "new";
+  EXPECT_FALSE(run(Hook::to_pod, "pv0", v4("10.20.0.3", "10.20.0.2").tcp(40000, 5432).tcp_flags(2).build()))
+      << "a SYN on the ports of an allowed connection opens a new one: judged afresh";
 }
 
 TEST_F(PolicyProgRun, DeniedPacketsAreCountedAndReported) {

@@ -1,0 +1,81 @@
+// One node for netaccel-policy's tests: netaccel-agent, -fwd and -policy on a private bus in a
+// node namespace, pods as network namespaces (on a bridge, or routed through their veths as
+// ptp/Calico-style CNIs do), each pod registered with the agent as the CNI plugin does and
+// answering TCP and UDP on the given ports (policy_responder.py). A probe is a real connection
+// from one pod, and its verdict an event: the answer arrives (allowed) or netaccel-policy
+// counts a drop in its pinned counters (denied); neither within 10 s is "slow", never taken
+// for a verdict.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "harness.h"
+#include "policy_oracle.h"
+#include "service_fixture.h"
+
+namespace netaccel::test {
+
+struct LabPod {
+  std::string ns, name, ip;
+  std::map<std::string, std::string> labels;
+  std::vector<OraclePod::Port> ports;  // named container ports (a Pod object carries them)
+};
+
+enum class Outcome { answered, dropped, neither };
+const char* outcome_name(Outcome o);
+
+struct PolicyLabOptions {
+  bool bridged = true;               // else routed: /32 routes through each pod's veth
+  std::vector<int> ports{80, 81};    // served over TCP and UDP in every pod
+  bool pod_objects = false;          // also apply Pod objects (labels and named ports)
+};
+
+class PolicyLab {
+ public:
+  // Sets everything up; check ok() (a failure has been reported).
+  PolicyLab(const std::string& prefix, const std::string& dir, std::vector<LabPod> pods, const PolicyLabOptions& o);
+  ~PolicyLab();
+  bool ok() const { return ok_; }
+
+  const std::vector<LabPod>& pods() const { return pods_; }
+  const ServiceUnderTest& agent() const { return *agent_; }
+  ServiceUnderTest& policy() { return *policy_; }
+  std::string pod_netns(size_t i) const { return prefix_ + "-p" + std::to_string(i); }
+  std::string pins() const { return "/sys/fs/bpf/netaccel-test-" + prefix_; }
+
+  // netaccelctl apply (or delete) -f, then waits for netaccel-policy to install a new state.
+  bool apply(const std::string& yaml, bool remove = false);
+  bool register_pod(size_t i);  // (again: a label change)
+  uint64_t generation() const;
+  size_t endpoint_count() const;
+  bool start_policy();
+  void kill_policy() { policy_->kill_hard(); }
+
+  Outcome probe(size_t from, const std::string& ip, const std::string& proto, int port);
+  // Every pod to every other pod, TCP and UDP on every port, against the oracle: the
+  // differences as readable lines (empty: all agree). A probe with no verdict is one too.
+  std::vector<std::string> matrix_differences(const OracleCluster& c);
+  // The oracle's view of the pods and namespaces (labels as registered), without policies.
+  OracleCluster oracle_base() const;
+  std::string diagnose(size_t from) const;
+
+ private:
+  uint64_t denied_total() const;
+  int socket_in(size_t pod, int type) const;
+
+  std::string prefix_, dir_, node_;
+  std::vector<LabPod> pods_;
+  PolicyLabOptions opt_;
+  bool ok_ = false;
+  std::unique_ptr<ServiceUnderTest> agent_, fwd_, policy_;
+  std::vector<std::unique_ptr<Process>> servers_;
+  std::map<std::string, std::map<std::string, std::string>> ns_labels_;
+  int stats_fd_ = -1;
+  std::vector<int> pod_ns_fds_;
+  int own_ns_fd_ = -1;
+  unsigned next_port_ = 0;
+};
+
+}  // namespace netaccel::test

@@ -1,0 +1,35 @@
+#!/usr/bin/python3
+# A pod's servers for the policy tests: "ok\n" to every TCP connection (then close) and to every
+# UDP datagram, on each port given. One process, no fork: a probe's answer is never queued
+# behind another's.
+#   policy_responder.py PORT...
+import selectors
+import socket
+import sys
+
+sel = selectors.DefaultSelector()
+for port in map(int, sys.argv[1:]):
+    t = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    t.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    t.bind(("", port))
+    t.listen(128)
+    t.setblocking(False)
+    sel.register(t, selectors.EVENT_READ, "tcp")
+    u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    u.bind(("", port))
+    u.setblocking(False)
+    sel.register(u, selectors.EVENT_READ, "udp")
+print("listening", flush=True)
+while True:
+    for key, _ in sel.select():
+        s = key.fileobj
+        try:
+            if key.data == "tcp":
+                c, _ = s.accept()
+                c.sendall(b"ok\n")
+                c.close()
+            else:
+                _, peer = s.recvfrom(64)
+                s.sendto(b"ok\n", peer)
+        except OSError:
+            pass
