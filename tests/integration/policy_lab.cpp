@@ -95,6 +95,7 @@ PolicyLab::PolicyLab(const std::string& prefix, const std::string& dir, std::vec
 
 PolicyLab::~PolicyLab() {
   if (stats_fd_ >= 0) close(stats_fd_);
+  if (version_fd_ >= 0) close(version_fd_);
   for (int fd : pod_ns_fds_) close(fd);
   if (own_ns_fd_ >= 0) close(own_ns_fd_);
   servers_.clear();
@@ -114,6 +115,7 @@ bool PolicyLab::start_policy() {
   policy_ = std::make_unique<ServiceUnderTest>("policy", "org.openeuler.NetAccel1.Policy", dir_ + "/policy", *agent_);
   if (!policy_->start(dir_ + "/policy.conf", "/run/netns/" + node_)) return false;
   stats_fd_ = bpf_obj_get((pins() + "/policy/pol_stats").c_str());
+  if (version_fd_ < 0) version_fd_ = bpf_obj_get((pins() + "/policy/pol_version").c_str());
   if (stats_fd_ < 0) ADD_FAILURE() << "pinned pol_stats: " << strerror(errno);
   return stats_fd_ >= 0;
 }
@@ -136,6 +138,26 @@ bool PolicyLab::register_pod(size_t i) {
     return false;
   }
   return true;
+}
+
+bool PolicyLab::unregister_pod(size_t i) {
+  auto r = sh("busctl --address=" + agent_->bus_address() + " call " + kAgentDest + " UnregisterEndpoint ss c" + std::to_string(i) + " eth0");
+  if (r.status != 0) ADD_FAILURE() << "UnregisterEndpoint " << i << ": " << r.out;
+  return r.status == 0;
+}
+
+bool PolicyLab::apply_async(const std::string& yaml, bool remove, Process& ctl) {
+  const std::string file = dir_ + "/async-" + std::to_string(next_port_) + ".yaml";
+  std::ofstream(file) << yaml;
+  return ctl.start({binary_dir() + "/services/ctl/netaccelctl", remove ? "delete" : "apply", "-f", file},
+                   {"DBUS_SYSTEM_BUS_ADDRESS=" + agent_->bus_address()}, "", dir_ + "/async.log");
+}
+
+uint32_t PolicyLab::active_slot() const {
+  uint32_t zero = 0;
+  pol_version v{};
+  bpf_map_lookup_elem(version_fd_, &zero, &v);
+  return v.slot;
 }
 
 namespace {

@@ -48,6 +48,12 @@ class PolicyLab {
   // netaccelctl apply (or delete) -f, then waits for netaccel-policy to install a new state.
   bool apply(const std::string& yaml, bool remove = false);
   bool register_pod(size_t i);  // (again: a label change)
+  bool unregister_pod(size_t i);  // CNI DEL: the pod leaves the cluster view
+  void set_pod_labels(size_t i, std::map<std::string, std::string> labels) { pods_[i].labels = std::move(labels); }
+  // Starts netaccelctl apply/delete -f and returns at once (the change lands while probes run).
+  bool apply_async(const std::string& yaml, bool remove, Process& ctl);
+  // The state slot the data path reads (pinned pol_version): it flips once per installed change.
+  uint32_t active_slot() const;
   uint64_t generation() const;
   size_t endpoint_count() const;
   bool start_policy();
@@ -72,7 +78,7 @@ class PolicyLab {
   std::unique_ptr<ServiceUnderTest> agent_, fwd_, policy_;
   std::vector<std::unique_ptr<Process>> servers_;
   std::map<std::string, std::map<std::string, std::string>> ns_labels_;
-  int stats_fd_ = -1;
+  int stats_fd_ = -1, version_fd_ = -1;
   std::vector<int> pod_ns_fds_;
   int own_ns_fd_ = -1;
   unsigned next_port_ = 0;

@@ -146,7 +146,8 @@ bool direction_allows(const OracleCluster& c, const OraclePod* pod, bool ingress
                       const std::string& proto, int port) {
   if (!pod) return true;
   bool isolated = false;
-  for (const auto& policy : c.policies) {
+  for (const auto& doc : c.policies) {
+    const YAML::Node& policy = doc.node;
     if (!selects_pod(policy, *pod) || !has_type(policy, ingress ? "Ingress" : "Egress")) continue;
     isolated = true;
     if (rule_allows(c, policy, ingress, other_ip, dst_pod, proto, port)) return true;

@@ -23,10 +23,23 @@ struct OraclePod {
   std::vector<Port> ports;
 };
 
+// One NetworkPolicy document. A wrapper because YAML::Node's assignment writes into the node it
+// refers to (shared by every copy): assigning OracleClusters, or erasing from their vectors,
+// would rewrite the policies of other copies. This one rebinds instead.
+struct PolicyDoc {
+  YAML::Node node;
+  PolicyDoc(YAML::Node n) : node(std::move(n)) {}  // NOLINT: a document is a policy
+  PolicyDoc(const PolicyDoc& o) : node(o.node) {}
+  PolicyDoc& operator=(const PolicyDoc& o) {
+    node.reset(o.node);
+    return *this;
+  }
+};
+
 struct OracleCluster {
   std::map<std::string, std::map<std::string, std::string>> namespaces;  // name → labels
   std::vector<OraclePod> pods;
-  std::vector<YAML::Node> policies;  // NetworkPolicy documents as applied
+  std::vector<PolicyDoc> policies;  // NetworkPolicy documents as applied
 };
 
 // Is a new connection from `src_ip` to `dst_ip` (protocol "TCP", "UDP", "SCTP" or "ICMP",
