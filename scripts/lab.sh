@@ -4,15 +4,16 @@
 # endpoints; then measures every accelerated path against the kernel's in network namespaces:
 # netaccel-fwd (pod to pod), netaccel-sockmap (loopback, pod to pod, sidecar), libgazelle
 # (redis and nginx on the user-mode stack), netaccel-iptables (against iptables-legacy and
-# -nft), netaccel-agent and the CNI plugin. Writes build/lab/report.html: the node, every
-# benchmark's table and plots, and the machine they ran on. Tears everything down.
+# -nft), netaccel-agent and the CNI plugin, netaccel-policy (against iptables-legacy). Writes
+# build/lab/report.html: the node, every benchmark's table and plots, and the machine they ran
+# on. Tears everything down.
 set -uo pipefail
 src=$(cd "$(dirname "$0")/.." && pwd)
 build=${NETACCEL_BUILD_DIR:-$src/build}
 "$src/scripts/prepare-host.sh" || exit 1
 "$src/scripts/build.sh" "$build" netaccel-fwd netaccel-sockmap netaccelctl fwd_bench sockmap_bench gazelle gazelle-dpdk gazellectl \
   netaccel-iptables-daemon netaccel-iptables netaccel-iptables-restore netaccel-iptables-save iptables_bench \
-  netaccel-agent agent_bench netaccel-cni cni_bench lab_report || exit 1
+  netaccel-agent agent_bench netaccel-cni cni_bench policy_bench lab_report || exit 1
 failed=()
 step() {  # step NAME COMMAND...: runs it, remembers a failure, goes on with the next
   local name=$1
@@ -26,6 +27,7 @@ step "netaccel-sockmap: same-node sockets" "$src/tests/bench/run_sockmap_bench.s
 step "libgazelle: redis and nginx on the user-mode stack (AF_XDP, DPDK) vs the kernel stack" "$src/tests/bench/run_gazelle_bench.sh" "$src" "$build"
 step "netaccel-iptables: FORWARD rules in iptables-legacy, iptables-nft and netaccel" "$src/tests/bench/run_iptables_bench.sh" "$src" "$build"
 step "netaccel-agent: what a change of the cluster objects costs" "$src/tests/bench/run_agent_bench.sh" "$src" "$build"
+step "netaccel-policy: NetworkPolicy by identity against its per-address iptables translation" "$src/tests/bench/run_policy_bench.sh" "$src" "$build"
 step "the report" "$build/tests/lab/lab_report" --bench "$build/bench" --node "$build/lab" --out "$build/lab/report.html"
 echo
 if [ ${#failed[@]} -gt 0 ]; then
