@@ -425,3 +425,43 @@ TEST_F(PolicyProgRun, ARestartedWriterRewritesBothSlotsWhole) {
 }
 
 }  // namespace
+
+namespace {
+
+// A pod of an identity every policy map already knows comes and goes in place: its entries
+// are written one by one into both slots, with no flip and no grace period, and it is judged
+// right from its first packet. A pod that changes a policy map goes through the two slots.
+TEST_F(PolicyProgRun, APodOfAKnownIdentityComesAndGoesInPlace) {
+  ClusterView v = fixed_view(kDbPolicy);
+  auto local = local_of(v);
+  install(v);
+  const uint64_t flips = tables_->flips();
+  ClusterView more = v;
+  more.pods.push_back({"x", "web2", {{"app", "web"}}, {*parse_prefix("10.20.0.5")}, {}});
+  auto local_more = local;
+  local_more["x/web2"] = {static_cast<uint32_t>(ifindex_of("pv3")), 4};
+  auto c = compile(more, ids_, cidrs_);
+  ASSERT_TRUE(c);
+  ASSERT_TRUE(tables_->install(lower(*c, local_more)));
+  EXPECT_EQ(tables_->flips(), flips);
+  EXPECT_EQ(tables_->in_place(), 1u);
+  EXPECT_TRUE(run(Hook::from_pod, "pv3", v4("10.20.0.5", "10.20.0.2").tcp(40000, 5432).tcp_flags(2).build()));
+  EXPECT_FALSE(run(Hook::from_pod, "pv3", v4("10.20.0.5", "10.20.0.2").tcp(40000, 5433).tcp_flags(2).build()));
+  EXPECT_TRUE(run(Hook::from_pod, "pv0", v4("10.20.0.2", "10.20.0.5").tcp(40001, 80).tcp_flags(2).build())) << "db's egress to web:80";
+  // It goes again: in place too, and its address is nobody's.
+  c = compile(v, ids_, cidrs_);
+  ASSERT_TRUE(c);
+  ASSERT_TRUE(tables_->install(lower(*c, local)));
+  EXPECT_EQ(tables_->flips(), flips);
+  EXPECT_EQ(tables_->in_place(), 2u);
+  EXPECT_FALSE(run(Hook::from_pod, "pv0", v4("10.20.0.2", "10.20.0.5").tcp(40002, 80).tcp_flags(2).build())) << "not web any more";
+  // A pod with new labels that a policy selects changes policy maps: two slots, one flip.
+  ClusterView admin = v;
+  admin.pods.push_back({"x", "ops", {{"app", "other"}, {"ops", "yes"}}, {*parse_prefix("10.20.0.6")}, {}});
+  c = compile(admin, ids_, cidrs_);
+  ASSERT_TRUE(c);
+  ASSERT_TRUE(tables_->install(lower(*c, local)));
+  EXPECT_EQ(tables_->flips(), flips + 1);
+}
+
+}  // namespace

@@ -40,6 +40,7 @@ class PolicyChurn : public ::testing::Test {
     for (size_t n = 0; n < nss.size(); ++n)
       for (size_t p = 0; p < names.size(); ++p)
         pods.push_back({nss[n], names[p], "10.96." + std::to_string(n) + "." + std::to_string(11 + p), {{"pod", names[p]}}, {}});
+    pods.push_back({"x", "d", "10.96.0.14", {{"pod", "a"}}, {}});  // x/a's identity: comes and goes in place
     PolicyLabOptions o;
     o.bridged = false;
     lab_ = std::make_unique<PolicyLab>(p_, dir_, pods, o);
@@ -98,7 +99,7 @@ class PolicyChurn : public ::testing::Test {
       if (!ok) ++wrong_;
       if (seen >= flips) ++after;
     }
-    state_ = next;
+    state_ = OracleCluster(next);
     std::printf("%-58s flips %d, probes %zu changed verdict, %zu straddled the flip\n", what.c_str(), seen, changed, straddled);
   }
 
@@ -157,6 +158,23 @@ TEST_F(PolicyChurn, NoWrongVerdictWhilePoliciesPodsAndTheDaemonChange) {
     OracleCluster next = state_;
     next.pods[3].ips = {lab_->pods()[3].ip};
     transition("pod y/a comes back", next, [&] { ASSERT_TRUE(lab_->register_pod(3)); });
+  }
+  {  // x/d shares x/a's identity: it leaves and returns in place, with no flip.
+    OracleCluster gone = state_;
+    gone.pods[9].ips = {"10.255.255.254"};
+    const uint64_t before = lab_->generation();
+    const uint32_t slot = lab_->active_slot();
+    ASSERT_TRUE(lab_->unregister_pod(9));
+    ASSERT_TRUE(wait_until([&] { return lab_->generation() > before; }, 10000));
+    EXPECT_EQ(lab_->active_slot(), slot) << "written in place";
+    state_ = OracleCluster(gone);
+    transition("after x/d (x/a's identity) left in place", gone, [] {}, 0);
+    OracleCluster back = state_;
+    back.pods[9].ips = {lab_->pods()[9].ip};
+    ASSERT_TRUE(lab_->register_pod(9));
+    EXPECT_EQ(lab_->active_slot(), slot) << "written in place";
+    state_ = OracleCluster(back);
+    transition("after x/d came back in place", back, [] {}, 0);
   }
   apply("namespace y is no longer blue", "apiVersion: v1\nkind: Namespace\nmetadata: {name: y, labels: {ns: y}}\n", false,
         [](OracleCluster& c) { c.namespaces["y"].erase("team"); });

@@ -119,6 +119,92 @@ Status BpfPolicyTables::write_slot(int slot, const PolicyTables& from, const Pol
   return write_table(fds_.endpoints[slot], "the endpoints", slot, from.endpoints, to.endpoints);
 }
 
+namespace {
+
+template <typename M>
+bool same_map(const M& a, const M& b) {
+  if (a.size() != b.size()) return false;
+  for (auto i = a.begin(), j = b.begin(); i != a.end(); ++i, ++j)
+    if (std::memcmp(&i->first, &j->first, sizeof(i->first)) != 0 || std::memcmp(&i->second, &j->second, sizeof(i->second)) != 0) return false;
+  return true;
+}
+
+// `small` is `big` less some entries (keys and values of the rest unchanged).
+template <typename M>
+bool subset(const M& small, const M& big) {
+  for (const auto& [k, v] : small) {
+    auto it = big.find(k);
+    if (it == big.end() || std::memcmp(&it->second, &v, sizeof(v)) != 0) return false;
+  }
+  return true;
+}
+
+// Whether `from` -> `to` only adds (or only removes) pods whose identities are already known
+// to every policy map: new ipcache entries, new endpoints with their own new policy maps,
+// nothing else. Each such entry can be written on its own: before it a packet sees the pod as
+// absent, after it as present, and any order of the entries below gives every packet one of
+// the two verdicts wherever both states agree (docs/policy.md).
+bool pods_only(const PolicyTables& from, const PolicyTables& to, bool* adding) {
+  if (!same_map(from.cidrs, to.cidrs)) return false;
+  const bool add = to.ipcache.size() >= from.ipcache.size();
+  const PolicyTables& small = add ? from : to;
+  const PolicyTables& big = add ? to : from;
+  if (small.ipcache.size() == big.ipcache.size() && small.endpoints.size() == big.endpoints.size()) return false;  // nothing to do in place
+  if (!subset(small.ipcache, big.ipcache) || !subset(small.endpoints, big.endpoints)) return false;
+  // Every policy map of the smaller state stays as it is; the bigger one's extra maps belong
+  // to its extra endpoints.
+  for (const auto& [slot, keys] : small.rules) {
+    auto it = big.rules.find(slot);
+    if (it == big.rules.end() || !same_rules(it->second, keys)) return false;
+  }
+  for (const auto& [slot, keys] : big.rules) {
+    if (small.rules.count(slot)) continue;
+    bool new_endpoint = false;
+    for (const auto& [ifindex, ep] : big.endpoints) new_endpoint |= ep.endpoint == slot && !small.endpoints.count(ifindex);
+    if (!new_endpoint) return false;
+  }
+  // An endpoint that stays must keep its slot's old identity: identities of kept addresses
+  // are checked by subset() above.
+  *adding = add;
+  return true;
+}
+
+}  // namespace
+
+// Adding: the pod's policy maps, its endpoint entries, then its addresses; removing the other
+// way round. Every entry goes to both slots.
+Status BpfPolicyTables::write_in_place(const PolicyTables& next, bool adding) {
+  std::map<uint32_t, UniqueFd> inner;
+  for (int step = 0; step < 3; ++step) {
+    const int table = adding ? step : 2 - step;  // 0 rules, 1 endpoints, 2 addresses
+    for (int slot = 0; slot < 2; ++slot) {
+      Status st;
+      if (table == 0) {
+        PolicyTables from = cur_, to = cur_;
+        to.rules = next.rules;
+        st = adding ? write_slot(slot, from, to, inner) : Status{};
+        if (!adding)
+          for (const auto& [ep, _] : cur_.rules) {
+            uint32_t index = ep - 1;
+            if (!next.rules.count(ep) && bpf_map_delete_elem(fds_.policy[slot], &index) && errno != ENOENT)
+              st = errno_error(errno, "clear the policy map of endpoint slot " + std::to_string(ep));
+          }
+      } else if (table == 1) {
+        st = write_table(fds_.endpoints[slot], "the endpoints", slot, cur_.endpoints, next.endpoints);
+      } else {
+        st = write_table(fds_.ipcache[slot], "the ipcache", slot, cur_.ipcache, next.ipcache);
+      }
+      if (!st) {
+        dirty_[0] = dirty_[1] = true;  // the next install rewrites both slots whole
+        return st;
+      }
+    }
+  }
+  cur_ = next;
+  ++in_place_;
+  return {};
+}
+
 Status BpfPolicyTables::write_or_resync(int slot, const PolicyTables& from, const PolicyTables& to, std::map<uint32_t, UniqueFd>& inner) {
   if (!dirty_[slot]) return write_slot(slot, from, to, inner);
   if (auto st = resync_slot(slot, to, inner); !st) return st;
@@ -127,6 +213,8 @@ Status BpfPolicyTables::write_or_resync(int slot, const PolicyTables& from, cons
 }
 
 Status BpfPolicyTables::install(const PolicyTables& next) {
+  bool adding = false;
+  if (!dirty_[0] && !dirty_[1] && pods_only(cur_, next, &adding)) return write_in_place(next, adding);
   const int active = static_cast<int>(active_slot()), spare = 1 - active;
   std::map<uint32_t, UniqueFd> inner;
   if (auto st = write_or_resync(spare, cur_, next, inner); !st) {

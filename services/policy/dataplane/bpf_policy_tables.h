@@ -25,11 +25,14 @@ class BpfPolicyTables {
  public:
   explicit BpfPolicyTables(PolicyMapFds fds) : fds_(fds) {}
 
-  // The state becomes `next`. Returns how the change went in.
+  // The state becomes `next`. A pod that comes or goes with no other change (its identity in
+  // use already, no policy map but its own changing) is written in place, entry by entry, with
+  // no flip and no grace period; anything else goes through the two slots.
   Status install(const PolicyTables& next);
   const PolicyTables& current() const { return cur_; }
   uint32_t active_slot() const;
   uint64_t flips() const { return flips_; }
+  uint64_t in_place() const { return in_place_; }
   // The maps hold a previous run's state (pinned): the next install rewrites both slots whole,
   // the spare one first, so nothing changes for packets until the flip.
   void adopt_unknown_state();
@@ -37,13 +40,14 @@ class BpfPolicyTables {
  private:
   Status write_slot(int slot, const PolicyTables& from, const PolicyTables& to, std::map<uint32_t, UniqueFd>& inner);
   Result<UniqueFd> make_rules_map(uint32_t slot, const RuleKeys& keys) const;
+  Status write_in_place(const PolicyTables& next, bool adding);
   Status write_or_resync(int slot, const PolicyTables& from, const PolicyTables& to, std::map<uint32_t, UniqueFd>& inner);
   Status resync_slot(int slot, const PolicyTables& want, std::map<uint32_t, UniqueFd>& inner);
 
   PolicyMapFds fds_;
   PolicyTables cur_;
   bool dirty_[2] = {false, false};
-  uint64_t flips_ = 0;
+  uint64_t flips_ = 0, in_place_ = 0;
 };
 
 // Waits until every BPF program run that started before the call has finished (an RCU grace

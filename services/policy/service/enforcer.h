@@ -27,7 +27,7 @@ class Enforcer {
   // ifindex → endpoint slot as a previous run left them (pinned), so slots stay put.
   virtual std::map<uint32_t, uint32_t> previous_slots() const = 0;
   virtual DirectionCounters counters(uint32_t slot, Direction dir) const = 0;
-  virtual uint64_t generation() const = 0;  // state flips so far
+  virtual uint64_t generation() const = 0;  // changes installed so far (flipped or in place)
 };
 
 }  // namespace netaccel::policy
