@@ -65,7 +65,8 @@ PolicyLab::PolicyLab(const std::string& prefix, const std::string& dir, std::vec
   }
   std::ofstream(dir_ + "/agent.conf") << "[agent]\nstate_dir = " << dir_ << "/state\nwire_fastpath = yes\n";
   std::ofstream(dir_ + "/fwd.conf") << "[fwd]\nhook = tc\nauto_attach = no\npin_root = " << pins() << "\n";
-  std::ofstream(dir_ + "/policy.conf") << "[policy]\npin_root = " << pins() << "\nsettle_ms = 5\n";
+  std::ofstream(dir_ + "/policy.conf") << "[policy]\npin_root = " << pins() << "\nsettle_ms = 5\n"
+                                       << (o.policy_map_entries ? "policy_map_entries = " + std::to_string(o.policy_map_entries) + "\n" : "");
   agent_ = std::make_unique<ServiceUnderTest>("agent", "org.openeuler.NetAccel1.Agent", dir_);
   if (!agent_->bus_ok() || !agent_->start(dir_ + "/agent.conf", "/run/netns/" + node_)) return;
   fwd_ = std::make_unique<ServiceUnderTest>("fwd", "org.openeuler.NetAccel1.Fwd", dir_ + "/fwd", *agent_);

@@ -30,6 +30,7 @@ struct PolicyLabOptions {
   bool bridged = true;               // else routed: /32 routes through each pod's veth
   std::vector<int> ports{80, 81};    // served over TCP and UDP in every pod
   bool pod_objects = false;          // also apply Pod objects (labels and named ports)
+  unsigned policy_map_entries = 0;   // netaccel-policy's limit per pod (0: its default)
 };
 
 class PolicyLab {

@@ -132,3 +132,41 @@ TEST_F(Policy, NetaccelctlShowsStatusPoliciesAndDropsInWords) {
 }
 
 }  // namespace
+
+namespace {
+
+// A policy map at its limit: the change is refused whole, the bus says why, and the pods keep
+// the policy they had.
+TEST(PolicyLimits, AFullPolicyMapKeepsTheOldPolicy) {
+  NETACCEL_REQUIRE_ROOT();
+  cleanup_stale_namespaces("napl");
+  const std::string p = unique_prefix("napl"), dir = "/tmp/netaccel-test-" + p;
+  {
+    PolicyLabOptions o;
+    o.policy_map_entries = 4;
+    PolicyLab lab(p, dir, {{"x", "a", "10.96.0.11", {{"pod", "a"}}, {}}, {"x", "b", "10.96.0.12", {{"pod", "b"}}, {}}}, o);
+    ASSERT_TRUE(lab.ok());
+    const std::string small = "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: p, namespace: x}\n"
+                              "spec: {podSelector: {matchLabels: {pod: a}}, ingress: [{from: [{podSelector: {}}], ports: [{port: 80}]}]}\n";
+    ASSERT_TRUE(lab.apply(small));
+    ASSERT_EQ(lab.probe(1, "10.96.0.11", "TCP", 80), Outcome::answered);
+    ASSERT_EQ(lab.probe(1, "10.96.0.11", "TCP", 81), Outcome::dropped);
+    // Ports 1000-2000 and 81: more keys than the map holds.
+    const std::string big = "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: p, namespace: x}\n"
+                            "spec: {podSelector: {matchLabels: {pod: a}}, ingress: [{from: [{podSelector: {}}], ports: [{port: 81}, {port: 1000, endPort: 2000}]}]}\n";
+    std::ofstream(dir + "/big.yaml") << big;
+    auto r = lab.agent().ctl("apply -f " + dir + "/big.yaml");
+    ASSERT_EQ(r.status, 0) << r.out;  // the agent stores it: the document is valid
+    auto last_error = [&] {
+      return lab.policy().busctl("get-property org.openeuler.NetAccel1.Policy /org/openeuler/NetAccel1/Policy org.openeuler.NetAccel1.Policy LastError").out;
+    };
+    ASSERT_TRUE(wait_until([&] { return last_error().find("policy-map keys") != std::string::npos; }, 10000)) << last_error();
+    EXPECT_NE(last_error().find("pod x/a needs"), std::string::npos) << last_error();
+    EXPECT_NE(lab.policy().log().find("the previous policy stays in force"), std::string::npos) << lab.policy().log();
+    EXPECT_EQ(lab.probe(1, "10.96.0.11", "TCP", 80), Outcome::answered) << "the old policy";
+    EXPECT_EQ(lab.probe(1, "10.96.0.11", "TCP", 81), Outcome::dropped) << "the old policy";
+  }
+  sh("rm -rf " + dir);
+}
+
+}  // namespace

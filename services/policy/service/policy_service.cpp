@@ -69,7 +69,9 @@ Status PolicyService::resync() {
       if (std::find(pod.ips.begin(), pod.ips.end(), p) != pod.ips.end()) return true;
     return false;
   });
-  auto compiled = compile(view, identities_, cidr_ids_);
+  CompileLimits limits;
+  limits.entries_per_endpoint = cfg_.policy_map_entries;
+  auto compiled = compile(view, identities_, cidr_ids_, limits);
   if (!compiled) {
     last_error_ = compiled.error().what();
     return compiled.error();
@@ -97,7 +99,16 @@ Status PolicyService::resync() {
     used.insert(slot);
     next[pod] = {ifindex, slot};
   }
-  if (auto st = enforcer_.install(lower(*compiled, next)); !st) {
+  PolicyTables tables = lower(*compiled, next);
+  for (const auto& [pod, ep] : next)
+    if (auto keys = tables.rules.find(ep.slot); keys != tables.rules.end() && keys->second.size() > cfg_.policy_map_entries) {
+      Error e = make_error(Errc::invalid_argument, "pod " + pod + " needs " + std::to_string(keys->second.size()) +
+                                                       " policy-map keys, its map holds " + std::to_string(cfg_.policy_map_entries) +
+                                                       " (policy_map_entries); the previous policy stays in force");
+      last_error_ = e.what();
+      return e;
+    }
+  if (auto st = enforcer_.install(tables); !st) {
     last_error_ = st.error().what();
     return st;
   }
