@@ -63,14 +63,16 @@ PolicyLab::PolicyLab(const std::string& prefix, const std::string& dir, std::vec
       return;
     }
   }
-  std::ofstream(dir_ + "/agent.conf") << "[agent]\nstate_dir = " << dir_ << "/state\nwire_fastpath = yes\n";
+  std::ofstream(dir_ + "/agent.conf") << "[agent]\nstate_dir = " << dir_ << "/state\nwire_fastpath = " << (o.fast_path ? "yes" : "no") << "\n";
   std::ofstream(dir_ + "/fwd.conf") << "[fwd]\nhook = tc\nauto_attach = no\npin_root = " << pins() << "\n";
   std::ofstream(dir_ + "/policy.conf") << "[policy]\npin_root = " << pins() << "\nsettle_ms = 5\n"
                                        << (o.policy_map_entries ? "policy_map_entries = " + std::to_string(o.policy_map_entries) + "\n" : "");
   agent_ = std::make_unique<ServiceUnderTest>("agent", "org.openeuler.NetAccel1.Agent", dir_);
   if (!agent_->bus_ok() || !agent_->start(dir_ + "/agent.conf", "/run/netns/" + node_)) return;
-  fwd_ = std::make_unique<ServiceUnderTest>("fwd", "org.openeuler.NetAccel1.Fwd", dir_ + "/fwd", *agent_);
-  if (!fwd_->start(dir_ + "/fwd.conf", "/run/netns/" + node_)) return;
+  if (o.fast_path) {
+    fwd_ = std::make_unique<ServiceUnderTest>("fwd", "org.openeuler.NetAccel1.Fwd", dir_ + "/fwd", *agent_);
+    if (!fwd_->start(dir_ + "/fwd.conf", "/run/netns/" + node_)) return;
+  }
   if (!start_policy()) return;
   std::string objects;
   for (const auto& [ns, labels] : ns_labels_) objects += "---\napiVersion: v1\nkind: Namespace\nmetadata: {name: " + ns + ", labels: {ns: " + ns + "}}\n";
@@ -191,6 +193,7 @@ bool PolicyLab::apply(const std::string& yaml, bool remove) {
 
 // The kernel's own counters (pinned): a drop is seen the moment it happens, with no daemon.
 uint64_t PolicyLab::denied_total() const {
+  if (drop_counter_) return drop_counter_();
   std::vector<pol_stats> per_cpu(static_cast<size_t>(libbpf_num_possible_cpus()));
   uint64_t n = 0;
   for (uint32_t slot = 0; slot < pods_.size() + 8; ++slot) {

@@ -7,6 +7,7 @@
 // for a verdict.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -31,6 +32,7 @@ struct PolicyLabOptions {
   std::vector<int> ports{80, 81};    // served over TCP and UDP in every pod
   bool pod_objects = false;          // also apply Pod objects (labels and named ports)
   unsigned policy_map_entries = 0;   // netaccel-policy's limit per pod (0: its default)
+  bool fast_path = true;             // netaccel-fwd wiring the pods (off: every packet crosses netfilter)
 };
 
 class PolicyLab {
@@ -61,6 +63,10 @@ class PolicyLab {
   void kill_policy() { policy_->kill_hard(); }
 
   Outcome probe(size_t from, const std::string& ip, const std::string& proto, int port);
+  // Where a drop is counted: netaccel-policy's pinned counters unless another data path is
+  // judged (kernel iptables: its drop rule's counter).
+  void set_drop_counter(std::function<uint64_t()> fn) { drop_counter_ = std::move(fn); }
+  CmdResult node_sh(const std::string& cmd) const { return sh("ip netns exec " + node_ + " " + cmd); }
   // Every pod to every other pod, TCP and UDP on every port, against the oracle: the
   // differences as readable lines (empty: all agree). A probe with no verdict is one too.
   std::vector<std::string> matrix_differences(const OracleCluster& c);
@@ -83,6 +89,7 @@ class PolicyLab {
   std::vector<int> pod_ns_fds_;
   int own_ns_fd_ = -1;
   unsigned next_port_ = 0;
+  std::function<uint64_t()> drop_counter_;
 };
 
 }  // namespace netaccel::test
