@@ -7,7 +7,21 @@
 #include <string>
 #include <vector>
 
+#include "policy_lab.h"
+
 namespace netaccel::test {
+
+// Namespaces x, y, z with pods a, b, c: label pod=<name>, addresses 10.96.<n>.11-13, the four
+// named ports.
+inline std::vector<LabPod> e2e_pods() {
+  const std::vector<OraclePod::Port> ports{{"serve-80-tcp", "TCP", 80}, {"serve-81-tcp", "TCP", 81}, {"serve-80-udp", "UDP", 80}, {"serve-81-udp", "UDP", 81}};
+  const std::vector<std::string> nss{"x", "y", "z"}, names{"a", "b", "c"};
+  std::vector<LabPod> pods;
+  for (size_t n = 0; n < nss.size(); ++n)
+    for (size_t p = 0; p < names.size(); ++p)
+      pods.push_back({nss[n], names[p], "10.96." + std::to_string(n) + "." + std::to_string(11 + p), {{"pod", names[p]}}, ports});
+  return pods;
+}
 
 inline std::string np(const std::string& name, const std::string& ns, const std::string& spec) {
   return "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: " + name + ", namespace: " + ns + "}\nspec: " + spec + "\n";

@@ -19,12 +19,7 @@ class PolicyConformance : public ::testing::Test {
     cleanup_stale_namespaces("napc");
     p_ = unique_prefix("napc");
     dir_ = "/tmp/netaccel-test-" + p_;
-    std::vector<LabPod> pods;
-    const std::vector<OraclePod::Port> ports{{"serve-80-tcp", "TCP", 80}, {"serve-81-tcp", "TCP", 81}, {"serve-80-udp", "UDP", 80}, {"serve-81-udp", "UDP", 81}};
-    const std::vector<std::string> nss{"x", "y", "z"}, names{"a", "b", "c"};
-    for (size_t n = 0; n < nss.size(); ++n)
-      for (size_t p = 0; p < names.size(); ++p)
-        pods.push_back({nss[n], names[p], "10.96." + std::to_string(n) + "." + std::to_string(11 + p), {{"pod", names[p]}}, ports});
+    std::vector<LabPod> pods = e2e_pods();
     PolicyLabOptions o;
     o.bridged = false;
     o.pod_objects = true;

@@ -8,47 +8,6 @@ namespace netaccel::test {
 
 namespace {
 
-using LabelMap = std::map<std::string, std::string>;
-
-bool matches(const YAML::Node& sel, const LabelMap& labels) {
-  // The same reading as the oracle's: an empty or missing selector selects everything.
-  if (!sel || sel.IsNull()) return true;
-  if (auto ml = sel["matchLabels"])
-    for (const auto& kv : ml) {
-      auto it = labels.find(kv.first.as<std::string>());
-      if (it == labels.end() || it->second != kv.second.as<std::string>()) return false;
-    }
-  if (auto me = sel["matchExpressions"])
-    for (const auto& e : me) {
-      const std::string key = e["key"].as<std::string>(), op = e["operator"].as<std::string>();
-      auto it = labels.find(key);
-      bool in = false;
-      if (it != labels.end() && e["values"])
-        for (const auto& v : e["values"]) in |= v.as<std::string>() == it->second;
-      if ((op == "In" && !in) || (op == "NotIn" && in) || (op == "Exists" && it == labels.end()) || (op == "DoesNotExist" && it != labels.end()))
-        return false;
-    }
-  return true;
-}
-
-LabelMap ns_labels(const OracleCluster& c, const std::string& ns) {
-  auto it = c.namespaces.find(ns);
-  LabelMap l = it == c.namespaces.end() ? LabelMap{} : it->second;
-  l["kubernetes.io/metadata.name"] = ns;
-  return l;
-}
-
-std::string ns_of(const YAML::Node& p) { return p["metadata"]["namespace"] ? p["metadata"]["namespace"].as<std::string>() : "default"; }
-
-bool has_type(const YAML::Node& policy, const std::string& type) {
-  const YAML::Node spec = policy["spec"];
-  if (spec["policyTypes"] && spec["policyTypes"].size() > 0) {
-    for (const auto& t : spec["policyTypes"])
-      if (t.as<std::string>() == type) return true;
-    return false;
-  }
-  return type == "Ingress" || (spec["egress"] && spec["egress"].size() > 0);
-}
 
 // Chain declarations first, then the rules (a jump needs its chain declared).
 struct Writer {
@@ -89,7 +48,7 @@ std::string iptables_translation(const OracleCluster& c) {
     for (bool ingress : {false, true}) {
       std::vector<const YAML::Node*> selecting;
       for (const auto& doc : c.policies)
-        if (ns_of(doc.node) == pod.ns && matches(doc.node["spec"]["podSelector"], pod.labels) && has_type(doc.node, ingress ? "Ingress" : "Egress"))
+        if (policy_namespace(doc.node) == pod.ns && selector_matches(doc.node["spec"]["podSelector"], pod.labels) && policy_has_type(doc.node, ingress ? "Ingress" : "Egress"))
           selecting.push_back(&doc.node);
       if (selecting.empty()) continue;
       const std::string chain = w.chain(), mark = ingress ? "0x2/0x2" : "0x1/0x1";
@@ -148,8 +107,8 @@ std::string iptables_translation(const OracleCluster& c) {
               continue;
             }
             for (const auto& other : c.pods) {
-              bool ns_ok = peer["namespaceSelector"] ? matches(peer["namespaceSelector"], ns_labels(c, other.ns)) : other.ns == ns_of(*policy);
-              if (!ns_ok || (peer["podSelector"] && !matches(peer["podSelector"], other.labels))) continue;
+              bool ns_ok = peer["namespaceSelector"] ? selector_matches(peer["namespaceSelector"], namespace_labels(c, other.ns)) : other.ns == policy_namespace(*policy);
+              if (!ns_ok || (peer["podSelector"] && !selector_matches(peer["podSelector"], other.labels))) continue;
               each_port(ingress ? &pod : &other, [&](const std::string& m) {
                 for (const auto& ip : other.ips) allow(std::string(dir) + ip + "/32", {}, m);
               });

@@ -10,8 +10,10 @@ namespace {
 
 using LabelMap = std::map<std::string, std::string>;
 
+}  // namespace
+
 // metav1.LabelSelector: every matchLabels pair and every expression must hold.
-bool selector_matches(const YAML::Node& sel, const LabelMap& labels) {
+bool selector_matches(const YAML::Node& sel, const std::map<std::string, std::string>& labels) {
   if (!sel || sel.IsNull()) return true;
   if (auto ml = sel["matchLabels"])
     for (const auto& kv : ml) {
@@ -32,6 +34,32 @@ bool selector_matches(const YAML::Node& sel, const LabelMap& labels) {
     }
   return true;
 }
+
+std::string policy_namespace(const YAML::Node& policy) {
+  return policy["metadata"]["namespace"] ? policy["metadata"]["namespace"].as<std::string>() : "default";
+}
+
+// policyTypes as written, or as the API server defaults them.
+bool policy_has_type(const YAML::Node& policy, const std::string& type) {
+  const YAML::Node spec = policy["spec"];
+  if (spec["policyTypes"] && spec["policyTypes"].size() > 0) {
+    for (const auto& t : spec["policyTypes"])
+      if (t.as<std::string>() == type) return true;
+    return false;
+  }
+  if (type == "Ingress") return true;
+  return spec["egress"] && spec["egress"].IsSequence() && spec["egress"].size() > 0;
+}
+
+std::map<std::string, std::string> namespace_labels(const OracleCluster& c, const std::string& ns) {
+  auto it = c.namespaces.find(ns);
+  std::map<std::string, std::string> labels = it == c.namespaces.end() ? std::map<std::string, std::string>{} : it->second;
+  labels["kubernetes.io/metadata.name"] = ns;
+  return labels;
+}
+
+namespace {
+
 
 // Address in CIDR, by bytes (IPv4 and IPv6 never match each other).
 bool in_cidr(const std::string& ip, const std::string& cidr) {
@@ -56,24 +84,8 @@ const OraclePod* pod_with_ip(const OracleCluster& c, const std::string& ip) {
   return nullptr;
 }
 
-std::string ns_of(const YAML::Node& policy) {
-  return policy["metadata"]["namespace"] ? policy["metadata"]["namespace"].as<std::string>() : "default";
-}
-
-// policyTypes as written, or as the API server defaults them.
-bool has_type(const YAML::Node& policy, const std::string& type) {
-  const YAML::Node spec = policy["spec"];
-  if (spec["policyTypes"] && spec["policyTypes"].size() > 0) {
-    for (const auto& t : spec["policyTypes"])
-      if (t.as<std::string>() == type) return true;
-    return false;
-  }
-  if (type == "Ingress") return true;
-  return spec["egress"] && spec["egress"].IsSequence() && spec["egress"].size() > 0;
-}
-
 bool selects_pod(const YAML::Node& policy, const OraclePod& pod) {
-  return ns_of(policy) == pod.ns && selector_matches(policy["spec"]["podSelector"], pod.labels);
+  return policy_namespace(policy) == pod.ns && selector_matches(policy["spec"]["podSelector"], pod.labels);
 }
 
 // One from/to entry against the other end of the connection.
@@ -88,10 +100,7 @@ bool peer_matches(const OracleCluster& c, const YAML::Node& peer, const std::str
   const OraclePod* pod = pod_with_ip(c, ip);
   if (!pod) return false;
   if (peer["namespaceSelector"]) {
-    auto ns = c.namespaces.find(pod->ns);
-    LabelMap labels = ns == c.namespaces.end() ? LabelMap{} : ns->second;
-    labels["kubernetes.io/metadata.name"] = pod->ns;
-    if (!selector_matches(peer["namespaceSelector"], labels)) return false;
+    if (!selector_matches(peer["namespaceSelector"], namespace_labels(c, pod->ns))) return false;
   } else if (pod->ns != policy_ns) {
     return false;
   }
@@ -127,7 +136,7 @@ bool rule_allows(const OracleCluster& c, const YAML::Node& policy, bool ingress,
     bool peer_ok = any_peer, as_pod = any_peer;
     if (!any_peer)
       for (const auto& peer : peers)
-        if (peer_matches(c, peer, ns_of(policy), other_ip)) {
+        if (peer_matches(c, peer, policy_namespace(policy), other_ip)) {
           peer_ok = true;
           as_pod |= !peer["ipBlock"];
         }
@@ -148,7 +157,7 @@ bool direction_allows(const OracleCluster& c, const OraclePod* pod, bool ingress
   bool isolated = false;
   for (const auto& doc : c.policies) {
     const YAML::Node& policy = doc.node;
-    if (!selects_pod(policy, *pod) || !has_type(policy, ingress ? "Ingress" : "Egress")) continue;
+    if (!selects_pod(policy, *pod) || !policy_has_type(policy, ingress ? "Ingress" : "Egress")) continue;
     isolated = true;
     if (rule_allows(c, policy, ingress, other_ip, dst_pod, proto, port)) return true;
   }

@@ -42,6 +42,12 @@ struct OracleCluster {
   std::vector<PolicyDoc> policies;  // NetworkPolicy documents as applied
 };
 
+// The API's readings the oracle is built on, for other test-side translators of policies.
+bool selector_matches(const YAML::Node& selector, const std::map<std::string, std::string>& labels);
+bool policy_has_type(const YAML::Node& policy, const std::string& type);  // policyTypes, defaulted
+std::string policy_namespace(const YAML::Node& policy);
+std::map<std::string, std::string> namespace_labels(const OracleCluster& c, const std::string& ns);  // with metadata.name
+
 // Is a new connection from `src_ip` to `dst_ip` (protocol "TCP", "UDP", "SCTP" or "ICMP",
 // destination `port`) allowed? Addresses that are no pod's are outside the cluster.
 bool oracle_allows(const OracleCluster& c, const std::string& src_ip, const std::string& dst_ip, const std::string& protocol, int port);
