@@ -32,6 +32,7 @@ struct PolicyLabOptions {
   std::vector<int> ports{80, 81};    // served over TCP and UDP in every pod
   bool pod_objects = false;          // also apply Pod objects (labels and named ports)
   unsigned policy_map_entries = 0;   // netaccel-policy's limit per pod (0: its default)
+  unsigned settle_ms = 5;            // netaccel-policy's settle_ms
   bool fast_path = true;             // netaccel-fwd wiring the pods (off: every packet crosses netfilter)
 };
 
@@ -50,7 +51,8 @@ class PolicyLab {
 
   // netaccelctl apply (or delete) -f, then waits for netaccel-policy to install a new state.
   bool apply(const std::string& yaml, bool remove = false);
-  bool register_pod(size_t i);  // (again: a label change)
+  // (again: a label change). With `wait`, until netaccel-policy installed it.
+  bool register_pod(size_t i, bool wait = true);
   bool unregister_pod(size_t i);  // CNI DEL: the pod leaves the cluster view
   void set_pod_labels(size_t i, std::map<std::string, std::string> labels) { pods_[i].labels = std::move(labels); }
   // Starts netaccelctl apply/delete -f and returns at once (the change lands while probes run).

@@ -135,6 +135,30 @@ TEST_F(Policy, NetaccelctlShowsStatusPoliciesAndDropsInWords) {
 
 namespace {
 
+// The agent tells netaccel-policy about a pod before it answers the CNI plugin: the pod's
+// policy is in force by the time its runtime starts it. The daemon here compiles signalled
+// changes only after 1 s, so only that call can have installed the pod at once.
+TEST(PolicyAdd, APodIsEnforcedWhenItsCniAddReturns) {
+  NETACCEL_REQUIRE_ROOT();
+  cleanup_stale_namespaces("napa");
+  const std::string p = unique_prefix("napa"), dir = "/tmp/netaccel-test-" + p;
+  {
+    PolicyLabOptions o;
+    o.settle_ms = 1000;
+    PolicyLab lab(p, dir, {{"x", "a", "10.96.0.11", {{"pod", "a"}}, {}}, {"x", "b", "10.96.0.12", {{"pod", "b"}}, {}}}, o);
+    ASSERT_TRUE(lab.ok());
+    ASSERT_TRUE(lab.apply("apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: deny, namespace: x}\nspec: {podSelector: {matchLabels: {pod: b}}}\n"));
+    ASSERT_TRUE(lab.unregister_pod(1));
+    ASSERT_TRUE(wait_until([&] { return lab.endpoint_count() == 1; }, 10000));
+    const uint64_t before = lab.generation();
+    ASSERT_TRUE(lab.register_pod(1, false));
+    EXPECT_GT(lab.generation(), before) << "installed before RegisterEndpoint returned\n" << lab.policy().log();
+    EXPECT_EQ(lab.probe(0, "10.96.0.12", "TCP", 80), Outcome::dropped);
+    EXPECT_EQ(lab.probe(1, "10.96.0.11", "TCP", 80), Outcome::answered);
+  }
+  sh("rm -rf " + dir);
+}
+
 // A policy map at its limit: the change is refused whole, the bus says why, and the pods keep
 // the policy they had.
 TEST(PolicyLimits, AFullPolicyMapKeepsTheOldPolicy) {

@@ -2,6 +2,7 @@
 
 #include "fwd/dbus_api.h"
 #include "netaccel/core/bus.h"
+#include "policy/dbus_api.h"
 #include "sockmap/dbus_api.h"
 
 namespace netaccel::agent {
@@ -72,6 +73,12 @@ Result<std::vector<std::string>> BusDataplanes::sockmap_cgroups() {
   while (r >= 0 && (r = sd_bus_message_read(c.reply, "s", &path)) > 0) out.push_back(path);
   if (r < 0) return errno_error(r, "netaccel-sockmap ListCgroups: reply");
   return out;
+}
+
+Status BusDataplanes::policy_add_endpoint(const std::string& endpoint_json) {
+  Call c;
+  return call(bus_, policy::kBusName, policy::kObjectPath, policy::kInterface, "AddEndpoint", c, "netaccel-policy AddEndpoint", "s",
+              endpoint_json.c_str());
 }
 
 }  // namespace netaccel::agent

@@ -18,6 +18,7 @@ class BusDataplanes : public Dataplanes {
   Status sockmap_enable(const std::string& cgroup) override;
   Status sockmap_disable(const std::string& cgroup) override;
   Result<std::vector<std::string>> sockmap_cgroups() override;
+  Status policy_add_endpoint(const std::string& endpoint_json) override;
 
  private:
   sd_bus* bus_;

@@ -7,6 +7,7 @@
 
 #include "fastpath.h"
 #include "kube_kinds.h"
+#include "netaccel/core/bus.h"
 #include "netaccel/core/cgroup.h"
 #include "netaccel/core/log.h"
 #include "yaml_text.h"
@@ -164,6 +165,12 @@ Result<EndpointChange> AgentService::register_endpoint(const std::string& json, 
   std::vector<EndpointEvent> events;
   if (what != EndpointChange::unchanged) events.push_back({what, e->id()});
   if (auto st = commit(std::move(next), events); !st) return st.error();
+  // The pod's policy before the CNI plugin hears back (netaccel-policy reads nothing back:
+  // the endpoint travels with the call). A policy service not running or refusing is a warning:
+  // it enforces the pod once it reads every endpoint again.
+  if (dp_ && what != EndpointChange::unchanged)
+    if (auto st = dp_->policy_add_endpoint(to_json(*endpoints_.get(e->id())).dump()); !st && !service_down(st.error()))
+      log::warn("endpoint " + e->id() + ": netaccel-policy: " + st.error().what());
   return what;
 }
 

@@ -1,5 +1,6 @@
 // What the agent asks of the data-path services when a pod comes or goes: netaccel-fwd puts
-// its fast path on the pod's host veth, netaccel-sockmap accelerates the pod's cgroup. The
+// its fast path on the pod's host veth, netaccel-sockmap accelerates the pod's cgroup,
+// netaccel-policy puts the pod's policy in place. The
 // daemon implements this over D-Bus; a service that is not running answers with an error
 // service_down() recognises (bus.h), which the wiring treats as "the kernel path for now".
 #pragma once
@@ -24,6 +25,9 @@ class Dataplanes {
   virtual Status sockmap_enable(const std::string& cgroup) = 0;
   virtual Status sockmap_disable(const std::string& cgroup) = 0;
   virtual Result<std::vector<std::string>> sockmap_cgroups() = 0;
+  // netaccel-policy enforces the pod's policy from its first packet: told before the CNI ADD
+  // returns. Not running: the pod is enforced when it starts (it reads every endpoint then).
+  virtual Status policy_add_endpoint(const std::string& /*endpoint_json*/) { return {}; }
 };
 
 }  // namespace netaccel::agent

@@ -63,6 +63,16 @@ int PolicyBus::resync(sd_bus_message* m, void* u, sd_bus_error* e) {
   return bus_reply_status(m, e, st, "Resync");
 }
 
+int PolicyBus::add_endpoint(sd_bus_message* m, void* u, sd_bus_error* e) {
+  auto* self = static_cast<PolicyBus*>(u);
+  const char* json = nullptr;
+  if (int r = sd_bus_message_read(m, "s", &json); r < 0) return r;
+  if (auto st = authorize_change(m); !st) return bus_fail(e, st.error());
+  auto st = self->svc_.add_endpoint(json);
+  if (st) self->changed();
+  return bus_reply_status(m, e, st, "AddEndpoint");
+}
+
 int PolicyBus::prop(sd_bus*, const char*, const char*, const char* name, sd_bus_message* reply, void* u, sd_bus_error*) {
   auto* self = static_cast<PolicyBus*>(u);
   if (std::strcmp(name, "Version") == 0) return sd_bus_message_append(reply, "s", NETACCEL_VERSION);
@@ -83,6 +93,7 @@ Status PolicyBus::register_object() {
                                SD_BUS_VTABLE_UNPRIVILEGED),
       SD_BUS_METHOD_WITH_NAMES("GetStats", "", , "a(sstttt)", SD_BUS_PARAM(counters), &PolicyBus::get_stats, SD_BUS_VTABLE_UNPRIVILEGED),
       SD_BUS_METHOD("Resync", "", "", &PolicyBus::resync, SD_BUS_VTABLE_UNPRIVILEGED),
+      SD_BUS_METHOD_WITH_NAMES("AddEndpoint", "s", SD_BUS_PARAM(endpoint), "", , &PolicyBus::add_endpoint, SD_BUS_VTABLE_UNPRIVILEGED),
       SD_BUS_SIGNAL_WITH_NAMES("Dropped", "ssssssqas",
                                SD_BUS_PARAM(pod) SD_BUS_PARAM(direction) SD_BUS_PARAM(peer) SD_BUS_PARAM(source) SD_BUS_PARAM(destination)
                                    SD_BUS_PARAM(protocol) SD_BUS_PARAM(port) SD_BUS_PARAM(policies),

@@ -25,6 +25,7 @@ class PolicyBus {
   static int get_endpoint_policy(sd_bus_message* m, void* u, sd_bus_error* e);
   static int get_stats(sd_bus_message* m, void* u, sd_bus_error* e);
   static int resync(sd_bus_message* m, void* u, sd_bus_error* e);
+  static int add_endpoint(sd_bus_message* m, void* u, sd_bus_error* e);
   static int prop(sd_bus* b, const char* path, const char* iface, const char* name, sd_bus_message* reply, void* u, sd_bus_error* e);
 
   BusService& bus_;

@@ -60,6 +60,21 @@ Status PolicyService::resync() {
     last_error_ = built.error().what();
     return built.error();
   }
+  return apply(std::move(*built));
+}
+
+Status PolicyService::add_endpoint(const std::string& json) {
+  auto ep = parse_endpoint_json(json);
+  if (!ep) return ep.error();
+  if (!last_view_) return resync();  // nothing to add it to yet: read everything
+  BuiltView b = *last_view_;
+  add_local_endpoint(b, *ep);
+  return apply(std::move(b));
+}
+
+Status PolicyService::apply(BuiltView built_view) {
+  auto built = &built_view;
+  const BuiltView as_read = built_view;
   ClusterView& view = built->view;
   view.host_ips = host_addresses();
   std::erase_if(view.node_ips, [&](const Prefix& p) { return std::find(view.host_ips.begin(), view.host_ips.end(), p) != view.host_ips.end(); });
@@ -114,6 +129,7 @@ Status PolicyService::resync() {
   }
   local_ = std::move(next);
   compiled_ = std::move(*compiled);
+  last_view_ = as_read;
   veths_ = std::move(built->local_veths);
   policies_ = view.policies.size();
   previous_slots_.clear();

@@ -12,6 +12,7 @@
 #include "enforcer.h"
 #include "policy_compiler.h"
 #include "policy_config.h"
+#include "view_builder.h"
 
 namespace netaccel::policy {
 
@@ -28,6 +29,9 @@ class PolicyService {
   // Reads everything again and installs it. On any error (a document the compiler cannot
   // read, a full map) the data path keeps the last good state and the error names the cause.
   Status resync();
+  // A pod of this node as the agent registers it (endpoint JSON), installed before the agent
+  // answers the CNI plugin: added to the last state read, without calling the agent back.
+  Status add_endpoint(const std::string& json);
 
   size_t policy_count() const { return policies_; }
   size_t identity_count() const { return compiled_.identity_names.size(); }
@@ -43,6 +47,8 @@ class PolicyService {
   const std::string& last_error() const { return last_error_; }
 
  private:
+  Status apply(BuiltView built);
+
   ClusterSource& source_;
   Enforcer& enforcer_;
   PolicyConfig cfg_;
@@ -53,6 +59,7 @@ class PolicyService {
   std::map<std::string, std::string> veths_;    // by pod
   std::map<uint32_t, uint32_t> previous_slots_;  // ifindex → slot, from the pins at start
   size_t policies_ = 0;
+  std::optional<BuiltView> last_view_;  // what the last good install was made from
   std::string last_error_;
 };
 

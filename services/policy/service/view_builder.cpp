@@ -44,6 +44,8 @@ Result<std::vector<Prefix>> node_addresses(const YAML::Node& doc) {
   return out;
 }
 
+}  // namespace
+
 // An endpoint without a Pod object becomes one; with one, the object's labels and ports stand
 // and the endpoint adds the addresses the runtime gave.
 void merge_endpoint(ClusterView& v, const EndpointRecord& ep) {
@@ -57,7 +59,10 @@ void merge_endpoint(ClusterView& v, const EndpointRecord& ep) {
   v.pods.push_back({ns, ep.name, ep.labels, ep.ips, {}});
 }
 
-}  // namespace
+void add_local_endpoint(BuiltView& b, const EndpointRecord& ep) {
+  merge_endpoint(b.view, ep);
+  b.local_veths[(ep.ns.empty() ? "default" : ep.ns) + "/" + ep.name] = ep.host_veth;
+}
 
 Result<EndpointRecord> parse_endpoint_json(const std::string& text) {
   auto j = nlohmann::json::parse(text, nullptr, false);
@@ -94,10 +99,7 @@ Result<BuiltView> build_view(ClusterSource& source) {
   for (const auto& n : *nodes) b.view.node_ips.insert(b.view.node_ips.end(), n.begin(), n.end());
   auto local = source.local_endpoints();
   if (!local) return local.error();
-  for (const auto& ep : *local) {
-    merge_endpoint(b.view, ep);
-    b.local_veths[(ep.ns.empty() ? "default" : ep.ns) + "/" + ep.name] = ep.host_veth;
-  }
+  for (const auto& ep : *local) add_local_endpoint(b, ep);
   auto remote = source.remote_endpoints();
   if (!remote) return remote.error();
   for (const auto& ep : *remote)

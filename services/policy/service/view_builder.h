@@ -19,5 +19,8 @@ struct BuiltView {
 
 // A bad document or endpoint is an error naming it; the caller keeps what it had.
 Result<BuiltView> build_view(ClusterSource& source);
+void merge_endpoint(ClusterView& v, const EndpointRecord& ep);
+// One more of this node's pods (the agent's AddEndpoint, before its CNI ADD returns).
+void add_local_endpoint(BuiltView& b, const EndpointRecord& ep);
 
 }  // namespace netaccel::policy
