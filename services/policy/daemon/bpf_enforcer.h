@@ -29,7 +29,7 @@ class BpfEnforcer : public Enforcer {
   std::set<uint32_t> attached() const override;
   std::map<uint32_t, uint32_t> previous_slots() const override { return previous_slots_; }
   DirectionCounters counters(uint32_t slot, Direction dir) const override;
-  uint64_t generation() const override { return tables_.flips() + tables_.in_place(); }
+  uint64_t generation() const override { return tables_.flips() + tables_.in_place() + tables_.unchanged(); }
 
   int drops_fd() const { return bpf_map__fd(skel_->maps.pol_drops); }
 

@@ -41,6 +41,14 @@ Status write_table(int fd, const char* name, int slot, const std::map<K, V, C>& 
   return {};
 }
 
+template <typename M>
+bool same_map(const M& a, const M& b) {
+  if (a.size() != b.size()) return false;
+  for (auto i = a.begin(), j = b.begin(); i != a.end(); ++i, ++j)
+    if (std::memcmp(&i->first, &j->first, sizeof(i->first)) != 0 || std::memcmp(&i->second, &j->second, sizeof(i->second)) != 0) return false;
+  return true;
+}
+
 }  // namespace
 
 PolicyMapFds map_fds(const struct ::policy* s) {
@@ -120,14 +128,6 @@ Status BpfPolicyTables::write_slot(int slot, const PolicyTables& from, const Pol
 }
 
 namespace {
-
-template <typename M>
-bool same_map(const M& a, const M& b) {
-  if (a.size() != b.size()) return false;
-  for (auto i = a.begin(), j = b.begin(); i != a.end(); ++i, ++j)
-    if (std::memcmp(&i->first, &j->first, sizeof(i->first)) != 0 || std::memcmp(&i->second, &j->second, sizeof(i->second)) != 0) return false;
-  return true;
-}
 
 // `small` is `big` less some entries (keys and values of the rest unchanged).
 template <typename M>
@@ -213,6 +213,14 @@ Status BpfPolicyTables::write_or_resync(int slot, const PolicyTables& from, cons
 }
 
 Status BpfPolicyTables::install(const PolicyTables& next) {
+  // Nothing differs (a resync after the change already went in): no writes, no flip.
+  if (!dirty_[0] && !dirty_[1] && same_map(cur_.ipcache, next.ipcache) && same_map(cur_.cidrs, next.cidrs) &&
+      same_map(cur_.endpoints, next.endpoints) && cur_.rules.size() == next.rules.size() &&
+      std::equal(cur_.rules.begin(), cur_.rules.end(), next.rules.begin(),
+                 [](const auto& a, const auto& b) { return a.first == b.first && same_rules(a.second, b.second); })) {
+    ++unchanged_;
+    return {};
+  }
   bool adding = false;
   if (!dirty_[0] && !dirty_[1] && pods_only(cur_, next, &adding)) return write_in_place(next, adding);
   const int active = static_cast<int>(active_slot()), spare = 1 - active;

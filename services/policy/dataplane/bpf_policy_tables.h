@@ -33,6 +33,7 @@ class BpfPolicyTables {
   uint32_t active_slot() const;
   uint64_t flips() const { return flips_; }
   uint64_t in_place() const { return in_place_; }
+  uint64_t unchanged() const { return unchanged_; }  // installs that found nothing to change
   // The maps hold a previous run's state (pinned): the next install rewrites both slots whole,
   // the spare one first, so nothing changes for packets until the flip.
   void adopt_unknown_state();
@@ -47,7 +48,7 @@ class BpfPolicyTables {
   PolicyMapFds fds_;
   PolicyTables cur_;
   bool dirty_[2] = {false, false};
-  uint64_t flips_ = 0, in_place_ = 0;
+  uint64_t flips_ = 0, in_place_ = 0, unchanged_ = 0;
 };
 
 // Waits until every BPF program run that started before the call has finished (an RCU grace

@@ -37,7 +37,9 @@ Result<PodInfo> parse_pod(const YAML::Node& doc) {
   pod.name = meta["name"].Scalar();
   pod.ns = meta["namespace"] ? meta["namespace"].Scalar() : "default";
   pod.labels = labels_of(meta);
-  if (auto cs = doc["spec"]["containers"]; cs && cs.IsSequence())
+  // yaml-cpp throws on indexing a missing node: every level is checked (spec is optional).
+  const YAML::Node spec = doc["spec"];
+  if (auto cs = spec ? spec["containers"] : YAML::Node(); cs && cs.IsSequence())
     for (const auto& c : cs)
       if (auto ports = c["ports"]; ports && ports.IsSequence())
         for (const auto& port : ports) {

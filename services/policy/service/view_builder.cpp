@@ -37,7 +37,8 @@ Result<std::vector<T>> parse_all(ClusterSource& source, const std::string& kind,
 // A Node's addresses (status.addresses[].address) that are IPs.
 Result<std::vector<Prefix>> node_addresses(const YAML::Node& doc) {
   std::vector<Prefix> out;
-  if (auto a = doc["status"]["addresses"]; a && a.IsSequence())
+  const YAML::Node status = doc["status"];  // optional; indexing a missing node throws
+  if (auto a = status ? status["addresses"] : YAML::Node(); a && a.IsSequence())
     for (const auto& x : a)
       if (x["address"])
         if (auto p = parse_prefix(x["address"].Scalar()); p) out.push_back(*p);
@@ -60,6 +61,11 @@ void merge_endpoint(ClusterView& v, const EndpointRecord& ep) {
 }
 
 void add_local_endpoint(BuiltView& b, const EndpointRecord& ep) {
+  const std::string key = (ep.ns.empty() ? "default" : ep.ns) + "/" + ep.name;
+  // A pod known only from its endpoint is what the endpoint says now (a relabelled pod
+  // registers again); one with a Pod object keeps the object's labels.
+  if (!b.object_pods.count(key))
+    std::erase_if(b.view.pods, [&](const PodInfo& p) { return p.key() == key; });
   merge_endpoint(b.view, ep);
   b.local_veths[(ep.ns.empty() ? "default" : ep.ns) + "/" + ep.name] = ep.host_veth;
 }
@@ -91,6 +97,7 @@ Result<BuiltView> build_view(ClusterSource& source) {
   auto pods = parse_all<PodInfo>(source, "Pod", parse_pod);
   if (!pods) return pods.error();
   b.view.pods = std::move(*pods);
+  for (const auto& p : b.view.pods) b.object_pods.insert(p.key());
   auto policies = parse_all<NetworkPolicy>(source, "NetworkPolicy", parse_network_policy);
   if (!policies) return policies.error();
   b.view.policies = std::move(*policies);

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <map>
+#include <set>
 #include <string>
 
 #include "cluster_source.h"
@@ -15,6 +16,8 @@ struct BuiltView {
   ClusterView view;
   // This node's pods ("ns/name") and their host-side veth.
   std::map<std::string, std::string> local_veths;
+  // Pods that have a Pod object: its labels and ports stand, an endpoint only adds addresses.
+  std::set<std::string> object_pods;
 };
 
 // A bad document or endpoint is an error naming it; the caller keeps what it had.

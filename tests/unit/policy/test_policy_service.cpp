@@ -73,7 +73,8 @@ TEST(PolicyService, PodObjectsAndEndpointsMerge) {
   agent.kinds["Namespace"] = "apiVersion: v1\nkind: Namespace\nmetadata: {name: x, labels: {team: a}}\n";
   agent.kinds["Pod"] = "apiVersion: v1\nkind: Pod\nmetadata: {name: db, namespace: x, labels: {app: db}}\n"
                        "spec: {containers: [{name: c, ports: [{name: pg, containerPort: 5432}]}]}\n";
-  agent.kinds["Node"] = "apiVersion: v1\nkind: Node\nmetadata: {name: n2}\nstatus: {addresses: [{type: InternalIP, address: 192.168.0.2}, {type: Hostname, address: n2}]}\n";
+  agent.kinds["Node"] = "apiVersion: v1\nkind: Node\nmetadata: {name: n2}\nstatus: {addresses: [{type: InternalIP, address: 192.168.0.2}, {type: Hostname, address: n2}]}\n"
+                        "---\napiVersion: v1\nkind: Node\nmetadata: {name: n3}\n";  // no status: no addresses, no error
   agent.local = {ep("x", "db", "10.0.0.2", "lo", {{"ignored", "yes"}}), ep("", "plain", "10.0.0.3", "lo", {{"app", "web"}})};
   agent.remote = {ep("x", "far", "10.1.0.2", "veth-elsewhere", {{"app", "web"}})};
   auto b = build_view(agent);
@@ -141,6 +142,32 @@ TEST(PolicyService, ABadDocumentOrARefusedInstallChangesNothing) {
   ASSERT_TRUE(svc.resync());
   EXPECT_EQ(svc.policy_count(), 0u);
   EXPECT_TRUE(svc.last_error().empty());
+}
+
+}  // namespace
+
+namespace {
+
+// AddEndpoint (the agent, before it answers CNI ADD) on top of the last state read: a pod
+// known only from its endpoint takes the endpoint's new labels; one with a Pod object keeps
+// the object's.
+TEST(PolicyService, AnAddedEndpointRelabelsAPodWithoutAnObject) {
+  FakeAgent agent;
+  agent.kinds["NetworkPolicy"] = kPolicy;
+  agent.local = {ep("x", "db", "10.0.0.2", "lo", {{"app", "db"}})};
+  FakeKernel kernel;
+  PolicyService svc(agent, kernel, PolicyConfig{});
+  ASSERT_TRUE(svc.resync());
+  ASSERT_TRUE(svc.endpoints().at(0).isolated_ingress);
+  ASSERT_TRUE(svc.add_endpoint(R"({"containerId":"c-db","ifname":"eth0","hostVeth":"lo","ipv4":"10.0.0.2","podNamespace":"x","podName":"db",
+                                  "labels":{"app":"cache"}})"));
+  EXPECT_FALSE(svc.endpoints().at(0).isolated_ingress) << "app=cache: no policy selects it";
+  EXPECT_EQ(kernel.installs.size(), 2u);
+  agent.kinds["Pod"] = "apiVersion: v1\nkind: Pod\nmetadata: {name: db, namespace: x, labels: {app: db}}\nstatus: {podIP: 10.0.0.2}\n";
+  ASSERT_TRUE(svc.resync());
+  ASSERT_TRUE(svc.add_endpoint(R"({"containerId":"c-db","ifname":"eth0","hostVeth":"lo","ipv4":"10.0.0.2","podNamespace":"x","podName":"db",
+                                  "labels":{"app":"cache"}})"));
+  EXPECT_TRUE(svc.endpoints().at(0).isolated_ingress) << "the Pod object's app=db stands";
 }
 
 }  // namespace
