@@ -465,3 +465,53 @@ TEST_F(PolicyProgRun, APodOfAKnownIdentityComesAndGoesInPlace) {
 }
 
 }  // namespace
+
+namespace {
+
+// add_pod: a second db on pv3 written as its own entries is judged as db is, from its first
+// packet, in both slots (a flip afterwards changes nothing for it); a collision writes nothing.
+TEST_F(PolicyProgRun, AddPodWritesOnePodsEntriesIntoBothSlots) {
+  ClusterView v = fixed_view(kDbPolicy);
+  auto c = install(v);
+  const uint64_t flips = tables_->flips();
+  const uint32_t db = c.pod_identity.at("x/db");
+  PodEntries pod;
+  pod.ifindex = static_cast<uint32_t>(ifindex_of("pv3"));
+  pod.endpoint = pol_endpoint{4, db};
+  pod.rules = endpoint_rule_keys(c.endpoints.at("x/db"));
+  pod.addresses.push_back({addr_key(*parse_prefix("10.20.0.9")), pol_addr_val{db, 4}});
+  // Slots 4 and 5 get their empty maps ahead (slot 1, db's, is skipped: in use).
+  ASSERT_TRUE(tables_->prepare_slots({1, 4, 5}));
+  EXPECT_EQ(tables_->prepared(), 2u);
+  ASSERT_TRUE(tables_->add_pod(pod));
+  EXPECT_EQ(tables_->prepared(), 1u) << "slot 4's map is db2's now";
+  EXPECT_EQ(tables_->flips(), flips);
+  auto web_to_db2 = [](uint16_t sport, uint16_t dport) { return v4("10.20.0.3", "10.20.0.9").tcp(sport, dport).tcp_flags(2).build(); };
+  for (int pass = 0; pass < 2; ++pass) {
+    EXPECT_TRUE(run(Hook::to_pod, "pv3", web_to_db2(41000 + pass, 5432))) << "pass " << pass;
+    EXPECT_FALSE(run(Hook::to_pod, "pv3", web_to_db2(41010 + pass, 5433))) << "pass " << pass;
+    EXPECT_FALSE(run(Hook::from_pod, "pv3", v4("10.20.0.9", "10.20.0.3").tcp(41020 + pass, 81).tcp_flags(2).build())) << "db's egress: web:80 only";
+    EXPECT_TRUE(run(Hook::from_pod, "pv3", v4("10.20.0.9", "10.20.0.3").tcp(41030 + pass, 80).tcp_flags(2).build()));
+    // The other slot: a whole install of the same state plus a pod db must allow flips to it.
+    ClusterView more = v;
+    more.pods.push_back({"x", "db2", {{"app", "db"}}, {*parse_prefix("10.20.0.9")}, {}});
+    if (pass == 0) more.pods.push_back({"x", "web-b", {{"app", "web"}, {"tier", "b"}}, {*parse_prefix("10.20.0.10")}, {}});  // db allows a new identity
+    auto local = local_of(v);
+    local["x/db2"] = {pod.ifindex, 4};
+    auto c2 = compile(more, ids_, cidrs_);
+    ASSERT_TRUE(c2);
+    ASSERT_TRUE(tables_->install(lower(*c2, local)));
+  }
+  EXPECT_GT(tables_->flips(), flips);
+  // Its address taken: refused, nothing written.
+  PodEntries clash = pod;
+  clash.ifindex = static_cast<uint32_t>(ifindex_of("pv4"));
+  clash.endpoint.endpoint = 5;
+  auto st = tables_->add_pod(clash);
+  ASSERT_FALSE(st);
+  EXPECT_EQ(st.error().code, make_error_code(Errc::already_exists));
+  EXPECT_NE(st.error().message.find("10.20.0.9"), std::string::npos) << st.error().message;
+  EXPECT_TRUE(run(Hook::to_pod, "pv4", web_to_db2(41100, 5433))) << "pv4 is nobody's endpoint: unrestricted";
+}
+
+}  // namespace

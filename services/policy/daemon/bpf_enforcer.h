@@ -24,6 +24,8 @@ class BpfEnforcer : public Enforcer {
   static Status purge(const std::string& pin_root);
 
   Status install(const PolicyTables& tables) override;
+  Status add_pod(const PodEntries& pod) override { return tables_.add_pod(pod); }
+  Status prepare_slots(const std::set<uint32_t>& slots) override { return tables_.prepare_slots(slots); }
   Status attach(uint32_t ifindex) override;
   Status detach(uint32_t ifindex) override;
   std::set<uint32_t> attached() const override;

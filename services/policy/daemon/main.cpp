@@ -70,6 +70,14 @@ int main(int argc, char** argv) {
   if (auto st = source.watch([&] { settle.poke(); }); !st) return fail_with(st.error());
   policy::DropMonitor monitor(svc, pbus, cfg->drop_events_per_s);
   if (auto st = monitor.start(*loop, (*enforcer)->drops_fd()); !st) return fail_with(st.error());
+  // Once the loop is idle again (the answer to AddEndpoint sent), the next pods' slots get
+  // their policy maps, so that a CNI ADD never waits for a grace period.
+  sd_event_source* prepare = nullptr;
+  auto prepare_cb = [](sd_event_source*, void* u) -> int {
+    if (auto st = static_cast<policy::PolicyService*>(u)->prepare_for_adds(); !st) log::warn("policy: readying slots: " + st.error().what());
+    return 0;
+  };
+  if (int r = sd_event_add_post(loop->get(), &prepare, prepare_cb, &svc); r < 0) return fail_with(errno_error(r, "sd_event_add_post"));
   // The agent may not be up yet: then every pinned veth keeps its last state until it is.
   if (auto st = svc.resync(); !st) log::warn("policy: first sync: " + st.error().what());
   if (auto st = (*bus)->publish(); !st) return fail_with(st.error());

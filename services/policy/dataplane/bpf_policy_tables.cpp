@@ -205,6 +205,93 @@ Status BpfPolicyTables::write_in_place(const PolicyTables& next, bool adding) {
   return {};
 }
 
+Status BpfPolicyTables::add_pod(const PodEntries& pod) {
+  if (dirty_[0] || dirty_[1]) return make_error(Errc::already_exists, "the state slots are to be rewritten whole");
+  for (const auto& [k, _] : pod.addresses)
+    if (cur_.ipcache.count(k)) return make_error(Errc::already_exists, "address " + to_string(prefix_of(k)) + " is in the ipcache");
+  if (pod.ifindex) {
+    if (cur_.endpoints.count(pod.ifindex)) return make_error(Errc::already_exists, "ifindex " + std::to_string(pod.ifindex) + " is an endpoint");
+    if (cur_.rules.count(pod.endpoint.endpoint)) return make_error(Errc::already_exists, "slot " + std::to_string(pod.endpoint.endpoint) + " has a policy map");
+    for (const auto& [_, ep] : cur_.endpoints)
+      if (ep.endpoint == pod.endpoint.endpoint) return make_error(Errc::already_exists, "slot " + std::to_string(pod.endpoint.endpoint) + " is taken");
+  }
+  // The order of write_in_place: policy map, endpoint, addresses, each to both slots. Until
+  // the last address is in, a packet sees the pod as absent or as present, never half.
+  auto fail = [&](Error e) {
+    dirty_[0] = dirty_[1] = true;
+    return Status(std::move(e));
+  };
+  if (pod.ifindex && pod.rules) {
+    const uint32_t ep = pod.endpoint.endpoint;
+    if (auto spare = spares_.find(ep); spare != spares_.end()) {
+      // Nothing reads this map until the endpoint entry below names its slot.
+      const pol_rule_val v{};
+      for (const auto& k : *pod.rules)
+        if (bpf_map_update_elem(spare->second.get(), &k, &v, BPF_ANY))
+          return fail(errno_error(errno, "fill the policy map of endpoint slot " + std::to_string(ep)));
+    } else {
+      auto m = make_rules_map(ep, *pod.rules);
+      if (!m) return m.error();  // nothing written yet
+      uint32_t index = ep - 1;
+      int fd = m->get();
+      for (int slot = 0; slot < 2; ++slot)
+        if (bpf_map_update_elem(fds_.policy[slot], &index, &fd, BPF_ANY))
+          return fail(errno_error(errno, "set the policy map of endpoint slot " + std::to_string(ep)));
+    }
+  }
+  if (pod.ifindex)
+    for (int slot = 0; slot < 2; ++slot)
+      if (bpf_map_update_elem(fds_.endpoints[slot], &pod.ifindex, &pod.endpoint, BPF_ANY))
+        return fail(errno_error(errno, "update the endpoints slot " + std::to_string(slot)));
+  for (const auto& [k, v] : pod.addresses)
+    for (int slot = 0; slot < 2; ++slot)
+      if (bpf_map_update_elem(fds_.ipcache[slot], &k, &v, BPF_ANY))
+        return fail(errno_error(errno, "update the ipcache slot " + std::to_string(slot) + (errno == E2BIG || errno == ENOSPC ? " (the map is full)" : "")));
+  for (const auto& [k, v] : pod.addresses) cur_.ipcache.emplace(k, v);
+  if (pod.ifindex) spares_.erase(pod.endpoint.endpoint);  // in use now (an empty map judges as none)
+  if (pod.ifindex) {
+    cur_.endpoints.emplace(pod.ifindex, pod.endpoint);
+    if (pod.rules) cur_.rules.emplace(pod.endpoint.endpoint, *pod.rules);
+  }
+  ++in_place_;
+  return {};
+}
+
+bool BpfPolicyTables::slot_free(uint32_t slot) const {
+  if (slot == 0 || slot > POL_MAX_ENDPOINTS || cur_.rules.count(slot)) return false;
+  for (const auto& [_, ep] : cur_.endpoints)
+    if (ep.endpoint == slot) return false;
+  return true;
+}
+
+Status BpfPolicyTables::prepare_slots(const std::set<uint32_t>& slots) {
+  if (dirty_[0] || dirty_[1]) return {};  // the next install rewrites everything first
+  std::vector<uint32_t> indexes, fds;
+  std::map<uint32_t, UniqueFd> made;
+  for (uint32_t slot : slots) {
+    if (spares_.count(slot) || !slot_free(slot)) continue;
+    auto m = make_rules_map(slot, {});
+    if (!m) return m.error();
+    indexes.push_back(slot - 1);
+    fds.push_back(static_cast<uint32_t>(m->get()));
+    made.emplace(slot, std::move(*m));
+  }
+  if (made.empty()) return {};
+  // One batch per array: one grace period each, however many slots.
+  for (int s = 0; s < 2; ++s) {
+    LIBBPF_OPTS(bpf_map_batch_opts, opts, .elem_flags = BPF_ANY);
+    __u32 count = static_cast<__u32>(indexes.size());
+    if (bpf_map_update_batch(fds_.policy[s], indexes.data(), fds.data(), &count, &opts) == 0) continue;
+    for (size_t i = 0; i < indexes.size(); ++i)  // a kernel without batches for this map type
+      if (bpf_map_update_elem(fds_.policy[s], &indexes[i], &fds[i], BPF_ANY)) {
+        dirty_[0] = dirty_[1] = true;  // empty maps judge as none; the next install resyncs
+        return errno_error(errno, "set an empty policy map for endpoint slot " + std::to_string(indexes[i] + 1));
+      }
+  }
+  for (auto& [slot, fd] : made) spares_.emplace(slot, std::move(fd));
+  return {};
+}
+
 Status BpfPolicyTables::write_or_resync(int slot, const PolicyTables& from, const PolicyTables& to, std::map<uint32_t, UniqueFd>& inner) {
   if (!dirty_[slot]) return write_slot(slot, from, to, inner);
   if (auto st = resync_slot(slot, to, inner); !st) return st;
@@ -213,6 +300,17 @@ Status BpfPolicyTables::write_or_resync(int slot, const PolicyTables& from, cons
 }
 
 Status BpfPolicyTables::install(const PolicyTables& next) {
+  const bool resyncing = dirty_[0] || dirty_[1];
+  Status st = install_tables(next);
+  // A resync deletes every slot the state does not use, and a refused change's undo may
+  // have taken a spare from one array only; otherwise a slot the new state uses got its own
+  // map, and the spare one is gone from the arrays.
+  if (!st || resyncing || dirty_[0] || dirty_[1]) spares_.clear();
+  else std::erase_if(spares_, [&](const auto& kv) { return !slot_free(kv.first); });
+  return st;
+}
+
+Status BpfPolicyTables::install_tables(const PolicyTables& next) {
   // Nothing differs (a resync after the change already went in): no writes, no flip.
   if (!dirty_[0] && !dirty_[1] && same_map(cur_.ipcache, next.ipcache) && same_map(cur_.cidrs, next.cidrs) &&
       same_map(cur_.endpoints, next.endpoints) && cur_.rules.size() == next.rules.size() &&

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <map>
+#include <set>
 
 #include "netaccel/core/result.h"
 #include "netaccel/core/unique_fd.h"
@@ -29,6 +30,17 @@ class BpfPolicyTables {
   // use already, no policy map but its own changing) is written in place, entry by entry, with
   // no flip and no grace period; anything else goes through the two slots.
   Status install(const PolicyTables& next);
+  // One pod more, written in place without computing or comparing whole tables: O(the pod's
+  // entries), whatever the node holds. Refused with already_exists, writing nothing, when an
+  // address, the veth or the slot is taken (then a whole install decides); any other failure
+  // leaves both slots to be rewritten whole by the next install.
+  Status add_pod(const PodEntries& pod);
+  // Setting a map in a map-in-map array waits for an RCU grace period (the kernel's
+  // maybe_wait_bpf_programs), tens of ms, twice (both state slots). An empty policy map judges
+  // as no map, so free slots get theirs ahead of time, off the CNI ADD path: add_pod then only
+  // fills one. Slots in use or not free are skipped.
+  Status prepare_slots(const std::set<uint32_t>& slots);
+  size_t prepared() const { return spares_.size(); }
   const PolicyTables& current() const { return cur_; }
   uint32_t active_slot() const;
   uint64_t flips() const { return flips_; }
@@ -44,11 +56,15 @@ class BpfPolicyTables {
   Status write_in_place(const PolicyTables& next, bool adding);
   Status write_or_resync(int slot, const PolicyTables& from, const PolicyTables& to, std::map<uint32_t, UniqueFd>& inner);
   Status resync_slot(int slot, const PolicyTables& want, std::map<uint32_t, UniqueFd>& inner);
+  Status install_tables(const PolicyTables& next);
+  bool slot_free(uint32_t slot) const;
 
   PolicyMapFds fds_;
   PolicyTables cur_;
   bool dirty_[2] = {false, false};
   uint64_t flips_ = 0, in_place_ = 0, unchanged_ = 0;
+  // Free slots whose empty policy map both state slots hold already.
+  std::map<uint32_t, UniqueFd> spares_;
 };
 
 // Waits until every BPF program run that started before the call has finished (an RCU grace

@@ -66,6 +66,16 @@ std::vector<pol_rule_key> rule_keys(const PolicyEntry& e) {
 
 pol_rule_key isolation_key(Direction d) { return base_key(POL_RULE_BITS_ANY_PROTO, POL_ID_ISOLATED, d, 0, 0); }
 
+std::optional<RuleKeys> endpoint_rule_keys(const EndpointPolicy& p) {
+  if (!p.isolated[0] && !p.isolated[1]) return std::nullopt;
+  RuleKeys keys;
+  for (int d = 0; d < 2; ++d)
+    if (p.isolated[d]) keys.insert(isolation_key(static_cast<Direction>(d)));
+  for (const auto& e : p.entries)
+    for (const auto& k : rule_keys(e)) keys.insert(k);
+  return keys;
+}
+
 PolicyTables lower(const CompiledPolicy& c, const std::map<std::string, LocalEndpoint>& local) {
   PolicyTables t;
   for (const auto& a : c.ipcache) t.ipcache[addr_key(a.prefix)] = pol_addr_val{a.identity, 0};
@@ -73,14 +83,8 @@ PolicyTables lower(const CompiledPolicy& c, const std::map<std::string, LocalEnd
     auto id = c.pod_identity.find(pod);
     if (id == c.pod_identity.end()) continue;  // no Pod object yet: nothing to enforce for it
     t.endpoints[ep.ifindex] = pol_endpoint{ep.slot, id->second};
-    auto pol = c.endpoints.find(pod);
-    if (pol != c.endpoints.end() && (pol->second.isolated[0] || pol->second.isolated[1])) {
-      RuleKeys& keys = t.rules[ep.slot];
-      for (int d = 0; d < 2; ++d)
-        if (pol->second.isolated[d]) keys.insert(isolation_key(static_cast<Direction>(d)));
-      for (const auto& e : pol->second.entries)
-        for (const auto& k : rule_keys(e)) keys.insert(k);
-    }
+    if (auto pol = c.endpoints.find(pod); pol != c.endpoints.end())
+      if (auto keys = endpoint_rule_keys(pol->second)) t.rules[ep.slot] = std::move(*keys);
   }
   // Local pods' addresses carry their slot, so a packet to them finds their ingress policy.
   for (const auto& [pod, ep] : local) {

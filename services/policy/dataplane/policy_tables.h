@@ -6,6 +6,7 @@
 
 #include <cstring>
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -44,6 +45,18 @@ Prefix prefix_of(const pol_addr_key& k);  // the inverse, IPv4 for mapped addres
 // aligned blocks that cover [port_lo, port_hi] exactly.
 std::vector<pol_rule_key> rule_keys(const PolicyEntry& e);
 pol_rule_key isolation_key(Direction d);
+// An endpoint's policy map: its isolation markers and every entry's keys; empty when no policy
+// selects it (it has no map).
+std::optional<RuleKeys> endpoint_rule_keys(const EndpointPolicy& p);
+
+// One pod more, as entries: what PolicyTables gains when a pod whose identity every policy map
+// knows already comes (its addresses, and on this node its endpoint and its own policy map).
+struct PodEntries {
+  std::vector<std::pair<pol_addr_key, pol_addr_val>> addresses;
+  uint32_t ifindex = 0;  // 0: another node's pod, addresses only
+  pol_endpoint endpoint{};
+  std::optional<RuleKeys> rules;  // the endpoint's map, when a policy selects it
+};
 
 PolicyTables lower(const CompiledPolicy& c, const std::map<std::string, LocalEndpoint>& local);
 

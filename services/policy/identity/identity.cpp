@@ -56,4 +56,9 @@ const IdentityLabels* LocalIdentityAllocator::find(uint32_t id) const {
   return it == by_id_.end() ? nullptr : &it->second;
 }
 
+std::optional<uint32_t> LocalIdentityAllocator::lookup(const IdentityLabels& labels) const {
+  auto it = by_labels_.find(labels);
+  return it == by_labels_.end() ? std::nullopt : std::optional<uint32_t>(it->second);
+}
+
 }  // namespace netaccel::policy

@@ -48,6 +48,8 @@ class IdentityAllocator {
   // Forget every identity not in `used` (after a compile: nothing refers to them any more).
   virtual void retain(const std::set<uint32_t>& used) = 0;
   virtual const IdentityLabels* find(uint32_t id) const = 0;
+  // The identity these labels have now, allocating nothing.
+  virtual std::optional<uint32_t> lookup(const IdentityLabels& labels) const = 0;
 };
 
 // Identities numbered on this node, lowest free number first.
@@ -56,6 +58,7 @@ class LocalIdentityAllocator : public IdentityAllocator {
   uint32_t acquire(const IdentityLabels& labels) override;
   void retain(const std::set<uint32_t>& used) override;
   const IdentityLabels* find(uint32_t id) const override;
+  std::optional<uint32_t> lookup(const IdentityLabels& labels) const override;
   size_t size() const { return by_id_.size(); }
 
  private:

@@ -20,6 +20,15 @@ class Enforcer {
  public:
   virtual ~Enforcer() = default;
   virtual Status install(const PolicyTables& tables) = 0;
+  // The tables of the last install plus one pod, written entry by entry (BpfPolicyTables::
+  // add_pod); already_exists, changing nothing, when the pod's entries collide with some.
+  virtual Status add_pod(const PodEntries& pod) = 0;
+  // Readies free endpoint slots so that a later add_pod writes no map-in-map entry (each of
+  // those waits for a grace period); a kernel side without that cost does nothing.
+  virtual Status prepare_slots(const std::set<uint32_t>& slots) {
+    (void)slots;
+    return {};
+  }
   // Both hooks of the veth; attaching one already attached is a no-op.
   virtual Status attach(uint32_t ifindex) = 0;
   virtual Status detach(uint32_t ifindex) = 0;

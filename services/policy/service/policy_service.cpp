@@ -67,9 +67,81 @@ Status PolicyService::add_endpoint(const std::string& json) {
   auto ep = parse_endpoint_json(json);
   if (!ep) return ep.error();
   if (!last_view_) return resync();  // nothing to add it to yet: read everything
+  auto quick = add_known_identity(*ep);
+  if (!quick) {
+    last_error_ = quick.error().what();
+    return quick.error();
+  }
+  if (*quick) return {};
   BuiltView b = *last_view_;
   add_local_endpoint(b, *ep);
   return apply(std::move(b));
+}
+
+Status PolicyService::prepare_for_adds() {
+  if (!last_view_) return {};
+  constexpr size_t kReadySlots = 4;  // a burst of pods larger than this waits on grace periods
+  std::set<uint32_t> used, next;
+  for (const auto& [_, l] : local_) used.insert(l.slot);
+  for (uint32_t s = 1; s <= POL_MAX_ENDPOINTS && next.size() < kReadySlots; ++s)
+    if (!used.count(s)) next.insert(s);
+  return enforcer_.prepare_slots(next);
+}
+
+// A pod of an identity in use is, to every policy, one more address of that identity: its
+// own policy is its identity's (namespace, labels and named ports make both), so it is
+// copied, and only the pod's own entries are written. The whole apply that a later resync
+// makes finds the same tables and changes nothing.
+Result<bool> PolicyService::add_known_identity(const EndpointRecord& ep) {
+  const std::string key = (ep.ns.empty() ? "default" : ep.ns) + "/" + ep.name;
+  const ClusterView& view = last_view_->view;
+  PodInfo pod{ep.ns.empty() ? "default" : ep.ns, ep.name, ep.labels, ep.ips, {}};
+  if (last_view_->object_pods.count(key)) {
+    // Its Pod object came first: the object's labels and ports, the runtime's addresses.
+    auto it = std::find_if(view.pods.begin(), view.pods.end(), [&](const PodInfo& p) { return p.key() == key; });
+    if (it == view.pods.end() || !it->ips.empty()) return false;
+    pod.labels = it->labels;
+    pod.ports = it->ports;
+  } else if (compiled_.pod_identity.count(key)) {
+    return false;  // registered again: it may have new labels
+  }
+  if (local_.count(key) || ep.host_veth.empty()) return false;
+  const unsigned ifindex = if_nametoindex(ep.host_veth.c_str());
+  if (!ifindex) return false;
+  auto id = identities_.lookup(identity_labels(pod, view.find_namespace(pod.ns)));
+  if (!id) return false;
+  const EndpointPolicy* policy = nullptr;
+  for (const auto& [other, other_id] : compiled_.pod_identity)
+    if (other_id == *id) {
+      policy = &compiled_.endpoints.at(other);
+      break;
+    }
+  if (!policy) return false;
+  std::set<uint32_t> used;
+  for (const auto& [_, l] : local_) used.insert(l.slot);
+  uint32_t slot = 1;
+  while (used.count(slot)) ++slot;
+  if (slot > POL_MAX_ENDPOINTS) return false;
+  PodEntries entries;
+  entries.ifindex = ifindex;
+  entries.endpoint = pol_endpoint{slot, *id};
+  entries.rules = endpoint_rule_keys(*policy);
+  if (entries.rules && entries.rules->size() > cfg_.policy_map_entries) return false;  // the whole apply names the error
+  for (const auto& ip : pod.ips) entries.addresses.push_back({addr_key(ip), pol_addr_val{*id, slot}});
+  if (auto st = enforcer_.add_pod(entries); !st) {
+    if (st.error().code == make_error_code(Errc::already_exists)) return false;
+    return st.error();
+  }
+  if (auto st = enforcer_.attach(ifindex); !st) return st.error();
+  compiled_.endpoints[key] = *policy;
+  compiled_.pod_identity[key] = *id;
+  compiled_.pod_addresses[key] = pod.ips;
+  for (const auto& ip : pod.ips) compiled_.ipcache.push_back({ip, *id});
+  local_[key] = {ifindex, slot};
+  veths_[key] = ep.host_veth;
+  add_local_endpoint(*last_view_, ep);
+  last_error_.clear();
+  return true;
 }
 
 Status PolicyService::apply(BuiltView built_view) {

@@ -32,6 +32,9 @@ class PolicyService {
   // A pod of this node as the agent registers it (endpoint JSON), installed before the agent
   // answers the CNI plugin: added to the last state read, without calling the agent back.
   Status add_endpoint(const std::string& json);
+  // Readies the slots the next pods will take (see Enforcer::prepare_slots): called when the
+  // daemon is idle, after the answer to whatever changed, never on a CNI ADD's path.
+  Status prepare_for_adds();
 
   size_t policy_count() const { return policies_; }
   size_t identity_count() const { return compiled_.identity_names.size(); }
@@ -48,6 +51,9 @@ class PolicyService {
 
  private:
   Status apply(BuiltView built);
+  // The pod of `ep` written as one more pod when its identity is in use already (nothing any
+  // policy map holds changes): false when it is not such a pod and a whole apply must decide.
+  Result<bool> add_known_identity(const EndpointRecord& ep);
 
   ClusterSource& source_;
   Enforcer& enforcer_;

@@ -3,6 +3,8 @@
 #include <nlohmann/json.hpp>
 #include <yaml-cpp/yaml.h>
 
+#include <unordered_map>
+
 namespace netaccel::policy {
 
 namespace {
@@ -49,14 +51,17 @@ Result<std::vector<Prefix>> node_addresses(const YAML::Node& doc) {
 
 // An endpoint without a Pod object becomes one; with one, the object's labels and ports stand
 // and the endpoint adds the addresses the runtime gave.
+namespace {
+void add_addresses(PodInfo& pod, const std::vector<Prefix>& ips) {
+  for (const auto& ip : ips)
+    if (std::find(pod.ips.begin(), pod.ips.end(), ip) == pod.ips.end()) pod.ips.push_back(ip);
+}
+}  // namespace
+
 void merge_endpoint(ClusterView& v, const EndpointRecord& ep) {
   const std::string ns = ep.ns.empty() ? "default" : ep.ns;
   for (auto& pod : v.pods)
-    if (pod.ns == ns && pod.name == ep.name) {
-      for (const auto& ip : ep.ips)
-        if (std::find(pod.ips.begin(), pod.ips.end(), ip) == pod.ips.end()) pod.ips.push_back(ip);
-      return;
-    }
+    if (pod.ns == ns && pod.name == ep.name) return add_addresses(pod, ep.ips);
   v.pods.push_back({ns, ep.name, ep.labels, ep.ips, {}});
 }
 
@@ -109,8 +114,19 @@ Result<BuiltView> build_view(ClusterSource& source) {
   for (const auto& ep : *local) add_local_endpoint(b, ep);
   auto remote = source.remote_endpoints();
   if (!remote) return remote.error();
-  for (const auto& ep : *remote)
-    if (!b.local_veths.count((ep.ns.empty() ? "default" : ep.ns) + "/" + ep.name)) merge_endpoint(b.view, ep);
+  // merge_endpoint for each, through an index: a cluster has thousands of other nodes' pods.
+  std::unordered_map<std::string, size_t> at;
+  for (size_t i = 0; i < b.view.pods.size(); ++i) at.emplace(b.view.pods[i].key(), i);
+  for (const auto& ep : *remote) {
+    const std::string ns = ep.ns.empty() ? "default" : ep.ns, key = ns + "/" + ep.name;
+    if (b.local_veths.count(key)) continue;
+    if (auto it = at.find(key); it != at.end()) {
+      add_addresses(b.view.pods[it->second], ep.ips);
+      continue;
+    }
+    at.emplace(key, b.view.pods.size());
+    b.view.pods.push_back({ns, ep.name, ep.labels, ep.ips, {}});
+  }
   // Pods without an address (not scheduled, or another node's without cluster mode) have no
   // packets to judge, but still have identities other rules may name.
   return b;

@@ -21,12 +21,26 @@ struct FakeAgent : ClusterSource {
 
 struct FakeKernel : Enforcer {
   std::vector<PolicyTables> installs;
+  PolicyTables current;  // the last install and the pods added since
+  size_t pod_adds = 0;
   std::set<uint32_t> links;
   std::map<uint32_t, uint32_t> previous;
   bool refuse = false;
   Status install(const PolicyTables& t) override {
     if (refuse) return make_error(Errc::invalid_argument, "update the ipcache slot 1 (the map is full)");
     installs.push_back(t);
+    current = t;
+    return {};
+  }
+  // As BpfPolicyTables::add_pod judges a collision.
+  Status add_pod(const PodEntries& pod) override {
+    for (const auto& [k, _] : pod.addresses)
+      if (current.ipcache.count(k)) return make_error(Errc::already_exists, "address taken");
+    if (current.endpoints.count(pod.ifindex) || current.rules.count(pod.endpoint.endpoint)) return make_error(Errc::already_exists, "slot taken");
+    for (const auto& [k, v] : pod.addresses) current.ipcache[k] = v;
+    current.endpoints[pod.ifindex] = pod.endpoint;
+    if (pod.rules) current.rules[pod.endpoint.endpoint] = *pod.rules;
+    ++pod_adds;
     return {};
   }
   Status attach(uint32_t i) override {
@@ -40,7 +54,7 @@ struct FakeKernel : Enforcer {
   std::set<uint32_t> attached() const override { return links; }
   std::map<uint32_t, uint32_t> previous_slots() const override { return previous; }
   DirectionCounters counters(uint32_t, Direction) const override { return {}; }
-  uint64_t generation() const override { return installs.size(); }
+  uint64_t generation() const override { return installs.size() + pod_adds; }
 };
 
 EndpointRecord ep(const std::string& ns, const std::string& name, const std::string& ip, const std::string& veth, Labels labels = {}) {
@@ -168,6 +182,79 @@ TEST(PolicyService, AnAddedEndpointRelabelsAPodWithoutAnObject) {
   ASSERT_TRUE(svc.add_endpoint(R"({"containerId":"c-db","ifname":"eth0","hostVeth":"lo","ipv4":"10.0.0.2","podNamespace":"x","podName":"db",
                                   "labels":{"app":"cache"}})"));
   EXPECT_TRUE(svc.endpoints().at(0).isolated_ingress) << "the Pod object's app=db stands";
+}
+
+}  // namespace
+
+namespace {
+
+bool same_tables(const PolicyTables& a, const PolicyTables& b) {
+  auto bytes = [](const auto& m) {
+    std::string s;
+    for (const auto& [k, v] : m) s += std::string(reinterpret_cast<const char*>(&k), sizeof k) + std::string(reinterpret_cast<const char*>(&v), sizeof v);
+    return s;
+  };
+  if (bytes(a.ipcache) != bytes(b.ipcache) || bytes(a.cidrs) != bytes(b.cidrs) || bytes(a.endpoints) != bytes(b.endpoints)) return false;
+  if (a.rules.size() != b.rules.size()) return false;
+  for (const auto& [slot, keys] : a.rules) {
+    if (!b.rules.count(slot) || b.rules.at(slot).size() != keys.size()) return false;
+    for (const auto& k : keys)
+      if (!b.rules.at(slot).count(k)) return false;
+  }
+  return true;
+}
+
+// A node with db-0 (no veth here: another node's pod, say) under kPolicy: app=db is an
+// identity in use, and the service has read the cluster once.
+class KnownIdentity : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    agent.kinds["NetworkPolicy"] = kPolicy;
+    agent.local = {ep("x", "db-0", "10.0.0.2", "", {{"app", "db"}})};
+    ASSERT_TRUE(svc.resync());
+    ASSERT_EQ(kernel.installs.size(), 1u);
+  }
+  FakeAgent agent;
+  FakeKernel kernel;
+  PolicyService svc{agent, kernel, PolicyConfig{}};
+};
+
+// A pod whose identity is in use is written as its own entries (no compile, no whole install),
+// and a whole apply of the same cluster afterwards finds exactly those tables.
+TEST_F(KnownIdentity, APodOfItIsWrittenAsItsOwnEntries) {
+  agent.remote = {ep("x", "web", "10.1.0.2", "", {{"app", "web"}})};
+  ASSERT_TRUE(svc.resync());
+  ASSERT_TRUE(svc.add_endpoint(R"({"containerId":"c-db-1","ifname":"eth0","hostVeth":"lo","ipv4":"10.0.0.3","podNamespace":"x","podName":"db-1",
+                                  "labels":{"app":"db"}})"));
+  EXPECT_EQ(kernel.installs.size(), 2u) << "no whole install for db-1";
+  EXPECT_EQ(kernel.pod_adds, 1u);
+  EXPECT_EQ(kernel.links, (std::set<uint32_t>{if_nametoindex("lo")}));
+  ASSERT_EQ(svc.endpoints().size(), 1u);
+  EXPECT_TRUE(svc.endpoints().at(0).isolated_ingress);
+  auto words = svc.describe("x/db-1");
+  ASSERT_TRUE(words);
+  EXPECT_NE(words->find("from ns=x app=web"), std::string::npos) << *words;
+  const PolicyTables quick = kernel.current;
+  agent.local.push_back(ep("x", "db-1", "10.0.0.3", "lo", {{"app", "db"}}));
+  ASSERT_TRUE(svc.resync());
+  ASSERT_EQ(kernel.installs.size(), 3u);
+  EXPECT_TRUE(same_tables(quick, kernel.installs.back())) << "the whole apply computes what was written";
+}
+
+// What a pod's own entries cannot say goes through a whole apply: a new identity (db's policy
+// map changes), an address someone has.
+TEST_F(KnownIdentity, ANewIdentityIsAWholeApply) {
+  ASSERT_TRUE(svc.add_endpoint(R"({"containerId":"c-w","ifname":"eth0","hostVeth":"lo","ipv4":"10.0.0.9","podNamespace":"x","podName":"web",
+                                  "labels":{"app":"web"}})"));
+  EXPECT_EQ(kernel.installs.size(), 2u);
+  EXPECT_EQ(kernel.pod_adds, 0u);
+}
+
+TEST_F(KnownIdentity, ATakenAddressIsAWholeApply) {
+  ASSERT_TRUE(svc.add_endpoint(R"({"containerId":"c-d","ifname":"eth0","hostVeth":"lo","ipv4":"10.0.0.2","podNamespace":"x","podName":"db-1",
+                                  "labels":{"app":"db"}})"));
+  EXPECT_EQ(kernel.pod_adds, 0u) << "10.0.0.2 is db-0's";
+  EXPECT_EQ(kernel.installs.size(), 2u);
 }
 
 }  // namespace
