@@ -26,11 +26,12 @@ namespace {
 std::string host_veth(const std::string& prefix, size_t i) { return "v" + prefix.substr(prefix.size() - 6) + "-" + std::to_string(i); }
 }  // namespace
 
-PolicyLab::PolicyLab(const std::string& prefix, const std::string& dir, std::vector<LabPod> pods, const PolicyLabOptions& o)
+PolicyLab::PolicyLab(const std::string& prefix, const std::string& dir, std::vector<LabPod> pods, const PolicyLabOptions& o,
+                     const std::function<bool(const std::string& node)>& before_daemons)
     : prefix_(prefix), dir_(dir), node_(prefix + "-node"), pods_(std::move(pods)), opt_(o) {
   std::string cmd = "mkdir -p " + dir_ + " " + pins() + " && ip netns add " + node_ + " && ip -n " + node_ + " link set lo up && ip netns exec " +
                     node_ + " sysctl -qw net.ipv4.ip_forward=1";
-  if (o.bridged) cmd += " && ip -n " + node_ + " link add br0 type bridge && ip -n " + node_ + " addr add 10.96.255.1/16 dev br0 && ip -n " + node_ + " link set br0 up";
+  if (o.bridged) cmd += " && ip -n " + node_ + " link add br0 type bridge && ip -n " + node_ + " addr add " + o.gateway + "/16 dev br0 && ip -n " + node_ + " link set br0 up";
   if (sh(cmd).status != 0) {
     ADD_FAILURE() << "node namespace: " << sh(cmd).out;
     return;
@@ -41,10 +42,10 @@ PolicyLab::PolicyLab(const std::string& prefix, const std::string& dir, std::vec
                     "link set lo up && " + p + "link set eth0 up && " + n + "link set " + veth + " up";
     if (o.bridged) {
       c += " && " + n + "link set " + veth + " master br0 && " + p + "addr add " + pods_[i].ip + "/16 dev eth0 && " + p +
-           "route add default via 10.96.255.1";
-    } else {  // routed: the node answers for 10.96.255.1 on every veth, pods are /32 routes
-      c += " && " + n + "addr add 10.96.255.1/32 dev " + veth + " && " + n + "route add " + pods_[i].ip + "/32 dev " + veth + " && " + p +
-           "addr add " + pods_[i].ip + "/32 dev eth0 && " + p + "route add 10.96.255.1 dev eth0 && " + p + "route add default via 10.96.255.1";
+           "route add default via " + o.gateway;
+    } else {  // routed: the node answers for the gateway on every veth, pods are /32 routes
+      c += " && " + n + "addr add " + o.gateway + "/32 dev " + veth + " && " + n + "route add " + pods_[i].ip + "/32 dev " + veth + " && " + p +
+           "addr add " + pods_[i].ip + "/32 dev eth0 && " + p + "route add " + o.gateway + " dev eth0 && " + p + "route add default via " + o.gateway;
     }
     if (auto r = sh(c); r.status != 0) {
       ADD_FAILURE() << "pod " << i << ": " << r.out;
@@ -63,7 +64,12 @@ PolicyLab::PolicyLab(const std::string& prefix, const std::string& dir, std::vec
       return;
     }
   }
-  std::ofstream(dir_ + "/agent.conf") << "[agent]\nstate_dir = " << dir_ << "/state\nwire_fastpath = " << (o.fast_path ? "yes" : "no") << "\n";
+  if (before_daemons && !before_daemons(node_)) {
+    ADD_FAILURE() << "the node network of " << node_;
+    return;
+  }
+  std::ofstream(dir_ + "/agent.conf") << "[agent]\nstate_dir = " << dir_ << "/state\nwire_fastpath = " << (o.fast_path ? "yes" : "no") << "\n"
+                                      << o.agent_config;
   std::ofstream(dir_ + "/fwd.conf") << "[fwd]\nhook = tc\nauto_attach = no\npin_root = " << pins() << "\n";
   std::ofstream(dir_ + "/policy.conf") << "[policy]\npin_root = " << pins() << "\nsettle_ms = " << o.settle_ms << "\n"
                                        << (o.policy_map_entries ? "policy_map_entries = " + std::to_string(o.policy_map_entries) + "\n" : "");
@@ -192,8 +198,9 @@ bool PolicyLab::apply(const std::string& yaml, bool remove) {
 }
 
 // The kernel's own counters (pinned): a drop is seen the moment it happens, with no daemon.
-uint64_t PolicyLab::denied_total() const {
-  if (drop_counter_) return drop_counter_();
+uint64_t PolicyLab::denied_total() const { return drop_counter_ ? drop_counter_() : kernel_denied(); }
+
+uint64_t PolicyLab::kernel_denied() const {
   std::vector<pol_stats> per_cpu(static_cast<size_t>(libbpf_num_possible_cpus()));
   uint64_t n = 0;
   for (uint32_t slot = 0; slot < pods_.size() + 8; ++slot) {

@@ -34,12 +34,17 @@ struct PolicyLabOptions {
   unsigned policy_map_entries = 0;   // netaccel-policy's limit per pod (0: its default)
   unsigned settle_ms = 5;            // netaccel-policy's settle_ms
   bool fast_path = true;             // netaccel-fwd wiring the pods (off: every packet crosses netfilter)
+  std::string gateway = "10.96.255.1";  // the node's address on br0 (a /16) and the pods' default route
+  std::string agent_config;          // more [agent] lines (cluster mode: etcd_endpoints, node_name, ...)
 };
 
 class PolicyLab {
  public:
   // Sets everything up; check ok() (a failure has been reported).
-  PolicyLab(const std::string& prefix, const std::string& dir, std::vector<LabPod> pods, const PolicyLabOptions& o);
+  // `before_daemons` runs once the node namespace and the pods exist, before any daemon starts
+  // (a node network: links and routes to other nodes); false fails the lab.
+  PolicyLab(const std::string& prefix, const std::string& dir, std::vector<LabPod> pods, const PolicyLabOptions& o,
+            const std::function<bool(const std::string& node)>& before_daemons = {});
   ~PolicyLab();
   bool ok() const { return ok_; }
 
@@ -75,6 +80,9 @@ class PolicyLab {
   // The oracle's view of the pods and namespaces (labels as registered), without policies.
   OracleCluster oracle_base() const;
   std::string diagnose(size_t from) const;
+  // Drops this node's netaccel-policy counted (its pinned counters), whatever set_drop_counter says.
+  uint64_t kernel_denied() const;
+  std::string node() const { return node_; }
 
  private:
   uint64_t denied_total() const;

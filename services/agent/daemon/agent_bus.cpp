@@ -169,6 +169,8 @@ int AgentBus::prop(sd_bus*, const char*, const char*, const char* name, sd_bus_m
       if (r >= 0) r = sd_bus_message_append(reply, "s", e.c_str());
     return r < 0 ? r : sd_bus_message_close_container(reply);
   }
+  // Where the cluster's keys are: netaccel-policy keeps its identities beside them.
+  if (std::strcmp(name, "EtcdPrefix") == 0) return sd_bus_message_append(reply, "s", self->svc_.config().etcd_prefix.c_str());
   return -ENOENT;
 }
 
@@ -203,6 +205,7 @@ Status AgentBus::register_object() {
       SD_BUS_PROPERTY("Version", "s", &AgentBus::prop, 0, SD_BUS_VTABLE_PROPERTY_CONST),
       SD_BUS_PROPERTY("StateDirectory", "s", &AgentBus::prop, 0, SD_BUS_VTABLE_PROPERTY_CONST),
       SD_BUS_PROPERTY("EtcdEndpoints", "as", &AgentBus::prop, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+      SD_BUS_PROPERTY("EtcdPrefix", "s", &AgentBus::prop, 0, SD_BUS_VTABLE_PROPERTY_CONST),
       SD_BUS_PROPERTY("ObjectCount", "u", &AgentBus::prop, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
       SD_BUS_PROPERTY("EndpointCount", "u", &AgentBus::prop, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
       SD_BUS_VTABLE_END};

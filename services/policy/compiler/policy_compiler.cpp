@@ -36,10 +36,12 @@ struct Compiler {
   std::vector<IpBlock> blocks;                          // index = block number
   std::map<uint32_t, std::set<size_t>> cidr_members;    // CIDR identity → blocks it is in
 
-  void add_pods() {
+  Status add_pods() {
     for (const auto& pod : view.pods) {
       IdentityLabels labels = identity_labels(pod, view.find_namespace(pod.ns));
-      uint32_t id = identities.acquire(labels);
+      auto acquired = identities.acquire(labels);
+      if (!acquired) return Error{acquired.error().code, "the identity of pod " + pod.key() + ": " + acquired.error().message};
+      uint32_t id = *acquired;
       pod_ids.emplace(id, labels);
       out.pod_identity[pod.key()] = id;
       out.pod_addresses[pod.key()] = pod.ips;
@@ -48,6 +50,7 @@ struct Compiler {
     }
     for (const auto& ip : view.host_ips) out.ipcache.push_back({ip, kIdentityHost});
     for (const auto& ip : view.node_ips) out.ipcache.push_back({ip, kIdentityRemoteNode});
+    return {};
   }
 
   // Each cidr and except is a range of the partition; its identity is the set of blocks whose
@@ -180,7 +183,7 @@ void CidrIdentities::retain(const std::set<uint32_t>& used) {
 
 Result<CompiledPolicy> compile(const ClusterView& view, IdentityAllocator& identities, CidrIdentities& cidr_ids, const CompileLimits& limits) {
   Compiler c{view, identities, cidr_ids, {}, {}, {}, {}};
-  c.add_pods();
+  if (auto st = c.add_pods(); !st) return st.error();
   c.add_cidrs();
   if (c.out.cidrs.size() > limits.cidrs)
     return make_error(Errc::invalid_argument, "ipBlocks need " + std::to_string(c.out.cidrs.size()) + " address ranges, the data path holds " +

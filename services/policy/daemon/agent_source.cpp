@@ -62,6 +62,28 @@ Result<std::vector<EndpointRecord>> AgentSource::remote_endpoints() {
   return out;
 }
 
+Result<AgentSource::ClusterEtcd> AgentSource::cluster_etcd() {
+  ClusterEtcd out;
+  BusReply r;
+  int rc = sd_bus_get_property(bus_, agent::kBusName, agent::kObjectPath, agent::kInterface, "EtcdEndpoints", &r.err, &r.reply, "as");
+  if (rc < 0) return bus_call_error(rc, &r.err, "netaccel-agent EtcdEndpoints");
+  char** urls = nullptr;
+  if ((rc = sd_bus_message_read_strv(r.reply, &urls)) < 0) return errno_error(rc, "netaccel-agent EtcdEndpoints: reply");
+  for (char** u = urls; u && *u; ++u) {
+    out.endpoints.emplace_back(*u);
+    free(*u);
+  }
+  free(urls);
+  if (out.endpoints.empty()) return out;
+  BusReply p;
+  char* prefix = nullptr;
+  rc = sd_bus_get_property_string(bus_, agent::kBusName, agent::kObjectPath, agent::kInterface, "EtcdPrefix", &p.err, &prefix);
+  if (rc < 0) return bus_call_error(rc, &p.err, "netaccel-agent EtcdPrefix");
+  out.prefix = prefix;
+  free(prefix);
+  return out;
+}
+
 Status AgentSource::watch(std::function<void()> changed) {
   changed_ = std::move(changed);
   auto handler = [](sd_bus_message*, void* u, sd_bus_error*) -> int {

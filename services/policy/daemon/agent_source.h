@@ -5,6 +5,7 @@
 #include <systemd/sd-bus.h>
 
 #include <functional>
+#include <string>
 #include <vector>
 
 #include "cluster_source.h"
@@ -19,6 +20,13 @@ class AgentSource : public ClusterSource {
   Result<std::string> objects(const std::string& kind) override;
   Result<std::vector<EndpointRecord>> local_endpoints() override;
   Result<std::vector<EndpointRecord>> remote_endpoints() override;
+
+  // The agent's etcd members and key prefix; no members while cluster mode is off.
+  struct ClusterEtcd {
+    std::vector<std::string> endpoints;
+    std::string prefix;
+  };
+  Result<ClusterEtcd> cluster_etcd();
 
   // `changed` runs after every ObjectChanged, Endpoint* and ClusterEndpointChanged signal and
   // when the agent (re)appears on the bus.

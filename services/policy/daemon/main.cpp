@@ -5,6 +5,7 @@
 #include "bpf_enforcer.h"
 #include "dbus_api.h"
 #include "drop_monitor.h"
+#include "etcd_identity.h"
 #include "netaccel/core/daemon_args.h"
 #include "netaccel/core/event_loop.h"
 #include "netaccel/core/log.h"
@@ -62,7 +63,22 @@ int main(int argc, char** argv) {
   policy::PolicyService svc(source, **enforcer, *cfg);
   policy::PolicyBus pbus(**bus, svc, **enforcer);
   if (auto st = pbus.register_object(); !st) return fail_with(st.error());
+  // In cluster mode identities are the cluster's (etcd, beside the agent's keys): asked for
+  // at every resync until the agent answers, so a policy daemon started first follows.
+  auto follow_cluster_identities = [&] {
+    if (svc.cluster_identities()) return;
+    auto etcd = source.cluster_etcd();
+    if (!etcd || etcd->endpoints.empty()) return;
+    auto ids = std::make_unique<policy::EtcdIdentityAllocator>(etcd->endpoints, etcd->prefix);
+    if (auto st = ids->load(); !st) {
+      log::warn("policy: cluster identities: " + st.error().what() + " (numbered on this node meanwhile)");
+      return;
+    }
+    log::info("policy: identities are the cluster's (etcd " + etcd->prefix + "/identities, " + std::to_string(ids->known()) + " known)");
+    svc.use_identities(std::move(ids), true);
+  };
   auto resync = [&] {
+    follow_cluster_identities();
     if (auto st = svc.resync(); !st) log::error("policy: " + st.error().what() + " (the data path keeps the last good state)");
     pbus.changed();
   };
@@ -79,6 +95,7 @@ int main(int argc, char** argv) {
   };
   if (int r = sd_event_add_post(loop->get(), &prepare, prepare_cb, &svc); r < 0) return fail_with(errno_error(r, "sd_event_add_post"));
   // The agent may not be up yet: then every pinned veth keeps its last state until it is.
+  follow_cluster_identities();
   if (auto st = svc.resync(); !st) log::warn("policy: first sync: " + st.error().what());
   if (auto st = (*bus)->publish(); !st) return fail_with(st.error());
 

@@ -80,6 +80,7 @@ int PolicyBus::prop(sd_bus*, const char*, const char*, const char* name, sd_bus_
   if (std::strcmp(name, "IdentityCount") == 0) return sd_bus_message_append(reply, "u", static_cast<uint32_t>(self->svc_.identity_count()));
   if (std::strcmp(name, "PolicyCount") == 0) return sd_bus_message_append(reply, "u", static_cast<uint32_t>(self->svc_.policy_count()));
   if (std::strcmp(name, "Generation") == 0) return sd_bus_message_append(reply, "t", self->enforcer_.generation());
+  if (std::strcmp(name, "ClusterIdentities") == 0) return sd_bus_message_append(reply, "b", self->svc_.cluster_identities() ? 1 : 0);
   if (std::strcmp(name, "LastError") == 0) return sd_bus_message_append(reply, "s", self->svc_.last_error().c_str());
   return -ENOENT;
 }
@@ -104,12 +105,13 @@ Status PolicyBus::register_object() {
       SD_BUS_PROPERTY("PolicyCount", "u", &PolicyBus::prop, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
       SD_BUS_PROPERTY("Generation", "t", &PolicyBus::prop, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
       SD_BUS_PROPERTY("LastError", "s", &PolicyBus::prop, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+      SD_BUS_PROPERTY("ClusterIdentities", "b", &PolicyBus::prop, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
       SD_BUS_VTABLE_END};
   return bus_.add_object(kObjectPath, kInterface, vtable, this);
 }
 
 void PolicyBus::changed() {
-  bus_.properties_changed(kObjectPath, kInterface, {"EndpointCount", "IdentityCount", "PolicyCount", "Generation", "LastError"});
+  bus_.properties_changed(kObjectPath, kInterface, {"EndpointCount", "IdentityCount", "PolicyCount", "Generation", "LastError", "ClusterIdentities"});
 }
 
 void PolicyBus::dropped(const std::string& pod, const std::string& direction, const std::string& peer, const std::string& src,

@@ -28,21 +28,14 @@ IdentityLabels identity_labels(const PodInfo& pod, const NamespaceInfo* ns) {
   return l;
 }
 
-uint32_t LocalIdentityAllocator::acquire(const IdentityLabels& labels) {
-  if (auto it = by_labels_.find(labels); it != by_labels_.end()) return it->second;
-  uint32_t id = kFirstPodIdentity;
-  for (const auto& [used, _] : by_id_) {  // ordered: the first gap
-    if (used != id) break;
-    ++id;
-  }
+void IdentityTable::add(uint32_t id, const IdentityLabels& labels) {
   by_labels_.emplace(labels, id);
   by_id_.emplace(id, labels);
-  return id;
 }
 
-void LocalIdentityAllocator::retain(const std::set<uint32_t>& used) {
+void IdentityTable::erase_unless(const std::set<uint32_t>& keep) {
   for (auto it = by_id_.begin(); it != by_id_.end();) {
-    if (used.count(it->first)) {
+    if (keep.count(it->first)) {
       ++it;
       continue;
     }
@@ -51,14 +44,31 @@ void LocalIdentityAllocator::retain(const std::set<uint32_t>& used) {
   }
 }
 
-const IdentityLabels* LocalIdentityAllocator::find(uint32_t id) const {
+const IdentityLabels* IdentityTable::find(uint32_t id) const {
   auto it = by_id_.find(id);
   return it == by_id_.end() ? nullptr : &it->second;
 }
 
-std::optional<uint32_t> LocalIdentityAllocator::lookup(const IdentityLabels& labels) const {
+std::optional<uint32_t> IdentityTable::lookup(const IdentityLabels& labels) const {
   auto it = by_labels_.find(labels);
   return it == by_labels_.end() ? std::nullopt : std::optional<uint32_t>(it->second);
+}
+
+uint32_t IdentityTable::first_free() const {
+  uint32_t id = kFirstPodIdentity;
+  for (const auto& [used, _] : by_id_) {  // ordered: the first gap
+    if (used < id) continue;
+    if (used != id) break;
+    ++id;
+  }
+  return id;
+}
+
+Result<uint32_t> LocalIdentityAllocator::acquire(const IdentityLabels& labels) {
+  if (auto id = table_.lookup(labels)) return *id;
+  uint32_t id = table_.first_free();
+  table_.add(id, labels);
+  return id;
 }
 
 }  // namespace netaccel::policy

@@ -15,6 +15,7 @@
 #include "cluster_view.h"
 #include "policy/policy_abi.h"
 #include "label_selector.h"
+#include "netaccel/core/result.h"
 
 namespace netaccel::policy {
 
@@ -39,12 +40,29 @@ struct IdentityLabels {
 };
 IdentityLabels identity_labels(const PodInfo& pod, const NamespaceInfo* ns);
 
+// Both directions of a numbering, as an allocator keeps it.
+class IdentityTable {
+ public:
+  void add(uint32_t id, const IdentityLabels& labels);
+  void erase_unless(const std::set<uint32_t>& keep);
+  const IdentityLabels* find(uint32_t id) const;
+  std::optional<uint32_t> lookup(const IdentityLabels& labels) const;
+  uint32_t first_free() const;  // the lowest pod identity not in the table
+  size_t size() const { return by_id_.size(); }
+
+ private:
+  std::map<IdentityLabels, uint32_t> by_labels_;
+  std::map<uint32_t, IdentityLabels> by_id_;
+};
+
 // Pod identities, stable while their label set is in use. The cluster-wide allocator (etcd)
 // implements the same interface.
 class IdentityAllocator {
  public:
   virtual ~IdentityAllocator() = default;
-  virtual uint32_t acquire(const IdentityLabels& labels) = 0;
+  // An error only where the allocator is remote (etcd unreachable): the compile fails, and
+  // the data path keeps its last state.
+  virtual Result<uint32_t> acquire(const IdentityLabels& labels) = 0;
   // Forget every identity not in `used` (after a compile: nothing refers to them any more).
   virtual void retain(const std::set<uint32_t>& used) = 0;
   virtual const IdentityLabels* find(uint32_t id) const = 0;
@@ -55,15 +73,14 @@ class IdentityAllocator {
 // Identities numbered on this node, lowest free number first.
 class LocalIdentityAllocator : public IdentityAllocator {
  public:
-  uint32_t acquire(const IdentityLabels& labels) override;
-  void retain(const std::set<uint32_t>& used) override;
-  const IdentityLabels* find(uint32_t id) const override;
-  std::optional<uint32_t> lookup(const IdentityLabels& labels) const override;
-  size_t size() const { return by_id_.size(); }
+  Result<uint32_t> acquire(const IdentityLabels& labels) override;
+  void retain(const std::set<uint32_t>& used) override { table_.erase_unless(used); }
+  const IdentityLabels* find(uint32_t id) const override { return table_.find(id); }
+  std::optional<uint32_t> lookup(const IdentityLabels& labels) const override { return table_.lookup(labels); }
+  size_t size() const { return table_.size(); }
 
  private:
-  std::map<IdentityLabels, uint32_t> by_labels_;
-  std::map<uint32_t, IdentityLabels> by_id_;
+  IdentityTable table_;
 };
 
 }  // namespace netaccel::policy

@@ -54,6 +54,11 @@ std::string ports_text(const std::vector<PolicyEntry>& es) {
 PolicyService::PolicyService(ClusterSource& source, Enforcer& enforcer, const PolicyConfig& cfg)
     : source_(source), enforcer_(enforcer), cfg_(cfg), previous_slots_(enforcer.previous_slots()) {}
 
+void PolicyService::use_identities(std::unique_ptr<IdentityAllocator> ids, bool cluster_wide) {
+  identities_ = std::move(ids);
+  cluster_ids_ = cluster_wide;
+}
+
 Status PolicyService::resync() {
   auto built = build_view(source_);
   if (!built) {
@@ -108,7 +113,7 @@ Result<bool> PolicyService::add_known_identity(const EndpointRecord& ep) {
   if (local_.count(key) || ep.host_veth.empty()) return false;
   const unsigned ifindex = if_nametoindex(ep.host_veth.c_str());
   if (!ifindex) return false;
-  auto id = identities_.lookup(identity_labels(pod, view.find_namespace(pod.ns)));
+  auto id = identities_->lookup(identity_labels(pod, view.find_namespace(pod.ns)));
   if (!id) return false;
   const EndpointPolicy* policy = nullptr;
   for (const auto& [other, other_id] : compiled_.pod_identity)
@@ -158,7 +163,7 @@ Status PolicyService::apply(BuiltView built_view) {
   });
   CompileLimits limits;
   limits.entries_per_endpoint = cfg_.policy_map_entries;
-  auto compiled = compile(view, identities_, cidr_ids_, limits);
+  auto compiled = compile(view, *identities_, cidr_ids_, limits);
   if (!compiled) {
     last_error_ = compiled.error().what();
     return compiled.error();

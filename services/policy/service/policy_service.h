@@ -4,6 +4,7 @@
 #pragma once
 
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -36,6 +37,11 @@ class PolicyService {
   // daemon is idle, after the answer to whatever changed, never on a CNI ADD's path.
   Status prepare_for_adds();
 
+  // Where identities are numbered from now on (the daemon: etcd once the agent is in cluster
+  // mode); the next apply renumbers what differs, through the two slots.
+  void use_identities(std::unique_ptr<IdentityAllocator> ids, bool cluster_wide);
+  bool cluster_identities() const { return cluster_ids_; }
+
   size_t policy_count() const { return policies_; }
   size_t identity_count() const { return compiled_.identity_names.size(); }
   std::vector<EndpointSummary> endpoints() const;
@@ -58,7 +64,8 @@ class PolicyService {
   ClusterSource& source_;
   Enforcer& enforcer_;
   PolicyConfig cfg_;
-  LocalIdentityAllocator identities_;
+  std::unique_ptr<IdentityAllocator> identities_ = std::make_unique<LocalIdentityAllocator>();
+  bool cluster_ids_ = false;
   CidrIdentities cidr_ids_;
   CompiledPolicy compiled_;
   std::map<std::string, LocalEndpoint> local_;  // by pod

@@ -2,6 +2,7 @@
 
 #include <sys/socket.h>
 
+#include "etcd_identity.h"
 #include "policy_compiler.h"
 #include "policy_world.h"
 
@@ -185,6 +186,42 @@ TEST(PolicyCompiler, AMapOverItsLimitFailsNamingThePod) {
   auto c = compile(v, ids, cidrs, limits);
   ASSERT_FALSE(c);
   EXPECT_EQ(c.error().message, "pod prod/db needs 4 policy entries, its policy map holds 3");
+}
+
+// An allocator that cannot answer (the cluster's etcd unreachable) fails the compile, naming
+// the pod; nothing is numbered by guess.
+struct UnreachableAllocator : IdentityAllocator {
+  Result<uint32_t> acquire(const IdentityLabels&) override { return make_error(Errc::not_found, "etcd: no member answers"); }
+  void retain(const std::set<uint32_t>&) override {}
+  const IdentityLabels* find(uint32_t) const override { return nullptr; }
+  std::optional<uint32_t> lookup(const IdentityLabels&) const override { return std::nullopt; }
+};
+
+TEST(PolicyCompiler, AnAllocatorThatCannotAnswerFailsTheCompile) {
+  ClusterView v = world_with(1, kAllowFrontend);
+  UnreachableAllocator ids;
+  CidrIdentities cidrs;
+  auto c = compile(v, ids, cidrs);
+  ASSERT_FALSE(c);
+  EXPECT_NE(c.error().message.find("the identity of pod prod/"), std::string::npos) << c.error().message;
+  EXPECT_NE(c.error().message.find("etcd: no member answers"), std::string::npos) << c.error().message;
+}
+
+// The label set as etcd's keys spell it: one text per set whatever the order it was built
+// in, and back to the same set.
+TEST(ClusterIdentityKeys, OneTextPerLabelSetAndBack) {
+  IdentityLabels a{"x", {{"team", "a"}, {"kubernetes.io/metadata.name", "x"}}, {{"b", "2"}, {"a", "1"}}, {{"http", kProtoTcp, 80}, {"dns", kProtoUdp, 53}}};
+  IdentityLabels b{"x", {{"kubernetes.io/metadata.name", "x"}, {"team", "a"}}, {{"a", "1"}, {"b", "2"}}, {{"http", kProtoTcp, 80}, {"dns", kProtoUdp, 53}}};
+  EXPECT_EQ(identity_key_text(a), identity_key_text(b));
+  auto back = parse_identity_key_text(identity_key_text(a));
+  ASSERT_TRUE(back) << back.error().what();
+  EXPECT_EQ(*back, a);
+  IdentityLabels c = a;
+  c.pod_labels["b"] = "3";
+  EXPECT_NE(identity_key_text(a), identity_key_text(c));
+  auto bad = parse_identity_key_text(R"({"ns":"x","labels":{}})");
+  ASSERT_FALSE(bad);
+  EXPECT_NE(bad.error().message.find("identity label set"), std::string::npos) << bad.error().message;
 }
 
 }  // namespace
