@@ -7,6 +7,7 @@
 #include "netaccel_parse.h"
 #include "netaccel_consts.h"
 #include "netaccel_csum.h"
+#include "netaccel_guard.h"
 #include "fwd/fwd_abi.h"
 
 #define PACKET_HOST 0
@@ -90,6 +91,10 @@ static __always_inline __u32 fwd_check_egress(__u32 ingress, __u32 egress, int i
 	e = bpf_map_lookup_elem(&fwd_ifaces, &egress);
 	if (!e || (is_xdp && e->hook != FWD_HOOK_XDP))
 		return FWD_STAT_PASS_EGRESS_UNMANAGED;
+	/* An XDP redirect skips every TC hook: netaccel-policy judges a guarded veth's traffic
+	 * there. TC itself runs after policy on the same hook, so it goes on. Before any rewrite. */
+	if (is_xdp && (na_guarded(ingress) || na_guarded(egress)))
+		return FWD_STAT_PASS_GUARDED;
 	return 0;
 }
 

@@ -64,6 +64,7 @@ enum fwd_stat {
 	FWD_STAT_PASS_HAIRPIN,          /* egress == ingress */
 	FWD_STAT_PASS_MALFORMED,        /* truncated headers: the kernel decides what to do */
 	FWD_STAT_PASS_DISABLED,         /* IPv6 with ipv6 forwarding disabled in config */
+	FWD_STAT_PASS_GUARDED,          /* XDP: a TC stage must see it (netaccel_guard.h) */
 	FWD_STAT_DROPPED,               /* a redirect helper failed */
 	FWD_STAT__MAX
 };

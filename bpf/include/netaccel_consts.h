@@ -19,4 +19,9 @@
 #define NA_IPPROTO_ICMPV6 58
 #define NA_IPPROTO_SCTP 132
 
+/* The TC guard map (netaccel_guard.h): its size, and who set an entry. */
+#define NA_GUARD_MAX_ENTRIES 16384
+#define NA_GUARD_POLICY 1u
+#define NA_SHARED_MAP_PREFIX "na_"
+
 #endif

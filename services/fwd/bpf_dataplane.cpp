@@ -40,10 +40,12 @@ BpfDataplane::~BpfDataplane() = default;
 Result<std::unique_ptr<BpfDataplane>> BpfDataplane::open(const std::string& pin_root, bool ipv6) {
   auto pins = PinDir::prepare(pin_root, "fwd");
   if (!pins) return pins.error();
+  auto shared = PinDir::prepare(pin_root, "shared");  // the TC guard netaccel-policy sets
+  if (!shared) return shared.error();
   auto skel = Skeleton<struct ::fwd>::open("fwd");
   if (!skel) return skel.error();
   skel->get()->rodata->fwd_cfg_flags = ipv6 ? FWD_CFG_IPV6 : 0;
-  if (auto st = reuse_or_pin_maps(skel->get()->obj, *pins); !st) return st.error();
+  if (auto st = reuse_or_pin_maps(skel->get()->obj, *pins, &*shared); !st) return st.error();
   if (auto st = skel->load(); !st) return st.error();
   std::unique_ptr<BpfDataplane> dp(new BpfDataplane(std::move(*skel), std::move(*pins)));
   if (auto st = dp->adopt(); !st) return st.error();
@@ -211,7 +213,8 @@ Status BpfDataplane::purge(const std::string& pin_root) {
       if (auto l = Link::open_pinned(pins->entry(name))) bpf_link_detach(l->fd());
     }
   }
-  return pins->remove_all();
+  if (auto st = pins->remove_all(); !st) return st;
+  return purge_shared_pins(pin_root);
 }
 
 }  // namespace netaccel::fwd

@@ -40,7 +40,7 @@ const std::array<std::string_view, FWD_STAT__MAX>& stat_names() {
       "pass_ttl",          "pass_fragment", "pass_ip_options", "pass_icmp_control",
       "pass_no_neigh",     "pass_not_forwarded", "pass_no_route",   "pass_mtu",
       "pass_fdb_miss",     "pass_egress_unmanaged", "pass_hairpin", "pass_malformed",
-      "pass_disabled",     "dropped",
+      "pass_disabled",     "pass_guarded",      "dropped",
   };
   return names;
 }

@@ -13,6 +13,7 @@
 #include "fwd_skeleton.h"
 #include "fwd/fwd_abi.h"
 #include "harness.h"
+#include "netaccel_consts.h"
 #include "netaccel/core/map.h"
 #include "packet_builder.h"
 
@@ -40,6 +41,7 @@ struct Case {
   std::optional<PacketBuilder> out;  // expected frame; unset: must be unchanged
   int counter;                       // fwd_stat slot that must grow by one
   bool tc_only = false, xdp_only = false;
+  std::string guarded;  // a veth in the TC guard map (netaccel-policy enforces it)
 };
 
 PacketBuilder v4(const std::string& dmac, const std::string& dst, uint8_t ttl = 64) {
@@ -51,6 +53,14 @@ PacketBuilder v6(const std::string& dmac, const std::string& dst, uint8_t hop = 
 
 std::vector<Case> cases() {
   return {
+      // A policy-enforced veth, as source or destination: XDP leaves the frame to the kernel
+      // (and so to TC); TC goes on, netaccel-policy having run before it on the same hook.
+      {"xdp passes a frame from a guarded veth", "h1", v4(kH1Mac, "10.1.2.2").udp(1000, 53), Verdict::pass, std::nullopt,
+       FWD_STAT_PASS_GUARDED, false, true, "h1"},
+      {"xdp passes a frame to a guarded veth", "h1", v4(kH1Mac, "10.1.2.2").udp(1000, 53), Verdict::pass, std::nullopt,
+       FWD_STAT_PASS_GUARDED, false, true, "h2"},
+      {"tc forwards past a guard (policy ran before it)", "h1", v4(kH1Mac, "10.1.2.2").udp(1000, 53), Verdict::redirect,
+       PacketBuilder().eth(kPod2Mac, kH2Mac).ipv4("10.1.1.2", "10.1.2.2", 63).udp(1000, 53), FWD_STAT_FORWARDED, true, false, "h1"},
       {"ipv4 udp routed to a resolved neighbour", "h1", v4(kH1Mac, "10.1.2.2").udp(1000, 53), Verdict::redirect,
        PacketBuilder().eth(kPod2Mac, kH2Mac).ipv4("10.1.1.2", "10.1.2.2", 63).udp(1000, 53), FWD_STAT_FORWARDED},
       {"ipv4 tcp routed", "h1", v4(kH1Mac, "10.1.2.2").tcp(40000, 80, 100), Verdict::redirect,
@@ -249,7 +259,15 @@ TEST_P(FwdProgRun, VerdictOutputAndCounter) {
   std::vector<uint8_t> frame = c.in.build();
   const std::vector<uint8_t> original = frame;
   uint64_t before = counter(c.ingress, c.counter);
+  Map<uint32_t, uint32_t> guard((*skel_)->maps.na_guard);
+  const uint32_t guarded = c.guarded.empty() ? 0 : static_cast<uint32_t>(ifindex_of(c.guarded));
+  if (guarded) {
+    ASSERT_TRUE(guard.update(guarded, NA_GUARD_POLICY));
+  }
   Verdict v = run(c.ingress, frame);
+  if (guarded) {
+    ASSERT_TRUE(guard.erase(guarded));
+  }
   EXPECT_STREQ(name_of(v), name_of(c.verdict));
   std::vector<uint8_t> expected = c.out ? c.out->build() : original;
   EXPECT_EQ(frame, expected) << "output frame differs";

@@ -70,7 +70,7 @@ PolicyLab::PolicyLab(const std::string& prefix, const std::string& dir, std::vec
   }
   std::ofstream(dir_ + "/agent.conf") << "[agent]\nstate_dir = " << dir_ << "/state\nwire_fastpath = " << (o.fast_path ? "yes" : "no") << "\n"
                                       << o.agent_config;
-  std::ofstream(dir_ + "/fwd.conf") << "[fwd]\nhook = tc\nauto_attach = no\npin_root = " << pins() << "\n";
+  std::ofstream(dir_ + "/fwd.conf") << "[fwd]\nhook = " << o.fwd_hook << "\nauto_attach = no\npin_root = " << pins() << "\n";
   std::ofstream(dir_ + "/policy.conf") << "[policy]\npin_root = " << pins() << "\nsettle_ms = " << o.settle_ms << "\n"
                                        << (o.policy_map_entries ? "policy_map_entries = " + std::to_string(o.policy_map_entries) + "\n" : "");
   agent_ = std::make_unique<ServiceUnderTest>("agent", "org.openeuler.NetAccel1.Agent", dir_);
@@ -117,6 +117,8 @@ PolicyLab::~PolicyLab() {
   for (size_t i = 0; i < pods_.size(); ++i) sh("ip netns del " + pod_netns(i) + " 2>/dev/null");
   sh("ip netns del " + node_ + " 2>/dev/null");
 }
+
+std::string PolicyLab::host_veth_of(size_t i) const { return host_veth(prefix_, i); }
 
 bool PolicyLab::start_policy() {
   if (stats_fd_ >= 0) close(stats_fd_);

@@ -34,6 +34,7 @@ struct PolicyLabOptions {
   unsigned policy_map_entries = 0;   // netaccel-policy's limit per pod (0: its default)
   unsigned settle_ms = 5;            // netaccel-policy's settle_ms
   bool fast_path = true;             // netaccel-fwd wiring the pods (off: every packet crosses netfilter)
+  std::string fwd_hook = "tc";       // netaccel-fwd's hook on the pod veths: tc or xdp
   std::string gateway = "10.96.255.1";  // the node's address on br0 (a /16) and the pods' default route
   std::string agent_config;          // more [agent] lines (cluster mode: etcd_endpoints, node_name, ...)
 };
@@ -50,6 +51,8 @@ class PolicyLab {
 
   const std::vector<LabPod>& pods() const { return pods_; }
   const ServiceUnderTest& agent() const { return *agent_; }
+  const ServiceUnderTest* fwd() const { return fwd_.get(); }
+  std::string host_veth_of(size_t i) const;
   ServiceUnderTest& policy() { return *policy_; }
   std::string pod_netns(size_t i) const { return prefix_ + "-p" + std::to_string(i); }
   std::string pins() const { return "/sys/fs/bpf/netaccel-test-" + prefix_; }

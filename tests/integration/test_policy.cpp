@@ -194,3 +194,34 @@ TEST(PolicyLimits, AFullPolicyMapKeepsTheOldPolicy) {
 }
 
 }  // namespace
+
+namespace {
+
+// netaccel-fwd's XDP hook redirects frames past every TC hook. On veths netaccel-policy
+// enforces (the TC guard it sets), fwd's XDP path leaves frames to the kernel, so the policy
+// still decides every connection, and fwd counts them as pass_guarded. Without the guard the
+// denied probes here would be answered.
+TEST(PolicyWithXdpFwd, EnforcedVethsAreLeftToTc) {
+  NETACCEL_REQUIRE_ROOT();
+  cleanup_stale_namespaces("napx");
+  const std::string p = unique_prefix("napx"), dir = "/tmp/netaccel-test-" + p;
+  PolicyLabOptions o;
+  o.fwd_hook = "xdp";
+  {
+    PolicyLab lab(p, dir, {{"x", "a", "10.96.0.11", {{"app", "web"}}, {}}, {"x", "b", "10.96.0.12", {{"app", "db"}}, {}}}, o);
+    ASSERT_TRUE(lab.ok());
+    OracleCluster cluster = lab.oracle_base();
+    for (const auto& d : lab.matrix_differences(cluster)) ADD_FAILURE() << "no policy: " << d;
+    ASSERT_TRUE(lab.apply(kDenyX));
+    cluster.policies.push_back(YAML::Load(kDenyX));
+    for (const auto& d : lab.matrix_differences(cluster)) ADD_FAILURE() << "deny all into x, fwd on XDP: " << d;
+    ASSERT_NE(lab.fwd(), nullptr);
+    auto stats = lab.fwd()->call("org.openeuler.NetAccel1.Fwd /org/openeuler/NetAccel1/Fwd org.openeuler.NetAccel1.Fwd",
+                                 "GetStats s " + lab.host_veth_of(0));
+    ASSERT_TRUE(stats[0].is_object()) << stats.dump();
+    EXPECT_GT(stats[0].value("pass_guarded", 0), 0) << "fwd's XDP path never met the guard: " << stats.dump();
+  }
+  sh("rm -rf " + dir);
+}
+
+}  // namespace

@@ -1,16 +1,22 @@
 #include "netaccel/core/map_pinning.h"
 
 #include <bpf/bpf.h>
+#include <unistd.h>
+
+#include "netaccel_consts.h"
 
 #include "netaccel/core/unique_fd.h"
 
 namespace netaccel {
 
-Status reuse_or_pin_maps(bpf_object* obj, const PinDir& pins) {
+Status reuse_or_pin_maps(bpf_object* obj, const PinDir& own, const PinDir* shared) {
   bpf_map* map = nullptr;
   bpf_object__for_each_map(map, obj) {
     std::string name = bpf_map__name(map);
     if (name.find('.') != std::string::npos) continue;  // .rodata/.bss belong to one load
+    const bool is_shared = name.rfind(NA_SHARED_MAP_PREFIX, 0) == 0;
+    if (is_shared && !shared) return make_error(Errc::invalid_argument, "map " + name + " is shared, and no shared pin directory was given");
+    const PinDir& pins = is_shared ? *shared : own;
     std::string path = pins.entry(name);
     if (!pins.exists(name)) {
       if (int err = bpf_map__set_pin_path(map, path.c_str())) return errno_error(err, "set pin path " + path);
@@ -28,6 +34,15 @@ Status reuse_or_pin_maps(bpf_object* obj, const PinDir& pins) {
     if (int err = bpf_map__reuse_fd(map, fd.get())) return errno_error(err, "reuse pinned map " + path);
   }
   return {};
+}
+
+Status purge_shared_pins(const std::string& pin_root) {
+  for (const char* user : {"fwd", "policy"})
+    if (access((pin_root + "/" + user).c_str(), F_OK) == 0) return {};
+  if (access((pin_root + "/shared").c_str(), F_OK) != 0) return {};
+  auto shared = PinDir::prepare(pin_root, "shared");
+  if (!shared) return shared.error();
+  return shared->remove_all();
 }
 
 }  // namespace netaccel

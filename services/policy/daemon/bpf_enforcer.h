@@ -38,6 +38,7 @@ class BpfEnforcer : public Enforcer {
  private:
   BpfEnforcer(Skeleton<struct ::policy> skel, PinDir pins);
   Status adopt();
+  Status guard(uint32_t ifindex, bool on);
 
   Skeleton<struct ::policy> skel_;
   PinDir pins_;

@@ -11,6 +11,12 @@
 
 namespace netaccel {
 
-Status reuse_or_pin_maps(bpf_object* obj, const PinDir& pins);
+// Maps named na_* (NA_SHARED_MAP_PREFIX) are shared between services, one of them per node:
+// they go to `shared` (<pin_root>/shared), every other map to the service's own `pins`.
+Status reuse_or_pin_maps(bpf_object* obj, const PinDir& pins, const PinDir* shared = nullptr);
+
+// Uninstall: removes <pin_root>/shared once no service that uses it has pins left (a service
+// still running holds the maps it shares; a new pin would split them).
+Status purge_shared_pins(const std::string& pin_root);
 
 }  // namespace netaccel
