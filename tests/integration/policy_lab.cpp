@@ -53,6 +53,7 @@ PolicyLab::PolicyLab(const std::string& prefix, const std::string& dir, std::vec
     }
     std::vector<std::string> argv{"/usr/bin/python3", source_dir() + "/tests/integration/policy_responder.py"};
     for (int port : o.ports) argv.push_back(std::to_string(port));
+    if (o.echo_port) argv.push_back("echo=" + std::to_string(o.echo_port));
     servers_.push_back(std::make_unique<Process>());
     servers_.back()->start(argv, {}, "/run/netns/" + ns, dir_ + "/responder-" + std::to_string(i) + ".log");
     ns_labels_[pods_[i].ns] = {{"ns", pods_[i].ns}};

@@ -30,6 +30,7 @@ const char* outcome_name(Outcome o);
 struct PolicyLabOptions {
   bool bridged = true;               // else routed: /32 routes through each pod's veth
   std::vector<int> ports{80, 81};    // served over TCP and UDP in every pod
+  int echo_port = 0;                 // a TCP echo server in every pod (a long-lived flow); 0: none
   bool pod_objects = false;          // also apply Pod objects (labels and named ports)
   unsigned policy_map_entries = 0;   // netaccel-policy's limit per pod (0: its default)
   unsigned settle_ms = 5;            // netaccel-policy's settle_ms
@@ -83,6 +84,8 @@ class PolicyLab {
   // The oracle's view of the pods and namespaces (labels as registered), without policies.
   OracleCluster oracle_base() const;
   std::string diagnose(size_t from) const;
+  // A socket made in pod i's namespace (non-blocking).
+  int pod_socket(size_t pod, int type) const { return socket_in(pod, type); }
   // Drops this node's netaccel-policy counted (its pinned counters), whatever set_drop_counter says.
   uint64_t kernel_denied() const;
   std::string node() const { return node_; }

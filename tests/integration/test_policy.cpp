@@ -4,6 +4,11 @@
 // bus and netaccelctl speak in words and keep unprivileged callers to reading.
 #include <gtest/gtest.h>
 
+#include <arpa/inet.h>
+#include <poll.h>
+#include <sys/socket.h>
+
+#include <cstring>
 #include <fstream>
 
 #include "policy_lab.h"
@@ -220,6 +225,91 @@ TEST(PolicyWithXdpFwd, EnforcedVethsAreLeftToTc) {
                                  "GetStats s " + lab.host_veth_of(0));
     ASSERT_TRUE(stats[0].is_object()) << stats.dump();
     EXPECT_GT(stats[0].value("pass_guarded", 0), 0) << "fwd's XDP path never met the guard: " << stats.dump();
+  }
+  sh("rm -rf " + dir);
+}
+
+}  // namespace
+
+namespace {
+
+const char* kDbEchoFromWeb =
+    "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: db-echo, namespace: x}\n"
+    "spec: {podSelector: {matchLabels: {app: db}}, ingress: [{from: [{podSelector: {matchLabels: {app: web}}}], ports: [{port: 90}]}]}\n"
+    // web takes no connection at all: db's echoes reach it only as replies of the connection
+    // web opened (each request, allowed by db's policy, renews what the table knows).
+    "---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: web-closed, namespace: x}\n"
+    "spec: {podSelector: {matchLabels: {app: web}}, policyTypes: [Ingress]}\n";
+
+// One line over `s` and its echo back. A verdict, never a race: the echo arrives, or the
+// connection fails (reset, closed), or 10 s pass ("slow", also a failure, named as such).
+std::string echo_once(int s, const std::string& line) {
+  if (send(s, line.data(), line.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(line.size())) return "send failed: " + std::string(strerror(errno));
+  std::string got;
+  for (int waited = 0; got.size() < line.size() && waited < 10000;) {
+    pollfd pfd{s, POLLIN, 0};
+    int r = poll(&pfd, 1, 100);
+    if (r == 0) {
+      waited += 100;
+      continue;
+    }
+    char buf[256];
+    ssize_t n = recv(s, buf, sizeof buf, 0);
+    if (n <= 0) return n == 0 ? "closed by the peer" : "recv: " + std::string(strerror(errno));
+    got.append(buf, static_cast<size_t>(n));
+  }
+  if (got.size() < line.size()) return "slow: no echo within 10 s";
+  return got == line ? "" : "echoed '" + got + "'";
+}
+
+// An allowed connection that lives through netaccel-policy's SIGKILL, the time with no daemon
+// and the restart (which adopts the pins and rewrites both state slots): every line echoed,
+// no reset, nothing counted as denied; a new connection to a port the policy does not allow
+// is still dropped afterwards.
+TEST(PolicyRestart, AnAllowedConnectionLivesThroughTheDaemonsDeath) {
+  NETACCEL_REQUIRE_ROOT();
+  cleanup_stale_namespaces("napr");
+  const std::string p = unique_prefix("napr"), dir = "/tmp/netaccel-test-" + p;
+  PolicyLabOptions o;
+  o.echo_port = 90;
+  {
+    PolicyLab lab(p, dir, {{"x", "web", "10.96.0.11", {{"app", "web"}}, {}}, {"x", "db", "10.96.0.12", {{"app", "db"}}, {}}}, o);
+    ASSERT_TRUE(lab.ok());
+    ASSERT_TRUE(lab.apply(kDbEchoFromWeb));
+    int s = lab.pod_socket(0, SOCK_STREAM);
+    ASSERT_GE(s, 0);
+    sockaddr_in db{};
+    db.sin_family = AF_INET;
+    db.sin_port = htons(90);
+    inet_pton(AF_INET, "10.96.0.12", &db.sin_addr);
+    connect(s, reinterpret_cast<sockaddr*>(&db), sizeof db);
+    pollfd pfd{s, POLLOUT, 0};
+    ASSERT_EQ(poll(&pfd, 1, 10000), 1) << "connect did not finish";
+    int err = 0;
+    socklen_t len = sizeof err;
+    getsockopt(s, SOL_SOCKET, SO_ERROR, &err, &len);
+    ASSERT_EQ(err, 0) << strerror(err);
+    const uint64_t denied = lab.kernel_denied();
+    int sent = 0;
+    auto talk = [&](const std::string& phase, int lines) {
+      for (int i = 0; i < lines; ++i, ++sent) {
+        const std::string r = echo_once(s, "line " + std::to_string(sent) + "\n");
+        if (!r.empty()) {
+          ADD_FAILURE() << phase << ", line " << sent << ": " << r;
+          return false;
+        }
+      }
+      return true;
+    };
+    ASSERT_TRUE(talk("before", 50));
+    lab.kill_policy();
+    ASSERT_TRUE(talk("with no daemon", 50));
+    ASSERT_TRUE(lab.start_policy());
+    ASSERT_TRUE(wait_until([&] { return lab.endpoint_count() == 2; }, 10000)) << lab.policy().log();
+    ASSERT_TRUE(talk("after the restart", 50));
+    close(s);
+    EXPECT_EQ(lab.kernel_denied(), denied) << "the allowed flow had packets denied";
+    EXPECT_EQ(lab.probe(0, "10.96.0.12", "TCP", 80), Outcome::dropped) << "port 80 is not allowed";
   }
   sh("rm -rf " + dir);
 }
