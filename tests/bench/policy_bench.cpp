@@ -53,38 +53,50 @@ double seconds_of(const std::function<bool()>& fn) {
 
 std::string other_client(int i) { return "10.200." + std::to_string(i / 250) + "." + std::to_string(i % 250 + 1); }
 
-const char* kPolicy =
-    "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: server, namespace: bench}\n"
-    "spec: {podSelector: {matchLabels: {role: server}}, ingress: [{from: [{podSelector: {matchLabels: {role: client}}}], "
-    "ports: [{protocol: UDP}, {protocol: TCP, port: 7007}]}]}";
+// p policies isolate the server, policy k allowing UDP and TCP 7007 from the clients of group
+// g<k>: client i (an address) is in g<i % p>, the real client in the last group.
+std::string client_group(int i, int p) { return "g" + std::to_string(i % p); }
+std::string real_client_group(int p) { return "g" + std::to_string(p - 1); }
+
+std::string policies_yaml(int p) {
+  std::string out;
+  for (int k = 0; k < p; ++k)
+    out += "---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: server-g" + std::to_string(k) +
+           ", namespace: bench}\nspec: {podSelector: {matchLabels: {role: server}}, ingress: [{from: [{podSelector: {matchLabels: "
+           "{role: client, group: g" + std::to_string(k) + "}}}], ports: [{protocol: UDP}, {protocol: TCP, port: 7007}]}]}\n";
+  return out;
+}
 
 // n pods labelled role=client (the real client and n-1 addresses) and the server.
-ClusterView view(int n, bool with_policy, int extra = 0) {
+ClusterView view(int n, int p, bool with_policy) {
   ClusterView v;
   v.namespaces["bench"] = {"bench", {{"kubernetes.io/metadata.name", "bench"}}};
-  v.pods.push_back({"bench", "client", {{"role", "client"}}, {*parse_prefix("10.61.1.2")}, {}});
-  for (int i = 0; i < n - 1 + extra; ++i) v.pods.push_back({"bench", "c" + std::to_string(i), {{"role", "client"}}, {*parse_prefix(other_client(i))}, {}});
+  v.pods.push_back({"bench", "client", {{"role", "client"}, {"group", real_client_group(p)}}, {*parse_prefix("10.61.1.2")}, {}});
+  for (int i = 0; i < n - 1; ++i)
+    v.pods.push_back({"bench", "c" + std::to_string(i), {{"role", "client"}, {"group", client_group(i, p)}}, {*parse_prefix(other_client(i))}, {}});
   v.pods.push_back({"bench", "server", {{"role", "server"}}, {*parse_prefix("10.61.2.2")}, {}});
-  if (with_policy) v.policies.push_back(*parse_network_policy(YAML::Load(kPolicy)));
+  if (with_policy)
+    for (const auto& doc : YAML::LoadAll(policies_yaml(p))) v.policies.push_back(*parse_network_policy(doc));
   return v;
 }
 
-// The same policy as IP-based enforcers write it: one rule per selected pod and port, the
-// real client last (every packet of an unreplied flow walks the chain).
-std::string iptables_translation(int n, int extra = 0) {
+// The same policies as IP-based enforcers write them: one rule per selected pod and port,
+// policy after policy, the real client last (every packet of an unreplied flow walks the chain).
+std::string iptables_translation(int n, int p) {
   std::string r = "*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n:NP-SERVER - [0:0]\n"
                   "-A FORWARD -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT\n-A FORWARD -d 10.61.2.2/32 -j NP-SERVER\n";
   auto allow = [&](const std::string& ip) {
     r += "-A NP-SERVER -s " + ip + "/32 -p udp -j ACCEPT\n-A NP-SERVER -s " + ip + "/32 -p tcp -m tcp --dport 7007 -j ACCEPT\n";
   };
-  for (int i = 0; i < n - 1 + extra; ++i) allow(other_client(i));
+  for (int k = 0; k < p; ++k)
+    for (int i = k; i < n - 1; i += p) allow(other_client(i));
   allow("10.61.1.2");
   return r + "-A NP-SERVER -j DROP\nCOMMIT\n";
 }
 
 struct Row {
   std::string engine;
-  int pods = 0;
+  int pods = 0, policies = 1;
   Figure pps, p50, p99, apply_ms, add_ms, keys, addresses;
   Figure add_state_ms = Figure::missing("rules rewritten: no separate state");  // add_ms less the veth's attach
 };
@@ -106,20 +118,22 @@ void traffic(const Setup& s, Row& r) {
 // The cluster as the agent would serve it: namespace bench, the server and the real client
 // on this node's veths, n-1 more clients as other nodes' pods (addresses with labels).
 struct BenchAgent : ClusterSource {
-  int n = 0;
+  int n = 0, p = 1;
   bool with_policy = false;
   Result<std::string> objects(const std::string& kind) override {
     if (kind == "Namespace") return std::string("apiVersion: v1\nkind: Namespace\nmetadata: {name: bench}\n");
-    if (kind == "NetworkPolicy" && with_policy) return std::string(kPolicy);
+    if (kind == "NetworkPolicy" && with_policy) return policies_yaml(p);
     return std::string();
   }
   Result<std::vector<EndpointRecord>> local_endpoints() override {
-    return std::vector<EndpointRecord>{{"c/eth0", "bench", "client", {{"role", "client"}}, {*parse_prefix("10.61.1.2")}, "rc0"},
-                                       {"s/eth0", "bench", "server", {{"role", "server"}}, {*parse_prefix("10.61.2.2")}, "rs0"}};
+    return std::vector<EndpointRecord>{
+        {"c/eth0", "bench", "client", {{"role", "client"}, {"group", real_client_group(p)}}, {*parse_prefix("10.61.1.2")}, "rc0"},
+        {"s/eth0", "bench", "server", {{"role", "server"}}, {*parse_prefix("10.61.2.2")}, "rs0"}};
   }
   Result<std::vector<EndpointRecord>> remote_endpoints() override {
     std::vector<EndpointRecord> out;
-    for (int i = 0; i < n - 1; ++i) out.push_back({"o/eth0", "bench", "c" + std::to_string(i), {{"role", "client"}}, {*parse_prefix(other_client(i))}, ""});
+    for (int i = 0; i < n - 1; ++i)
+      out.push_back({"o/eth0", "bench", "c" + std::to_string(i), {{"role", "client"}, {"group", client_group(i, p)}}, {*parse_prefix(other_client(i))}, ""});
     return out;
   }
 };
@@ -130,10 +144,10 @@ struct BenchAgent : ClusterSource {
 struct Entries {
   size_t keys = 0, addresses = 0;
 };
-Result<Entries> entries_of(int n) {
+Result<Entries> entries_of(int n, int p) {
   LocalIdentityAllocator ids;
   CidrIdentities cidrs;
-  auto c = compile(view(n, true), ids, cidrs);
+  auto c = compile(view(n, p, true), ids, cidrs);
   if (!c) return c.error();
   auto tables = lower(*c, {{"bench/client", {1, 1}}, {"bench/server", {2, 2}}});
   Entries e{0, tables.ipcache.size() + tables.cidrs.size()};
@@ -178,8 +192,8 @@ constexpr int kAdds = 5;
 // (pinned maps, TCX links on the veths). apply: a resync that finds the policy (read, compile,
 // two-slot install with its grace period); add-1: AddEndpoint, what the agent calls before
 // its CNI ADD returns (median of kAdds).
-Row netaccel_row(const Setup& s, int n, const std::string& pin_root) {
-  Row r{"netaccel-policy", n};
+Row netaccel_row(const Setup& s, int n, int p, const std::string& pin_root) {
+  Row r{"netaccel-policy", n, p};
   auto fail_all = [&](const std::string& why) {
     r.pps = r.p50 = r.p99 = r.apply_ms = r.add_ms = r.add_state_ms = r.keys = r.addresses = Figure::missing(why);
     return r;
@@ -191,6 +205,7 @@ Row netaccel_row(const Setup& s, int n, const std::string& pin_root) {
     if (!enforcer) return fail_all(enforcer.error().what());
     BenchAgent agent;
     agent.n = n;
+    agent.p = p;
     TimedEnforcer timed(**enforcer);
     PolicyService svc(agent, timed, cfg);
     if (auto st = svc.resync(); !st) return fail_all(st.error().what());
@@ -198,7 +213,7 @@ Row netaccel_row(const Setup& s, int n, const std::string& pin_root) {
     Status applied;
     double apply = ms_of([&] { applied = svc.resync(); });
     r.apply_ms = applied ? Figure::of(apply) : Figure::missing(applied.error().what());
-    auto entries = entries_of(n);
+    auto entries = entries_of(n, p);
     r.keys = entries ? Figure::of(static_cast<double>(entries->keys)) : Figure::missing(entries.error().what());
     r.addresses = entries ? Figure::of(static_cast<double>(entries->addresses)) : Figure::missing(entries.error().what());
     traffic(s, r);
@@ -207,7 +222,8 @@ Row netaccel_row(const Setup& s, int n, const std::string& pin_root) {
     for (int i = 0; i < kAdds && why.empty(); ++i) {
       const std::string json = R"({"containerId":"new)" + std::to_string(i) + R"(","ifname":"eth0","hostVeth":"rn)" + std::to_string(i) +
                                R"(","ipv4":"10.201.0.)" + std::to_string(i + 1) +
-                               R"(","podNamespace":"bench","podName":"new)" + std::to_string(i) + R"(","labels":{"role":"client"}})";
+                               R"(","podNamespace":"bench","podName":"new)" + std::to_string(i) + R"(","labels":{"role":"client","group":")" +
+                               client_group(0, p) + R"("}})";
       // What the daemon does once idle after each change, before the next CNI ADD comes.
       if (auto st = svc.prepare_for_adds(); !st) {
         why = st.error().what();
@@ -241,10 +257,10 @@ struct Iptables {
   std::string engine, restore, command;
 };
 
-Row iptables_row(const Setup& s, int n, const Iptables& b) {
-  Row r{b.engine, n};
+Row iptables_row(const Setup& s, int n, int p, const Iptables& b) {
+  Row r{b.engine, n, p};
   const std::string file = "/tmp/netaccel-policy-bench-" + std::to_string(getpid()) + ".rules";
-  std::ofstream(file) << iptables_translation(n);
+  std::ofstream(file) << iptables_translation(n, p);
   double restore = seconds_of([&] { return system((b.restore + " < " + file).c_str()) == 0; });
   r.apply_ms = restore >= 0 ? Figure::of(restore * 1000) : Figure::missing(b.restore + " failed");
   r.keys = Figure::of(2.0 * n + 3);  // the rules are its policy
@@ -297,14 +313,14 @@ class IptablesDaemon {
   bool ready_ = false;
 };
 
-Row netaccel_iptables_row(const Setup& s, int n, const std::string& bin, const std::string& conf) {
+Row netaccel_iptables_row(const Setup& s, int n, int p, const std::string& bin, const std::string& conf) {
   IptablesDaemon daemon(bin, conf);
   if (!daemon.ready()) {
-    Row r{"netaccel-iptables", n};
+    Row r{"netaccel-iptables", n, p};
     r.pps = r.p50 = r.p99 = r.apply_ms = r.add_ms = r.keys = r.addresses = Figure::missing("netaccel-iptablesd did not start");
     return r;
   }
-  return iptables_row(s, n, {"netaccel-iptables", bin + "/services/iptables/netaccel-iptables-restore", bin + "/services/iptables/netaccel-iptables"});
+  return iptables_row(s, n, p, {"netaccel-iptables", bin + "/services/iptables/netaccel-iptables-restore", bin + "/services/iptables/netaccel-iptables"});
 }
 
 }  // namespace
@@ -312,12 +328,15 @@ Row netaccel_iptables_row(const Setup& s, int n, const std::string& bin, const s
 int main(int argc, char** argv) {
   CLI::App app{"netaccel-policy benchmark (run inside the router namespace of tests/integration/iptables/topology.sh)"};
   std::string prefix, out_dir = "bench";
-  std::vector<int> sizes{10, 100, 1000, 10000};
+  std::vector<int> sizes{10, 100, 1000, 10000}, policy_counts{10, 100};
+  int policy_pods = 1000;
   Setup s;
   app.add_option("--prefix", prefix, "the topology's prefix")->required();
   app.add_option("--out", out_dir);
   app.add_option("--sizes", sizes, "pods selected by label")->delimiter(',');
   app.add_option("--seconds", s.seconds, "per pps figure");
+  app.add_option("--policies", policy_counts, "policies over --policy-pods pods, one row each (besides the single policy)")->delimiter(',');
+  app.add_option("--policy-pods", policy_pods);
   std::string pin_root = "/sys/fs/bpf/netaccel-policy-bench-" + std::to_string(getpid()), bin, iptables_conf;
   app.add_option("--pin-root", pin_root, "where netaccel-policy pins (purged after each row)");
   app.add_option("--bin", bin, "the build directory, for netaccel-iptablesd");
@@ -339,27 +358,32 @@ int main(int argc, char** argv) {
   traffic(s, base);
   std::vector<Row> rows{base};
   bool have_legacy = system("command -v iptables-legacy-restore >/dev/null") == 0;
-  for (int n : sizes) {
-    std::fprintf(stderr, "policy_bench: %d pods\n", n);
-    rows.push_back(netaccel_row(s, n, pin_root));
-    if (have_legacy) rows.push_back(iptables_row(s, n, {"iptables-legacy", "iptables-legacy-restore", "iptables-legacy"}));
-    if (!bin.empty()) rows.push_back(netaccel_iptables_row(s, n, bin, iptables_conf));
+  std::vector<std::pair<int, int>> shapes;  // (pods, policies)
+  for (int n : sizes) shapes.emplace_back(n, 1);
+  for (int p : policy_counts) shapes.emplace_back(policy_pods, p);
+  for (const auto& [n, p] : shapes) {
+    std::fprintf(stderr, "policy_bench: %d pods, %d policies\n", n, p);
+    rows.push_back(netaccel_row(s, n, p, pin_root));
+    if (have_legacy) rows.push_back(iptables_row(s, n, p, {"iptables-legacy", "iptables-legacy-restore", "iptables-legacy"}));
+    if (!bin.empty()) rows.push_back(netaccel_iptables_row(s, n, p, bin, iptables_conf));
   }
   Missing missing;
   nlohmann::json results = nlohmann::json::array();
-  std::printf("one allowed policy for N pods selected by label (server ingress from role=client), router between two pods\n");
-  std::printf("%-17s %6s %10s %7s %8s %8s %7s %10s %9s %9s %9s %9s\n", "engine", "pods", "64B pps", "x none", "rr p50us", "rr p99us", "x none",
+  std::printf("P policies isolating the server, each allowing UDP and TCP 7007 from one group of N client pods (the real client's\n"
+              "group last), router between two pods\n");
+  std::printf("%-17s %6s %5s %10s %7s %8s %8s %7s %10s %9s %9s %9s %9s\n", "engine", "pods", "pols", "64B pps", "x none", "rr p50us", "rr p99us", "x none",
               "apply ms", "add-1 ms", "state ms", "policy", "addrs");
   for (const auto& r : rows) {
     // x none: against no policy at all; for latency none's p50 / this p50 (above 1: faster).
     Figure xp = r.pods ? ratio(r.pps, base.pps) : Figure::of(1), xl = r.pods ? ratio(r.p50, base.p50, true) : Figure::of(1);
     const bool ipt = r.engine.find("iptables") != std::string::npos;
-    std::printf("%-17s %6d %10s %7s %8s %8s %7s %10s %9s %9s %9s %9s\n", r.engine.c_str(), r.pods, cell(r.pps, 10, 0).c_str(), cell(xp, 7, 2).c_str(),
+    std::printf("%-17s %6d %5d %10s %7s %8s %8s %7s %10s %9s %9s %9s %9s\n", r.engine.c_str(), r.pods, r.pods ? r.policies : 0, cell(r.pps, 10, 0).c_str(), cell(xp, 7, 2).c_str(),
                 cell(r.p50, 8, 1).c_str(), cell(r.p99, 8, 1).c_str(), cell(xl, 7, 2).c_str(), r.pods ? cell(r.apply_ms, 10, 2).c_str() : "-",
                 r.pods ? cell(r.add_ms, 9, 2).c_str() : "-", r.pods && !ipt ? cell(r.add_state_ms, 9, 3).c_str() : "-",
                 r.pods ? cell(r.keys, 9, 0).c_str() : "-",
                 r.pods && !ipt ? cell(r.addresses, 9, 0).c_str() : "-");
-    const std::string c = r.engine + (r.pods ? " " + std::to_string(r.pods) + " pods" : "");
+    const std::string c = r.engine + (r.pods ? " " + std::to_string(r.pods) + " pods" : "") +
+                          (r.policies > 1 ? " " + std::to_string(r.policies) + " policies" : "");
     for (const auto& [what, f] : std::vector<std::pair<std::string, Figure>>{{"pps", r.pps}, {"rr p50", r.p50}, {"rr p99", r.p99}}) missing.note(c + " " + what, f);
     results.push_back(figure_json(c, "udp64_pps", r.pps, xp));
     results.push_back(figure_json(c, "rr_p50_us", r.p50, xl));
@@ -381,15 +405,19 @@ int main(int argc, char** argv) {
               " identity as the agent calls it at CNI ADD (median of 5), one iptables -I; state: add-1 less attaching the pod\n"
               " veth's two TCX links, which the kernel commits with an RCU grace period each, whatever the number of pods)\n");
   // The issue's targets, as ratios of this run's figures (printed, never asserted).
-  auto find = [&](const std::string& engine, int pods) -> const Row* {
+  auto find = [&](const std::string& engine, int pods, int policies = 1) -> const Row* {
     for (const auto& r : rows)
-      if (r.engine == engine && r.pods == pods) return &r;
+      if (r.engine == engine && r.pods == pods && r.policies == policies) return &r;
     return nullptr;
   };
   const int lo = sizes.empty() ? 0 : *std::min_element(sizes.begin(), sizes.end()), hi = sizes.empty() ? 0 : *std::max_element(sizes.begin(), sizes.end());
   if (const Row *a = find("netaccel-policy", lo), *b = find("netaccel-policy", hi); a && b && lo != hi)
     std::printf("targets: pps at %d pods / at %d: %s (target >= 0.9); add-1 state at %d pods: %s ms (target <= 1)\n", hi, lo,
                 cell(ratio(b->pps, a->pps), 0, 2).c_str(), hi, cell(b->add_state_ms, 0, 3).c_str());
+  if (!policy_counts.empty())
+    if (const Row *a = find("netaccel-policy", policy_pods), *b = find("netaccel-policy", policy_pods, policy_counts.back()); a && b)
+      std::printf("targets: pps with %d policies / with 1, at %d pods: %s (flat: about 1)\n", policy_counts.back(), policy_pods,
+                  cell(ratio(b->pps, a->pps), 0, 2).c_str());
   // The ipcache holds one address per pod whatever the policies (O(pods + policies) against
   // the per-IP translation's O(pods x policies)): both ratios are printed.
   if (const Row *a = find("netaccel-policy", 1000), *b = find("iptables-legacy", 1000); a && b && a->keys.value && a->addresses.value)
