@@ -66,7 +66,7 @@ void node_section(Page& page, const std::string& node_dir) {
   page.html << "<h2>The node</h2>\n";
   for (const auto& [file, title] : std::vector<std::pair<std::string, std::string>>{
            {"node.txt", "How the lab's pods were made"}, {"status.txt", "netaccelctl status"}, {"endpoints.txt", "netaccelctl get endpoints"},
-           {"traffic.txt", "Pod to pod through netaccel-fwd"}}) {
+           {"traffic.txt", "Pod to pod through netaccel-fwd"}, {"policy.txt", "A NetworkPolicy enforced by netaccel-policy"}}) {
     auto text = read_file(node_dir + "/" + file);
     page.html << "<h3>" << esc(title) << "</h3>\n";
     if (text) page.html << "<pre>" << esc(*text) << "</pre>\n";

@@ -1,10 +1,12 @@
 #!/bin/bash
-# The lab's node: netaccel-agent, -fwd and -sockmap from this build on one (private) bus, and
+# The lab's node: netaccel-agent, -fwd, -sockmap and -policy from this build on one (private) bus, and
 # pods made by podman through CNI (the reference bridge + host-local plugins chained with
 # netaccel), or, where podman cannot run, bare network namespaces with the same plugins exec'd
 # as a runtime would (the output says which and why). Shows `netaccelctl status` and
 # `netaccelctl get endpoints`, sends traffic pod to pod (redis PING and ICMP) and shows that
-# netaccel-fwd forwarded it, saves what it showed in OUT_DIR for the report, tears down.
+# netaccel-fwd forwarded it; applies a NetworkPolicy (redis on TCP 6379 only) and shows redis
+# still answering, a ping dropped, the drop as `netaccelctl policy monitor` reports it and the
+# pod's policy in words; saves what it showed in OUT_DIR for the report, tears down.
 #   node.sh SOURCE_DIR BUILD_DIR OUT_DIR
 set -uo pipefail
 SRC=$(cd "$1" && pwd) BUILD=$(cd "$2" && pwd) OUT=$3
@@ -48,9 +50,11 @@ cleanup() {
   for pid in "${PIDS[@]}"; do
     for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
   done
-  "$BUILD/services/fwd/netaccel-fwd" --purge -c /dev/null --pin-root "$PINS/fwd" >/dev/null 2>&1
+  [ -n "${MONITOR:-}" ] && kill "$MONITOR" 2>/dev/null
+  "$BUILD/services/policy/netaccel-policy" --purge -c /dev/null --pin-root "$PINS" >/dev/null 2>&1
+  "$BUILD/services/fwd/netaccel-fwd" --purge -c /dev/null --pin-root "$PINS" >/dev/null 2>&1
   "$BUILD/services/sockmap/netaccel-sockmap" --purge -c /dev/null --pin-root "$PINS/sockmap" >/dev/null 2>&1
-  rmdir "$PINS/fwd" "$PINS/sockmap" "$PINS" "$CG" 2>/dev/null
+  rmdir "$PINS/sockmap" "$PINS" "$CG" 2>/dev/null
   ip link del "$BR" 2>/dev/null  # the bridge plugin leaves its bridge behind
   "$SRC/tests/lib/private-bus.sh" stop "$DIR/bus" 2>/dev/null
   umount -R "$DIR/storage" "$DIR/runroot" 2>/dev/null
@@ -58,13 +62,15 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
-# The node: three daemons on one bus. fwd and sockmap act only when the agent asks them.
+# The node: four daemons on one bus. fwd and sockmap act only when the agent asks them; policy
+# follows the agent. fwd and policy share a pin root (the TC guard between them lives there).
 read -r ADDR _ < <("$SRC/tests/lib/private-bus.sh" start "$DIR/bus" "$SRC"/systemd/org.openeuler.NetAccel1.*.conf) || exit 1
 export DBUS_SYSTEM_BUS_ADDRESS=$ADDR
 printf '[agent]\nstate_dir = %s/agent\ncgroup_scan_ms = 100\n' "$DIR" > "$DIR/agent.conf"
-printf '[fwd]\nhook = tc\nauto_attach = no\npin_root = %s/fwd\n' "$PINS" > "$DIR/fwd.conf"
+printf '[fwd]\nhook = tc\nauto_attach = no\npin_root = %s\n' "$PINS" > "$DIR/fwd.conf"
+printf '[policy]\npin_root = %s\nsettle_ms = 5\n' "$PINS" > "$DIR/policy.conf"
 printf '[sockmap]\ncgroups = %s\nlocal_prefixes = %s\nbulk_bypass = off\npin_root = %s/sockmap\n' "$CG" "$SUBNET" "$PINS" > "$DIR/sockmap.conf"
-for d in agent fwd sockmap; do
+for d in agent fwd sockmap policy; do
   NETACCEL_LOG=stderr "$BUILD/services/$d/netaccel-$d" -c "$DIR/$d.conf" 2>"$DIR/$d.log" &
   PIDS+=($!)
   name=org.openeuler.NetAccel1.$(tr a-z A-Z <<< "${d:0:1}")${d:1}
@@ -135,4 +141,37 @@ redis_ip=$(field redis ipv4) client_veth=$(field client hostVeth) client_ns=$(fi
   echo "\$ netaccelctl fwd stats $client_veth"
   "$CTL" fwd stats "$client_veth"
 } 2>&1 | tee "$OUT/traffic.txt"
-grep -q PONG "$OUT/traffic.txt" && grep -q ' 0% packet loss' "$OUT/traffic.txt"
+grep -q PONG "$OUT/traffic.txt" && grep -q ' 0% packet loss' "$OUT/traffic.txt" || exit 1
+
+# NetworkPolicy: every pod of the namespace takes TCP 6379 and nothing else. Redis still
+# answers; a ping is dropped, and the monitor (started first, exits after one drop) says
+# which pod, why and which policy. Each verdict is an event: the answer, or the drop record.
+ns=$(field redis podNamespace); ns=${ns:-default}
+redis_pod="$ns/$(field redis podName)"
+cat > "$DIR/policy.yaml" <<YAML
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: redis-only, namespace: $ns}
+spec:
+  podSelector: {}
+  ingress: [{ports: [{protocol: TCP, port: 6379}]}]
+YAML
+gen() { busctl --address="$ADDR" get-property org.openeuler.NetAccel1.Policy /org/openeuler/NetAccel1/Policy org.openeuler.NetAccel1.Policy Generation | awk '{print $2}'; }
+before=$(gen)
+{
+  echo "\$ cat policy.yaml"; cat "$DIR/policy.yaml"
+  echo "\$ netaccelctl apply -f policy.yaml"; "$CTL" apply -f "$DIR/policy.yaml"
+  for _ in $(seq 100); do [ "$(gen)" != "$before" ] && break; sleep 0.1; done  # installed
+  "$CTL" policy monitor -c 1 > "$DIR/monitor.txt" 2>&1 &
+  MONITOR=$!
+  for _ in $(seq 100); do grep -q listening "$DIR/monitor.txt" && break; sleep 0.1; done
+  echo "\$ redis-cli -h $redis_ip ping   (from the client pod)"
+  nsenter --net="$client_ns" redis-cli -h "$redis_ip" ping 2>&1
+  echo "\$ ping -c 1 $redis_ip   (from the client pod)"
+  nsenter --net="$client_ns" ping -n -q -c 1 -W 2 "$redis_ip" | tail -2
+  for _ in $(seq 100); do kill -0 "$MONITOR" 2>/dev/null || break; sleep 0.1; done
+  echo "\$ netaccelctl policy monitor -c 1"; cat "$DIR/monitor.txt"
+  echo "\$ netaccelctl policy get $redis_pod"; "$CTL" policy get "$redis_pod"
+  echo "\$ netaccelctl policy stats"; "$CTL" policy stats
+} 2>&1 | tee "$OUT/policy.txt"
+grep -q PONG "$OUT/policy.txt" && grep -q "isolated by $ns/redis-only" "$OUT/policy.txt"
