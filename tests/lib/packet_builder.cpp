@@ -138,6 +138,17 @@ PacketBuilder& PacketBuilder::arp_request(const std::string& sip, const std::str
   inet_pton(AF_INET, tip.c_str(), daddr_.data());
   return *this;
 }
+PacketBuilder& PacketBuilder::payload(std::vector<uint8_t> bytes) {
+  payload_ = std::move(bytes);
+  payload_len_ = payload_.size();
+  return *this;
+}
+
+PacketBuilder& PacketBuilder::no_udp_checksum() {
+  no_udp_csum_ = true;
+  return *this;
+}
+
 PacketBuilder& PacketBuilder::partial_checksum() {
   partial_ = true;
   return *this;
@@ -201,7 +212,7 @@ std::vector<uint8_t> PacketBuilder::build() const {
       put16(f, l3 + 10, static_cast<uint16_t>(~fold(sum16(&f[l3], l3len))));
     }
     const size_t l4 = l3 + l3len;
-    for (size_t i = 0; i < payload_len_; ++i) f[l4 + l4hdr + i] = static_cast<uint8_t>(i * 7 + 1);
+    for (size_t i = 0; i < payload_len_; ++i) f[l4 + l4hdr + i] = payload_.empty() ? static_cast<uint8_t>(i * 7 + 1) : payload_[i];
     size_t csum_off = 0;
     if (l4_ == L4::udp || l4_ == L4::tcp) {
       put16(f, l4, sport_);
@@ -217,7 +228,9 @@ std::vector<uint8_t> PacketBuilder::build() const {
         csum_off = l4 + 16;
       }
       uint32_t ph = pseudo_sum(f, l3, v6, proto, l4len);
-      if (partial_) {
+      if (l4_ == L4::udp && no_udp_csum_) {
+        put16(f, csum_off, 0);
+      } else if (partial_) {
         put16(f, csum_off, fold(ph));
       } else {
         uint16_t c = static_cast<uint16_t>(~fold(sum16(&f[l4], l4len, ph)));

@@ -35,6 +35,8 @@ class PacketBuilder {
   PacketBuilder& icmp6(uint8_t type, uint8_t code, const std::vector<uint8_t>& rest);
   PacketBuilder& arp_request(const std::string& sender_ip, const std::string& target_ip);
   PacketBuilder& partial_checksum();  // TCP/UDP checksum = pseudo-header sum only
+  PacketBuilder& payload(std::vector<uint8_t> bytes);  // the L4 payload, instead of the pattern
+  PacketBuilder& no_udp_checksum();                     // UDP checksum 0 (allowed over IPv4)
   PacketBuilder& truncate(size_t len);
 
   std::vector<uint8_t> build() const;
@@ -47,7 +49,8 @@ class PacketBuilder {
   uint8_t ttl_ = 64, icmp_type_ = 0, icmp_code_ = 0, tcp_flags_ = 0x18;
   std::vector<uint8_t> icmp_rest_;
   int opt_words_ = 0;
-  bool mf_ = false, partial_ = false, v6_frag_ = false;
+  bool mf_ = false, partial_ = false, v6_frag_ = false, no_udp_csum_ = false;
+  std::vector<uint8_t> payload_;  // empty: the pattern
   uint16_t frag_offset_ = 0;
   uint16_t sport_ = 0, dport_ = 0;
   size_t payload_len_ = 0, truncate_ = SIZE_MAX;
