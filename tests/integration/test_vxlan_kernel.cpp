@@ -1,5 +1,6 @@
 // netaccel-vswitch's VXLAN against the kernel's own vxlan device, over an IPv4 and an IPv6
-// underlay. Namespace "k" holds a kernel VTEP (vx0 on u0); namespace "t" holds u1, the other
+// underlay; and its answer to a frame too big for the tunnel, which a kernel sender must take
+// as a router's and lower its path MTU. Namespace "k" holds a kernel VTEP (vx0 on u0); namespace "t" holds u1, the other
 // end of the underlay veth, where this test is the VTEP through an AF_PACKET socket. What the
 // kernel encapsulates, vxlan_decapsulate must take apart (VNI, addresses, the inner UDP
 // datagram a socket in k sent); what vxlan_encapsulate writes, the kernel must decapsulate and
@@ -19,6 +20,7 @@
 
 #include "harness.h"
 #include "packet_builder.h"
+#include "too_big.h"
 #include "vxlan.h"
 
 using namespace netaccel;
@@ -203,5 +205,67 @@ TEST_P(VxlanKernel, TheKernelTakesWhatWeSend) {
 INSTANTIATE_TEST_SUITE_P(Underlays, VxlanKernel,
                          ::testing::Values(Underlay{"ipv4", "192.168.77.1", "192.168.77.2", "24"}, Underlay{"ipv6", "fd77::1", "fd77::2", "64"}),
                          [](const auto& info) { return std::string(info.param.name); });
+
+}  // namespace
+
+namespace {
+
+// A pod (a kernel namespace on a veth) sends a 1,472-byte datagram with DF through its
+// gateway, as through a 1,450-byte tunnel; check_tunnel_mtu's answer, sent back to it, makes
+// its kernel cache a path MTU of 1,450 for that destination (`ip route get` shows it), and the
+// next datagram of that size is refused at the socket with EMSGSIZE.
+TEST(VxlanTooBig, AKernelSenderLowersItsPathMtu) {
+  NETACCEL_REQUIRE_ROOT();
+  cleanup_stale_namespaces("navm");
+  const std::string p = unique_prefix("navm"), pod = p + "-pod", sw = p + "-sw";
+  struct Cleanup {
+    std::string a, b;
+    ~Cleanup() { sh("ip netns del " + a + " 2>/dev/null; ip netns del " + b + " 2>/dev/null"); }
+  } cleanup{pod, sw};
+  sh_ok("ip netns add " + pod + " && ip netns add " + sw + " && ip -n " + pod + " link add eth0 type veth peer name pv netns " + sw +
+        " && ip -n " + pod + " link set eth0 up && ip -n " + sw + " link set pv up && ip -n " + pod + " addr add 10.80.0.2/24 dev eth0 && ip -n " +
+        pod + " route add default via 10.80.0.1 && ip -n " + pod + " neigh replace 10.80.0.1 lladdr 02:00:00:00:80:01 dev eth0 nud permanent");
+  int raw = socket_in(sw, AF_PACKET, SOCK_RAW, htons(ETH_P_ALL));
+  ASSERT_GE(raw, 0);
+  sockaddr_ll ll{};
+  ll.sll_family = AF_PACKET;
+  ll.sll_protocol = htons(ETH_P_ALL);
+  ll.sll_ifindex = std::stoi(sh_ok("ip netns exec " + sw + " cat /sys/class/net/pv/ifindex"));
+  ASSERT_EQ(bind(raw, reinterpret_cast<sockaddr*>(&ll), sizeof ll), 0);
+  int s = socket_in(pod, AF_INET, SOCK_DGRAM, 0);
+  ASSERT_GE(s, 0);
+  int pmtu = IP_PMTUDISC_DO;  // DF, and EMSGSIZE once the path MTU is known
+  setsockopt(s, IPPROTO_IP, IP_MTU_DISCOVER, &pmtu, sizeof pmtu);
+  sockaddr_in to{};
+  to.sin_family = AF_INET;
+  to.sin_port = htons(7777);
+  inet_pton(AF_INET, "10.81.0.9", &to.sin_addr);
+  std::vector<char> payload(1472, 'x');
+  ASSERT_EQ(sendto(s, payload.data(), payload.size(), 0, reinterpret_cast<sockaddr*>(&to), sizeof to), 1472) << strerror(errno);
+  // The frame at the "switch": the big one, answered.
+  bool answered = false;
+  for (int i = 0; i < 20 && !answered; ++i) {
+    pollfd pfd{raw, POLLIN, 0};
+    ASSERT_EQ(poll(&pfd, 1, 5000), 1) << "slow: the pod sent nothing in 5 s";
+    std::vector<uint8_t> f(2048);
+    ssize_t n = recv(raw, f.data(), f.size(), 0);
+    ASSERT_GT(n, 0);
+    f.resize(static_cast<size_t>(n));
+    const MtuCheck c = check_tunnel_mtu(f, 1450);
+    if (c.verdict != MtuVerdict::answer) continue;
+    ASSERT_EQ(send(raw, c.answer.data(), c.answer.size(), 0), static_cast<ssize_t>(c.answer.size())) << strerror(errno);
+    answered = true;
+  }
+  ASSERT_TRUE(answered) << "no frame too big for a 1,450-byte tunnel among 20";
+  // The kernel took it as a router's "fragmentation needed": its route to 10.81.0.9 has a
+  // path MTU now. Waited on as a state, bounded.
+  EXPECT_TRUE(wait_until([&] { return sh("ip -n " + pod + " route get 10.81.0.9").out.find("mtu 1450") != std::string::npos; }, 5000))
+      << sh("ip -n " + pod + " route get 10.81.0.9").out;
+  errno = 0;
+  EXPECT_EQ(sendto(s, payload.data(), payload.size(), 0, reinterpret_cast<sockaddr*>(&to), sizeof to), -1);
+  EXPECT_EQ(errno, EMSGSIZE);
+  close(s);
+  close(raw);
+}
 
 }  // namespace
