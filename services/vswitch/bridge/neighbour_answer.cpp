@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "inet_checksum.h"
+#include "wire.h"
 
 namespace netaccel::vswitch {
 
@@ -12,11 +13,6 @@ namespace {
 
 constexpr size_t kEth = 14;
 
-uint16_t be16(const uint8_t* p) { return static_cast<uint16_t>(p[0] << 8 | p[1]); }
-void put16(uint8_t* p, uint16_t v) {
-  p[0] = static_cast<uint8_t>(v >> 8);
-  p[1] = static_cast<uint8_t>(v);
-}
 
 Prefix host(int family, const uint8_t* a) {
   Prefix p;

@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "inet_checksum.h"
+#include "wire.h"
 
 namespace netaccel::vswitch {
 
@@ -11,11 +12,6 @@ namespace {
 
 constexpr size_t kEth = 14;
 
-uint16_t be16(const uint8_t* p) { return static_cast<uint16_t>(p[0] << 8 | p[1]); }
-void put16(uint8_t* p, uint16_t v) {
-  p[0] = static_cast<uint8_t>(v >> 8);
-  p[1] = static_cast<uint8_t>(v);
-}
 
 // Ethernet header back to the sender: the frame's MACs swapped.
 std::vector<uint8_t> reply_eth(std::span<const uint8_t> f, uint16_t type) {

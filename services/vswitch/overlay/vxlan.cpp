@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "inet_checksum.h"
+#include "wire.h"
 
 namespace netaccel::vswitch {
 
@@ -14,11 +15,6 @@ constexpr uint16_t kEthIpv4 = 0x0800, kEthIpv6 = 0x86dd, kEthVlan = 0x8100;
 constexpr uint8_t kProtoTcp = 6, kProtoUdp = 17, kProtoSctp = 132;
 constexpr size_t kEth = 14, kIpv4 = 20, kIpv6 = 40, kUdp = 8;
 
-uint16_t be16(const uint8_t* p) { return static_cast<uint16_t>(p[0] << 8 | p[1]); }
-void put16(uint8_t* p, uint16_t v) {
-  p[0] = static_cast<uint8_t>(v >> 8);
-  p[1] = static_cast<uint8_t>(v);
-}
 
 // FNV-1a, 32 bits: cheap, and every input byte moves every output bit enough for spreading.
 struct Fnv {
