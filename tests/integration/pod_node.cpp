@@ -71,6 +71,12 @@ uint64_t PodNode::forwarded(const std::string& veth) const {
   return data[0].value("forwarded", uint64_t{0});
 }
 
+bool PodNode::forwards_after_learning(const std::string& netns, const std::string& veth, const std::string& ip) const {
+  return wait_until([&] { return sh("nsenter --net=" + netns + " ping -q -c 1 -W 1 " + ip).status == 0 && forwarded(veth) > 0; }, 10000);
+}
+
+std::string PodNode::fwd_stats(const std::string& veth) const { return fwd_->call(kFwdDest, "GetStats s " + veth).dump(); }
+
 std::vector<std::string> PodNode::sockmap_cgroups() const {
   const json data = sockmap_->call(kSockmapDest, "ListCgroups");
   return std::vector<std::string>(data[0].begin(), data[0].end());

@@ -41,6 +41,11 @@ class PodNode {
   bool all_have_cgroups() const;
   size_t fwd_count() const;
   uint64_t forwarded(const std::string& veth) const;  // fwd's counter for the host veth
+  // Pings `ip` from namespace `netns` until fwd has forwarded something from `veth` (10 s at
+  // most): fwd's bridge FDB mirror learns the pods' MACs from netlink, after the first frames,
+  // which the kernel bridge carries meanwhile.
+  bool forwards_after_learning(const std::string& netns, const std::string& veth, const std::string& ip) const;
+  std::string fwd_stats(const std::string& veth) const;  // for failure messages
   std::vector<std::string> sockmap_cgroups() const;
   // What a leak would leave on the host: veths on the bridge, addresses held by host-local.
   std::string bridge_ports() const;

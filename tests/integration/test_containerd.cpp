@@ -162,7 +162,7 @@ TEST_F(Containerd, TwoContainersGetTheFastPathAndCtrsDelTakesItBack) {
   EXPECT_EQ(ns_a, task_netns(a));
   auto ping = sh("nsenter --net=" + ns_a + " ping -q -c 10 -i 0.05 -W 5 " + ip_b);
   EXPECT_NE(ping.out.find(" 0% packet loss"), std::string::npos) << ping.out;
-  EXPECT_GT(node_->forwarded(veth_a), 0u);
+  EXPECT_TRUE(node_->forwards_after_learning(ns_a, veth_a, ip_b)) << node_->fwd_stats(veth_a);
 
   // The task ends; each foreground ctr sends DEL (no netns any more) and exits.
   for (const auto& id : {a, b}) ASSERT_EQ(ctr("task kill -s KILL " + id).status, 0);
