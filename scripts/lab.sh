@@ -13,7 +13,7 @@ build=${NETACCEL_BUILD_DIR:-$src/build}
 "$src/scripts/prepare-host.sh" || exit 1
 "$src/scripts/build.sh" "$build" netaccel-fwd netaccel-sockmap netaccelctl fwd_bench sockmap_bench gazelle gazelle-dpdk gazellectl \
   netaccel-iptables-daemon netaccel-iptables netaccel-iptables-restore netaccel-iptables-save iptables_bench \
-  netaccel-agent agent_bench netaccel-cni cni_bench policy_bench lab_report || exit 1
+  netaccel-agent agent_bench netaccel-cni cni_bench netaccel-policy policy_bench lab_report || exit 1
 failed=()
 step() {  # step NAME COMMAND...: runs it, remembers a failure, goes on with the next
   local name=$1
